@@ -1,0 +1,23 @@
+// Shared test inputs built from the project's own data files.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "consent/notice.hpp"
+
+namespace consent::test {
+
+// tests/data/notices/shop.json: three purposes (necessary, analytics,
+// marketing as sale/sharing), languages en, de, ar, version 3, material.
+nlohmann::json shop_notice_json();
+Notice shop_notice();
+
+// Days to seconds, for readable policy tests.
+constexpr std::int64_t days(std::int64_t n) { return n * 86400; }
+
+// A fixed "now" (2026-01-01T00:00:00Z): tests never read the clock.
+constexpr std::int64_t kNow = 1767225600;
+
+}  // namespace consent::test
