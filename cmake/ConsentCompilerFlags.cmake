@@ -13,9 +13,20 @@ function(consent_target_defaults target)
                                              -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
-  if(EMSCRIPTEN)
+  get_target_property(lean ${target} CONSENT_LEAN)
+  if(EMSCRIPTEN AND NOT lean)
     # Debian's emcc 3.1.6 ignores C++ exceptions unless both sides opt in.
     target_compile_options(${target} PRIVATE -fexceptions)
     target_link_options(${target} PRIVATE -fexceptions)
   endif()
+endfunction()
+
+# A target built without C++ exceptions (the browser's module): the core never
+# throws, and nlohmann runs exception-free, which makes the wasm smaller.
+function(consent_make_lean target)
+  set_target_properties(${target} PROPERTIES CONSENT_LEAN ON)
+  target_compile_options(${target} PRIVATE -fno-exceptions)
+  target_compile_definitions(${target} PUBLIC JSON_NOEXCEPTION)
+  target_compile_options(${target} PRIVATE -flto)
+  target_link_options(${target} PRIVATE -flto)
 endfunction()

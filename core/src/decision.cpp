@@ -182,6 +182,13 @@ Result<DecisionRequest> parse_decision_request(const json& j) {
 
 Result<Decision> make_decision(const Notice& notice, const std::string& notice_hash, const DecisionRequest& req) {
     if (auto s = check_notice_matches(notice, notice_hash, req); !s) return s.error();
+    // Also for requests built in code rather than parsed: choices and lists only
+    // where the method uses them.
+    const bool uses_choices = req.method == Method::custom || req.method == Method::gpc;
+    if (!uses_choices && !req.choices.empty())
+        return make_error("decision.unexpected_field", "\"choices\" is not used with this method", "/choices");
+    if (!is_withdrawal(req.method) && !req.withdraw.empty())
+        return make_error("decision.unexpected_field", "\"purposes\" is only used with a withdrawal", "/purposes");
     Decision d{req.decision_id, req.subject_id, req.notice_id, req.notice_version, req.notice_hash,
                req.language,    req.method,     {},            req.client_time_ms, req.context};
     auto expanded = is_withdrawal(req.method) ? expand_withdrawal(notice, req, d.purposes)
@@ -222,6 +229,8 @@ Result<Decision> parse_decision(const json& j) {
                req->language,    *method,          {},               req->client_time_ms, req->context};
     for (auto it = purposes->begin(); it != purposes->end(); ++it) {
         const std::string at = json_pointer_append("/purposes", it.key());
+        if (!is_purpose_id(it.key()))
+            return make_error("decision.invalid_purpose_id", "not a purpose id", at);
         if (!it->is_string() || (*it != "granted" && *it != "denied"))
             return make_error("decision.invalid_state", "a purpose state is \"granted\" or \"denied\"", at);
         d.purposes[it.key()] = state_of(*it == "granted");

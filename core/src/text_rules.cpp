@@ -32,7 +32,10 @@ bool valid_authority(std::string_view rest, bool allow_path) {
         return false;
     if (colon == std::string_view::npos) return true;
     const std::string_view port = authority.substr(colon + 1);
-    return !port.empty() && port.size() <= 5 && all_of(port, digit);
+    if (port.empty() || port.size() > 5 || !all_of(port, digit)) return false;
+    int value = 0;
+    for (char c : port) value = value * 10 + (c - '0');
+    return value >= 1 && value <= 65535;
 }
 
 bool no_spaces_or_controls(std::string_view s) {

@@ -310,6 +310,15 @@ TEST_CASE("a notice's label override wins over the built-in label, in its langua
     CHECK(en.labels.at("accept_all") == "Accept all");
 }
 
+TEST_CASE("built-in labels are found by the primary language subtag, ignoring case", "[core][banner][labels]") {
+    const std::string language = GENERATE(as<std::string>{}, "de", "de-AT", "DE", "de-Latn-CH");
+    CAPTURE(language);
+    CHECK(consent::builtin_label(language, "accept_all") == "Alle akzeptieren");
+    CHECK(consent::builtin_label(language, "reject_all") == "Alle ablehnen");
+    const Notice n = parsed(with_language(shop_notice_json(), "de-AT"));
+    CHECK(consent::banner_view(context_for(n), {"de-AT"}, {}).labels.at("save") == "Auswahl speichern");
+}
+
 TEST_CASE("a language without built-in labels gets the English ones", "[core][banner][labels]") {
     const Notice n = parsed(with_language(shop_notice_json(), "nl"));
     const BannerView v = consent::banner_view(context_for(n), {"nl-BE"}, {});
@@ -342,8 +351,8 @@ TEST_CASE("banner_view_to_json has the keys the browser reads", "[core][banner][
           std::set<std::string>(consent::label_keys().begin(), consent::label_keys().end()));
     REQUIRE(j.at("purposes").size() == 3);
     const json& analytics = j.at("purposes").at(1);
-    CHECK(keys_of(analytics) == std::set<std::string>{"id", "title", "description", "necessary", "toggleable", "checked",
-                                                      "gpc_locked", "services"});
+    CHECK(keys_of(analytics) == std::set<std::string>{"id", "title", "description", "necessary", "toggleable",
+                                                      "checked", "gpc_locked", "services"});
     CHECK(analytics.at("id") == "analytics");
     CHECK(analytics.at("checked") == true);
     CHECK(analytics.at("toggleable") == true);

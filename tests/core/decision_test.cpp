@@ -501,3 +501,30 @@ TEST_CASE("parse_decision rejects a stored decision without purposes or with an 
         check_rejected(consent::parse_decision(stored), "decision.unknown_method", "/method");
     }
 }
+
+TEST_CASE("make_decision refuses choices or lists a method does not use, even when built in code",
+          "[core][decision]") {
+    DecisionRequest accept = request(Method::accept_all);
+    accept.choices = {{"analytics", false}};
+    auto a = decide(accept);
+    REQUIRE_FALSE(a.ok());
+    CHECK(a.error().code == "decision.unexpected_field");
+
+    DecisionRequest custom_with_list = custom({{"analytics", true}});
+    custom_with_list.withdraw = {"marketing"};
+    auto c = decide(custom_with_list);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().code == "decision.unexpected_field");
+}
+
+TEST_CASE("a stored decision whose purposes map has a key that is not a purpose id is refused",
+          "[core][decision]") {
+    auto d = decide(request(Method::reject_all));
+    REQUIRE(d.ok());
+    nlohmann::json stored = consent::decision_to_json(*d);
+    stored["purposes"]["Not An Id!"] = "denied";
+    auto parsed = consent::parse_decision(stored);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == "decision.invalid_purpose_id");
+    CHECK(parsed.error().path == "/purposes/Not An Id!");
+}

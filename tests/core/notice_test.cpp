@@ -346,7 +346,8 @@ TEST_CASE("the content hash changes when any text a visitor reads changes", "[co
     const json original = shop_notice_json();
     const std::string before = hash_of(original);
     // Every string a visitor reads: titles, bodies, descriptions, who processes the data.
-    const std::vector<std::string> read_fields{"title", "body", "description", "name", "provider", "contact", "address"};
+    const std::vector<std::string> read_fields{"title",    "body",    "description", "name",
+                                               "provider", "contact", "address"};
     std::vector<std::string> pointers;
     const json flat = original.flatten();
     for (const auto& [pointer, value] : flat.items()) {

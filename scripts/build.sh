@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Configures and builds one flavour of the project into build/<flavour>:
+#   native  - debug, with AddressSanitizer + UndefinedBehaviorSanitizer (tests)
+#   release - optimized native programs (demo, benchmarks)
+#   wasm    - Emscripten: the core, its bindings, and the same core tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavour=${1:?usage: scripts/build.sh native|release|wasm}
+jobs=$(nproc)
+# Debian's emcc runs acorn from Debian's node modules (TOOLCHAIN.md).
+export NODE_PATH=/usr/share/nodejs
+
+case "$flavour" in
+  native)
+    cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCONSENT_SANITIZE=ON >/dev/null ;;
+  release)
+    cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONSENT_BUILD_TESTS=OFF >/dev/null ;;
+  wasm)
+    [ -x build/native/tests/consent_vectors_tool ] || { echo "build.sh: build 'native' first (the differential test needs it)" >&2; exit 1; }
+    emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel \
+      -DCONSENT_NATIVE_VECTORS_TOOL="$PWD/build/native/tests/consent_vectors_tool" >/dev/null ;;
+  *) echo "build.sh: unknown flavour '$flavour'" >&2; exit 64 ;;
+esac
+cmake --build "build/$flavour" -j "$jobs"

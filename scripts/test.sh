@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The one command that sets up a machine and runs every test: the core suite
+# natively (under ASan/UBSan) and as wasm under node, the differential test,
+# and the JS API tests. Prints CTest's results for each target, then a total.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+vectors=$(cd .. && pwd)/shared/vectors
+if [ ! -d "$vectors/jcs" ] || [ ! -d "$vectors/merkle" ]; then
+  echo "test.sh: the shared test vectors are missing at $vectors (expected ../shared/vectors beside the checkout)" >&2
+  exit 1
+fi
+
+scripts/build.sh native
+scripts/build.sh wasm
+
+run_ctest() {
+  local dir=$1 log=$2
+  set +e
+  ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  return "$rc"
+}
+
+mkdir -p build
+status=0
+echo "== native tests (ASan + UBSan) =="
+run_ctest build/native build/native-ctest.log || status=1
+echo "== wasm tests (node) =="
+run_ctest build/wasm build/wasm-ctest.log || status=1
+
+# The same core suite must have run on both targets: equal counts of test cases.
+count() { grep -hcE "$1" "${@:2}" | awk '{ n += $1 } END { print n + 0 }'; }
+native_core=$(count 'Test +#[0-9]+: native/' build/native-ctest.log)
+wasm_core=$(count 'Test +#[0-9]+: wasm/' build/wasm-ctest.log)
+if [ "$native_core" -eq 0 ] || [ "$native_core" -ne "$wasm_core" ]; then
+  echo "test.sh: the core suite ran $native_core cases natively but $wasm_core in wasm" >&2
+  status=1
+fi
+
+passed=$(count 'Test +#[0-9]+: .* Passed' build/native-ctest.log build/wasm-ctest.log)
+failed=$(count 'Test +#[0-9]+: .*(Failed|Exception|Timeout|Not Run)' build/native-ctest.log build/wasm-ctest.log)
+echo
+echo "core suite: $native_core cases natively, $wasm_core as wasm under node"
+echo "all targets: $passed passed, $failed failed"
+exit "$status"
