@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config git ca-certificates
   nlohmann-json3-dev catch2          # core: JSON; tests: Catch2 v2
+  libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev   # consentd: Ed25519, storage, HTTP
   emscripten nodejs                  # the wasm build, and node to run it
 )
 

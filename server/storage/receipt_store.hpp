@@ -1,0 +1,122 @@
+// The storage interface of consentd. One conformance suite
+// (tests/server/receipt_store_test.cpp) runs against every implementation.
+//
+// Rules every implementation keeps:
+// - Receipts are append-only: no method updates or deletes one, and the schema
+//   refuses it (triggers/rules), whoever connects.
+// - append() returns only after the receipt, the subject's current state and the
+//   log position are durably committed in one transaction. Concurrent appends
+//   may share one commit (group commit); none is acknowledged before it.
+// - The same (site, decision_id) appended twice yields the first receipt again
+//   (replayed = true), never a second receipt.
+// - current state equals a rebuild from the receipts (rebuild_check()).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consent/decision.hpp"
+#include "consent/notice.hpp"
+#include "consent/policy.hpp"
+#include "consent/result.hpp"
+
+namespace consent::server {
+
+struct Site {
+    std::string site_id;
+    std::vector<std::string> allowed_origins;  // CORS allowlist of the public endpoints
+    std::int64_t created_at = 0;
+};
+
+struct StoredNotice {
+    std::string site_id;
+    Notice notice;
+    std::string content_hash;   // notice_content_hash(notice)
+    std::string canonical_json; // RFC 8785 of notice_to_json: the exact text shown
+    std::int64_t published_at = 0;
+};
+
+struct ApiKeyRecord {
+    std::string key_id;     // public part, shown in listings
+    std::string site_id;
+    std::string key_hash;   // hex SHA-256 of the secret; the secret itself is never stored
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> revoked_at;
+};
+
+struct StoredReceipt {
+    std::int64_t log_index = 0;   // 0-based position in the deployment's log, in commit order
+    std::string receipt_id;
+    std::string site_id;
+    std::string subject_id;
+    std::string decision_id;
+    std::int64_t server_time = 0;
+    std::string jws;              // compact JWS, exactly as handed out
+    std::string payload;          // its canonical JSON payload
+    std::string method;           // for event streams without re-parsing
+};
+
+// What the store knows when a receipt takes its place in the log; the seal
+// callback turns it into the signed receipt (it runs inside the commit, in log order).
+struct ReceiptSlot {
+    std::int64_t log_index = 0;
+    std::int64_t server_time = 0;
+    std::string receipt_id;              // AppendRequest::receipt_id
+    std::string previous_receipt_hash;   // hex SHA-256 of the subject's previous JWS, "" if none
+};
+
+struct SealedReceipt {
+    std::string jws;
+    std::string payload;
+};
+
+using SealFunction = std::function<Result<SealedReceipt>(const ReceiptSlot&)>;
+
+struct AppendRequest {
+    std::string site_id;
+    std::string receipt_id;  // made by the caller (random_id), used unless the decision is a replay
+    Decision decision;
+    SealFunction seal;
+};
+
+struct AppendOutcome {
+    StoredReceipt receipt;
+    bool replayed = false;  // the decision id was already recorded: this is that receipt
+};
+
+class ReceiptStore {
+public:
+    virtual ~ReceiptStore() = default;
+
+    // Sites, notices and API keys (configuration, changed by consentctl and the publish route).
+    virtual Status put_site(const Site& site) = 0;
+    virtual std::optional<Site> site(const std::string& site_id) = 0;
+    // Versions must be published in increasing order; an existing version is never replaced
+    // (storage.notice_version_exists, storage.notice_version_order).
+    virtual Status publish_notice(const StoredNotice& notice) = 0;
+    virtual std::optional<StoredNotice> notice(const std::string& site_id, std::int64_t version) = 0;
+    virtual std::optional<StoredNotice> current_notice(const std::string& site_id) = 0;
+    virtual std::vector<StoredNotice> notices(const std::string& site_id) = 0;
+    virtual Status put_api_key(const ApiKeyRecord& key) = 0;
+    virtual Status revoke_api_key(const std::string& key_id, std::int64_t now) = 0;
+    virtual std::optional<ApiKeyRecord> api_key(const std::string& key_id) = 0;
+
+    // Receipts. Blocks until durable (or failed: then nothing of it was written).
+    virtual Result<AppendOutcome> append(AppendRequest request) = 0;
+    virtual SubjectState subject_state(const std::string& site_id, const std::string& subject_id) = 0;
+    virtual std::vector<StoredReceipt> subject_receipts(const std::string& site_id, const std::string& subject_id) = 0;
+    // Receipts of a site with log_index > after, oldest first, at most limit (event streams).
+    virtual std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
+                                                      std::size_t limit) = 0;
+    virtual std::int64_t receipt_count() = 0;
+
+    // Recomputes every subject's state from the receipts with the core's
+    // apply_decision and compares it with the stored current state.
+    // Error storage.state_mismatch names the first differing (site, subject, purpose).
+    virtual Status rebuild_check() = 0;
+};
+
+}  // namespace consent::server
