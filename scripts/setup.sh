@@ -7,8 +7,12 @@ packages=(
   cmake ninja-build g++ pkg-config git ca-certificates
   nlohmann-json3-dev catch2          # core: JSON; tests: Catch2 v2
   libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev   # consentd: Ed25519, storage, HTTP
-  emscripten nodejs                  # the wasm build, and node to run it
+  emscripten                         # the wasm build (brings Debian's nodejs when none is installed)
 )
+# node and npm may come from Debian or from another node distribution: look
+# for the commands, not the packages.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,4 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Node packages the tests use (an independent JOSE implementation, …), exactly as
+# locked. Reinstalled only when the lock file changed.
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.consent-lock-stamp; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.consent-lock-stamp
 fi

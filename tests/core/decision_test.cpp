@@ -528,3 +528,43 @@ TEST_CASE("a stored decision whose purposes map has a key that is not a purpose 
     CHECK(parsed.error().code == "decision.invalid_purpose_id");
     CHECK(parsed.error().path == "/purposes/Not An Id!");
 }
+
+#include "consent/subject_trust.hpp"
+
+TEST_CASE("only a browser-made random subject id may carry a grant without a subject token", "[core][trust]") {
+    CHECK(consent::is_browser_subject_id("b_AAAAAAAAAAAAAAAAAAAAAA"));
+    CHECK(consent::is_browser_subject_id("b_q-Z_09azAZ09azAZ09azAZ"));
+    CHECK_FALSE(consent::is_browser_subject_id("user-42"));
+    CHECK_FALSE(consent::is_browser_subject_id("b_short"));
+    CHECK_FALSE(consent::is_browser_subject_id("b_AAAAAAAAAAAAAAAAAAAAA!"));
+    CHECK_FALSE(consent::is_browser_subject_id("x_AAAAAAAAAAAAAAAAAAAAAA"));
+
+    const consent::Notice n = shop_notice();
+    DecisionRequest grant = custom({{"marketing", true}});
+    grant.subject_id = "user-42";
+    auto known_grant = decide(grant);
+    REQUIRE(known_grant.ok());
+    const auto refused = consent::check_subject_trust(*known_grant, n, false);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == "subject.token_required");
+    CHECK(consent::check_subject_trust(*known_grant, n, true).ok());
+
+    grant.subject_id = "b_AAAAAAAAAAAAAAAAAAAAAA";
+    auto browser_grant = decide(grant);
+    REQUIRE(browser_grant.ok());
+    CHECK(consent::check_subject_trust(*browser_grant, n, false).ok());
+}
+
+TEST_CASE("a refusal or withdrawal for a guessable subject id is always accepted", "[core][trust]") {
+    const consent::Notice n = shop_notice();
+    DecisionRequest reject = request(Method::reject_all);
+    reject.subject_id = "user-42";
+    auto r = decide(reject);
+    REQUIRE(r.ok());
+    CHECK(consent::check_subject_trust(*r, n, false).ok());
+    DecisionRequest w = withdraw({"marketing"});
+    w.subject_id = "user-42";
+    auto wd = decide(w);
+    REQUIRE(wd.ok());
+    CHECK(consent::check_subject_trust(*wd, n, false).ok());
+}

@@ -11,6 +11,7 @@
 // DPV IRI), method, server event time, expiry, the previous receipt's hash.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,17 @@ inline constexpr std::string_view kReceiptSchema = "consent-receipt/1";
 inline constexpr std::string_view kReceiptJwsType = "consent-receipt+jws";
 inline constexpr std::string_view kReceiptJwsAlg = "EdDSA";  // RFC 8037 §3.1
 
+// RFC 8032 §5.1.6: an Ed25519 signature is 64 bytes.
+inline constexpr std::size_t kReceiptSignatureSize = 64;
+// A receipt is a few hundred bytes; anything far larger is not one of ours and
+// is refused before it is decoded ("jws.malformed").
+inline constexpr std::size_t kJwsMaxBytes = 64 * 1024;
+// I-JSON (RFC 7493 §2.2): integers beyond 2^53 - 1 lose precision in many
+// verifiers (JavaScript above all), so receipt integers stay within it.
+inline constexpr std::int64_t kMaxReceiptInteger = 9007199254740991;
+// 9999-12-31T23:59:59Z: the latest server_time a receipt accepts.
+inline constexpr std::int64_t kMaxReceiptTime = 253402300799;
+
 // What the server adds to a decision when it records it.
 struct ReceiptFacts {
     std::string receipt_id;
@@ -39,14 +51,26 @@ struct ReceiptFacts {
     std::string previous_receipt_hash;  // hex SHA-256 of this subject's previous receipt JWS, "" if first
 };
 
+// Checks that decision was made on exactly this notice version (id, version,
+// content hash), that it names only the notice's purposes, and that the facts
+// are in range (non-empty ids, 0 <= server_time <= kMaxReceiptTime,
+// 0 <= log_index <= kMaxReceiptInteger, prev "" or 64 lowercase hex).
+// Codes: receipt.notice_mismatch, receipt.unknown_purpose, receipt.invalid_facts.
+// Call it before make_receipt_payload on anything not fresh from make_decision.
+Status check_receipt_inputs(const Notice& notice, const Decision& decision, const ReceiptFacts& facts);
+
 // The canonical payload object. Integers and strings only (no floats, ever).
+// Precondition: check_receipt_inputs passed. A purpose the notice does not know
+// is still recorded (never dropped), after the others and without a legal basis.
 nlohmann::json make_receipt_payload(const Notice& notice, const Decision& decision, const ReceiptFacts& facts);
 
 // The JOSE header: {"alg":"EdDSA","kid":…,"typ":"consent-receipt+jws"}.
 nlohmann::json receipt_jws_header(std::string_view kid);
 
 // BASE64URL(UTF8(header)) || '.' || BASE64URL(payload): the bytes that are
-// signed (RFC 7515 §5.1). Both parts are canonical JSON.
+// signed (RFC 7515 §5.1). Both parts are canonical JSON. Both must be objects
+// (jws.bad_header, jws.bad_payload); a float in the payload is jws.bad_payload;
+// canonicalization errors (jcs.*, json.too_deep) pass through.
 Result<std::string> jws_signing_input(const nlohmann::json& header, const nlohmann::json& payload);
 
 // signing_input || '.' || BASE64URL(signature)
@@ -63,6 +87,20 @@ struct CompactJws {
 // Splits and decodes a compact JWS; checks alg and typ. Does not verify the
 // signature (the caller holds the keys). Codes: jws.malformed, jws.bad_header,
 // jws.unsupported_alg, jws.wrong_type, jws.bad_payload, jws.not_canonical.
+//
+// Strict, because the input is untrusted and one receipt must have exactly one
+// accepted text (its hash chains the subject's receipts):
+// - jws.malformed: not exactly three '.'-separated parts, a part that is not
+//   unpadded base64url (RFC 7515 §2), a signature that is not 64 bytes, or more
+//   than kJwsMaxBytes;
+// - jws.bad_header: not a JSON object, no non-empty "kid" string, no "alg"
+//   string, "crit" (no extension is understood, RFC 7515 §4.1.11), or any
+//   member besides alg, kid and typ (e.g. "jwk"/"jku": keys never come from
+//   the token itself);
+// - jws.unsupported_alg: alg other than exactly "EdDSA" ("none", "HS256", ...);
+// - jws.wrong_type: typ missing or not exactly "consent-receipt+jws";
+// - jws.bad_payload: not a JSON object (strict parse), or holding a float;
+// - jws.not_canonical: re-canonicalizing the payload gives other bytes.
 Result<CompactJws> parse_compact_jws(std::string_view compact);
 
 // Hex SHA-256 of the compact JWS text: what the next receipt of the same

@@ -1,0 +1,42 @@
+// consentd's HTTP API v1 (docs/openapi.yaml): routes parse and validate, call
+// the service, and map errors through one table. Handlers stay a few lines.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "http/rate_limiter.hpp"
+#include "http/server_config.hpp"
+#include "service/consent_service.hpp"
+
+namespace consent::server {
+
+class HttpServer {
+public:
+    HttpServer(ConsentService& service, ServerConfig config);
+    ~HttpServer();
+
+    // Binds (port 0 picks a free one) and returns the port, or -1.
+    int bind();
+    // Serves until stop(); returns false if the socket failed.
+    bool serve();
+    void stop();
+
+    struct Metrics {
+        std::atomic<std::uint64_t> requests{0};
+        std::atomic<std::uint64_t> client_errors{0};
+        std::atomic<std::uint64_t> server_errors{0};
+        std::atomic<std::uint64_t> decisions_recorded{0};
+        std::atomic<std::uint64_t> decisions_replayed{0};
+        std::atomic<std::uint64_t> checks{0};
+        std::atomic<std::uint64_t> rate_limited{0};
+        std::atomic<std::uint64_t> event_streams_open{0};
+    };
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace consent::server

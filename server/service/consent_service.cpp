@@ -1,0 +1,178 @@
+#include "service/consent_service.hpp"
+
+#include "consent/canonical_json.hpp"
+#include "consent/field_reader.hpp"
+#include "consent/receipt.hpp"
+#include "consent/state_json.hpp"
+#include "consent/subject_trust.hpp"
+#include "consent/text_rules.hpp"
+#include "crypto/random_id.hpp"
+
+namespace consent::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxBatchChecks = 1000;
+
+Error not_found(const std::string& what) { return make_error("request.not_found", what + " not found"); }
+
+std::vector<Notice> notice_versions(const std::vector<StoredNotice>& stored) {
+    std::vector<Notice> out;
+    out.reserve(stored.size());
+    for (const auto& s : stored) out.push_back(s.notice);
+    return out;
+}
+
+// Signs a receipt for its slot in the log: the core builds the payload and the
+// signing input, the key ring signs.
+SealFunction make_seal(const KeyRing& keys, const StoredNotice& shown, const Decision& decision,
+                       const std::string& site_id) {
+    return [&keys, &shown, decision, site_id](const ReceiptSlot& slot) -> Result<SealedReceipt> {
+        const ReceiptFacts facts{slot.receipt_id, site_id, slot.server_time, slot.log_index,
+                                 slot.previous_receipt_hash};
+        const json payload = make_receipt_payload(shown.notice, decision, facts);
+        auto input = jws_signing_input(receipt_jws_header(keys.active_kid()), payload);
+        if (!input) return input.error();
+        auto canonical = canonicalize(payload);
+        if (!canonical) return canonical.error();
+        return SealedReceipt{jws_compact(*input, keys.sign(*input)), *canonical};
+    };
+}
+
+}  // namespace
+
+ConsentService::ConsentService(ReceiptStore& store, const KeyRing& keys, Clock clock)
+    : store_(store), keys_(keys), clock_(std::move(clock)) {}
+
+Result<StoredNotice> ConsentService::current_notice(const std::string& site_id) {
+    if (!store_.site(site_id)) return not_found("site");
+    auto current = store_.current_notice(site_id);
+    if (!current) return make_error("notice.none_published", "this site has no published notice yet");
+    return *current;
+}
+
+Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body) {
+    if (!store_.site(site_id)) return not_found("site");
+    auto request = parse_decision_request(body);
+    if (!request) return request.error();
+    if (is_withdrawal(request->method) && request->method == Method::server_withdraw)
+        return make_error("decision.method_not_allowed", "server_withdraw is only for the backend withdrawal route",
+                          "/method");
+    // The decision names the version it was shown; any published version is
+    // accepted (a cached banner), and the core checks the hash against it.
+    auto shown = store_.notice(site_id, request->notice_version);
+    if (!shown) return make_error("decision.notice_version_unknown", "no such notice version", "/notice_version");
+    auto decision = make_decision(shown->notice, shown->content_hash, *request);
+    if (!decision) return decision.error();
+    if (auto trust = check_subject_trust(*decision, shown->notice, false); !trust) return trust.error();
+    return record(site_id, *decision, *shown);
+}
+
+Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const Decision& decision,
+                                              const StoredNotice& shown) {
+    AppendRequest append{site_id, random_id("rcpt_", 16), decision, make_seal(keys_, shown, decision, site_id)};
+    auto outcome = store_.append(std::move(append));
+    if (!outcome) return outcome.error();
+    if (!outcome->replayed) events_.publish(outcome->receipt.log_index);
+    return DecisionAnswer{outcome->receipt, outcome->replayed};
+}
+
+Result<PolicyContext> ConsentService::policy_context(const std::string& site_id, StoredNotice& current) {
+    if (!store_.site(site_id)) return not_found("site");
+    const auto versions = store_.notices(site_id);
+    if (versions.empty()) return make_error("notice.none_published", "this site has no published notice yet");
+    current = versions.back();
+    const auto all = notice_versions(versions);
+    return PolicyContext{current.notice, last_material_version(all, current.notice.version), clock_(), false};
+}
+
+Result<Verdict> ConsentService::check(const std::string& site_id, const std::string& subject_id,
+                                      const std::string& purpose) {
+    if (!is_subject_id(subject_id)) return make_error("request.invalid_subject", "not a subject id");
+    StoredNotice current;
+    auto ctx = policy_context(site_id, current);
+    if (!ctx) return ctx.error();
+    const PolicyContext context{current.notice, ctx->last_material_version, ctx->now, false};
+    return is_allowed(context, purpose, store_.subject_state(site_id, subject_id));
+}
+
+Result<json> ConsentService::check_batch(const std::string& site_id, const json& body) {
+    FieldReader r(body, "", "request");
+    r.reject_unknown({"checks"});
+    const json* checks = r.array("checks", true);
+    if (!r.ok()) return r.error();
+    if (checks->size() > kMaxBatchChecks)
+        return make_error("request.too_many_checks", "at most 1000 checks per request", "/checks");
+    StoredNotice current;
+    auto ctx = policy_context(site_id, current);
+    if (!ctx) return ctx.error();
+    const PolicyContext context{current.notice, ctx->last_material_version, ctx->now, false};
+    json results = json::array();
+    for (std::size_t i = 0; i < checks->size(); ++i) {
+        FieldReader item((*checks)[i], json_pointer_append("/checks", i), "request");
+        item.reject_unknown({"subject", "purpose"});
+        const std::string subject = item.string("subject", 128);
+        const std::string purpose = item.string("purpose", 64);
+        if (!item.ok()) return item.error();
+        json verdict = verdict_to_json(is_allowed(context, purpose, store_.subject_state(site_id, subject)));
+        verdict["subject"] = subject;
+        verdict["purpose"] = purpose;
+        results.push_back(std::move(verdict));
+    }
+    return json{{"results", results}};
+}
+
+Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, const std::string& subject_id,
+                                                const json& body) {
+    FieldReader r(body, "", "request");
+    r.reject_unknown({"decision_id", "purposes"});
+    const std::string decision_id = r.optional_string("decision_id", 64).value_or(random_id("srv_", 16));
+    const json* purposes = r.array("purposes", false);
+    if (!r.ok()) return r.error();
+    StoredNotice current;
+    auto ctx = policy_context(site_id, current);
+    if (!ctx) return ctx.error();
+    json request = {{"decision_id", decision_id},       {"subject_id", subject_id},
+                    {"notice_id", current.notice.notice_id}, {"notice_version", current.notice.version},
+                    {"notice_hash", current.content_hash}, {"language", current.notice.default_language()},
+                    {"method", "server_withdraw"}};
+    if (purposes != nullptr) request["purposes"] = *purposes;
+    auto parsed = parse_decision_request(request);
+    if (!parsed) return parsed.error();
+    auto decision = make_decision(current.notice, current.content_hash, *parsed);
+    if (!decision) return decision.error();
+    return record(site_id, *decision, current);
+}
+
+Result<json> ConsentService::export_subject(const std::string& site_id, const std::string& subject_id) {
+    if (!store_.site(site_id)) return not_found("site");
+    const auto receipts = store_.subject_receipts(site_id, subject_id);
+    json out = {{"site", site_id}, {"subject", subject_id}, {"receipts", json::array()},
+                {"notices", json::object()}, {"keys", keys_.jwks()}};
+    for (const auto& r : receipts) {
+        out["receipts"].push_back({{"receipt_id", r.receipt_id}, {"log_index", r.log_index}, {"jws", r.jws}});
+        auto payload = parse_json_strict(r.payload);
+        if (!payload || !payload->contains("notice")) continue;
+        const std::int64_t version = (*payload)["notice"].value("version", std::int64_t{0});
+        const std::string key = std::to_string(version);
+        if (out["notices"].contains(key)) continue;
+        if (auto n = store_.notice(site_id, version)) out["notices"][key] = {{"hash", n->content_hash},
+                                                                             {"canonical_json", n->canonical_json}};
+    }
+    out["state"] = subject_state_to_json(store_.subject_state(site_id, subject_id));
+    return out;
+}
+
+Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, const json& body) {
+    if (!store_.site(site_id)) return not_found("site");
+    auto notice = parse_notice(body);
+    if (!notice) return notice.error();
+    auto canonical = canonicalize(notice_to_json(*notice));
+    if (!canonical) return canonical.error();
+    StoredNotice stored{site_id, *notice, notice_content_hash(*notice), *canonical, clock_()};
+    if (auto s = store_.publish_notice(stored); !s) return s.error();
+    return stored;
+}
+
+}  // namespace consent::server

@@ -1,0 +1,64 @@
+// consentd's orchestration: every operation the HTTP routes and consentctl
+// offer, as calls on the core (rules), the store (durability) and the key ring
+// (signatures). No consent rule is decided here.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "consent/policy.hpp"
+#include "consent/result.hpp"
+#include "crypto/key_ring.hpp"
+#include "service/event_hub.hpp"
+#include "storage/receipt_store.hpp"
+
+namespace consent::server {
+
+using Clock = std::function<std::int64_t()>;  // seconds since the Unix epoch
+
+struct DecisionAnswer {
+    StoredReceipt receipt;
+    bool replayed = false;
+};
+
+class ConsentService {
+public:
+    ConsentService(ReceiptStore& store, const KeyRing& keys, Clock clock);
+
+    // Public: the current notice of a site (normalized JSON text, hash, version).
+    Result<StoredNotice> current_notice(const std::string& site_id);
+    // Public: record a decision posted by the banner. body is the decision request.
+    Result<DecisionAnswer> submit_decision(const std::string& site_id, const nlohmann::json& body);
+
+    // Backend: may this subject's data be used for this purpose right now?
+    Result<Verdict> check(const std::string& site_id, const std::string& subject_id, const std::string& purpose);
+    // Backend: many checks, {"checks":[{"subject":…,"purpose":…},…]} -> {"results":[…]}
+    Result<nlohmann::json> check_batch(const std::string& site_id, const nlohmann::json& body);
+    // Backend: withdraw purposes (all consent purposes when none are listed).
+    Result<DecisionAnswer> withdraw(const std::string& site_id, const std::string& subject_id,
+                                    const nlohmann::json& body);
+    // Backend: everything recorded about one subject, with the notice texts they saw.
+    Result<nlohmann::json> export_subject(const std::string& site_id, const std::string& subject_id);
+    // Backend/CLI: publish a notice version (validated by the core).
+    Result<StoredNotice> publish_notice(const std::string& site_id, const nlohmann::json& body);
+
+    nlohmann::json jwks() const { return keys_.jwks(); }
+    EventHub& events() { return events_; }
+    ReceiptStore& store() { return store_; }
+
+private:
+    Result<DecisionAnswer> record(const std::string& site_id, const Decision& decision, const StoredNotice& shown);
+    Result<PolicyContext> policy_context(const std::string& site_id, StoredNotice& current);
+
+    ReceiptStore& store_;
+    const KeyRing& keys_;
+    Clock clock_;
+    EventHub events_;
+};
+
+}  // namespace consent::server
