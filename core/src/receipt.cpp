@@ -89,10 +89,6 @@ Status check_facts(const ReceiptFacts& facts) {
 
 // ---------------------------------------------------------------- JWS
 
-std::string base64url_of(const std::string& bytes) {
-    return base64url_encode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-}
-
 std::string text_of(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
 
 // The JSON pointer of the first floating-point number in value, if any.
@@ -134,15 +130,16 @@ Result<std::string> decode_part(std::string_view part, const char* name) {
 }
 
 // RFC 7515 §4.1.1 alg, §4.1.9 typ, §4.1.4 kid, §4.1.11 crit.
-Status check_header(const json& header) {
+Status check_header(const json& header, std::string_view expected_type) {
     if (!header.is_object()) return bad_header("is not a JSON object");
     const auto alg = header.find("alg");
     if (alg == header.end() || !alg->is_string()) return bad_header("has no \"alg\" string (RFC 7515 §4.1.1)");
     if (alg->get_ref<const std::string&>() != kReceiptJwsAlg)
         return make_error("jws.unsupported_alg", "a receipt is signed with alg \"EdDSA\" (RFC 8037 §3.1) only");
     const auto typ = header.find("typ");
-    if (typ == header.end() || !typ->is_string() || typ->get_ref<const std::string&>() != kReceiptJwsType)
-        return make_error("jws.wrong_type", "the JWS typ is not \"consent-receipt+jws\" (RFC 7515 §4.1.9)");
+    if (typ == header.end() || !typ->is_string() || typ->get_ref<const std::string&>() != expected_type)
+        return make_error("jws.wrong_type",
+                          "the JWS typ is not \"" + std::string(expected_type) + "\" (RFC 7515 §4.1.9)");
     const auto kid = header.find("kid");
     if (kid == header.end() || !kid->is_string() || kid->get_ref<const std::string&>().empty())
         return bad_header("has no \"kid\" naming the signing key (RFC 7515 §4.1.4)");
@@ -152,19 +149,20 @@ Status check_header(const json& header) {
     return Unit{};
 }
 
-Result<json> read_header(const std::string& text) {
+Result<json> read_header(const std::string& text, std::string_view expected_type) {
     auto header = parse_json_strict(text);
     if (!header) return bad_header("is not JSON: " + header.error().message);
-    if (auto checked = check_header(*header); !checked) return checked.error();
+    if (auto checked = check_header(*header, expected_type); !checked) return checked.error();
     return std::move(header).value();
 }
 
-Result<json> read_payload(const std::string& text) {
+Result<json> read_payload(const std::string& text, bool require_canonical) {
     auto payload = parse_json_strict(text);
     if (!payload) return make_error("jws.bad_payload", "the payload is not JSON: " + payload.error().message, payload.error().path);
     if (!payload->is_object()) return make_error("jws.bad_payload", "the payload is not a JSON object");
     if (auto at = first_float(*payload, ""))
         return make_error("jws.bad_payload", "a receipt carries integers and strings only, never floats", *at);
+    if (!require_canonical) return std::move(payload).value();
     // RFC 8785: the signer sent canonical bytes, so anything else was made by
     // someone else, or would let two texts stand for one receipt.
     auto canonical = canonicalize(*payload);
@@ -228,7 +226,7 @@ Result<std::string> jws_signing_input(const json& header, const json& payload) {
     if (!payload_text) return payload_text.error();
     if (auto at = first_float(payload, ""))
         return make_error("jws.bad_payload", "a receipt carries integers and strings only, never floats", *at);
-    return base64url_of(*header_text) + "." + base64url_of(*payload_text);
+    return base64url_encode(*header_text) + "." + base64url_encode(*payload_text);
 }
 
 // RFC 7515 §7.1 compact serialization.
@@ -237,6 +235,11 @@ std::string jws_compact(const std::string& signing_input, const Bytes& signature
 }
 
 Result<CompactJws> parse_compact_jws(std::string_view compact) {
+    return parse_compact_jws_as(compact, kReceiptJwsType, true);
+}
+
+Result<CompactJws> parse_compact_jws_as(std::string_view compact, std::string_view expected_type,
+                                        bool require_canonical_payload) {
     auto parts = split_compact(compact);
     if (!parts) return parts.error();
     auto header_text = decode_part((*parts)[0], "header");
@@ -246,9 +249,9 @@ Result<CompactJws> parse_compact_jws(std::string_view compact) {
     auto signature = base64url_decode((*parts)[2]);
     if (!signature) return malformed("has a signature that is not unpadded base64url (RFC 7515 §2)");
     if (signature->size() != kReceiptSignatureSize) return malformed("has a signature that is not 64 bytes (RFC 8032 §5.1.6)");
-    auto header = read_header(*header_text);
+    auto header = read_header(*header_text, expected_type);
     if (!header) return header.error();
-    auto payload = read_payload(*payload_text);
+    auto payload = read_payload(*payload_text, require_canonical_payload);
     if (!payload) return payload.error();
     const std::size_t signed_size = (*parts)[0].size() + 1 + (*parts)[1].size();
     return CompactJws{std::move(header).value(), std::move(payload).value(), std::move(payload_text).value(),

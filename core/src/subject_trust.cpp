@@ -31,3 +31,33 @@ Status check_subject_trust(const Decision& decision, const Notice& notice, bool 
 }
 
 }  // namespace consent
+
+namespace consent {
+
+Status check_subject_token_claims(const nlohmann::json& payload, std::string_view site_id,
+                                  std::string_view subject_id, std::int64_t now) {
+    const auto text = [&](const char* key) -> const std::string* {
+        const auto it = payload.find(key);
+        return it != payload.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+    };
+    const auto number = [&](const char* key, std::int64_t& out) {
+        const auto it = payload.find(key);
+        if (it == payload.end() || !it->is_number_integer()) return false;
+        out = it->get<std::int64_t>();
+        return true;
+    };
+    std::int64_t iat = 0;
+    std::int64_t exp = 0;
+    if (!payload.is_object() || !text("site") || !text("sub") || !number("iat", iat) || !number("exp", exp))
+        return make_error("subject.token_claims", "a subject token carries site, sub, iat and exp");
+    if (*text("site") != site_id) return make_error("subject.token_wrong_site", "the subject token is for another site");
+    if (*text("sub") != subject_id)
+        return make_error("subject.token_wrong_subject", "the subject token names another subject");
+    if (exp - iat > kSubjectTokenMaxLifetime)
+        return make_error("subject.token_too_long_lived", "a subject token may live one hour at most");
+    if (iat > now + kClockSkewAllowance) return make_error("subject.token_not_yet_valid", "the subject token is issued in the future");
+    if (exp <= now) return make_error("subject.token_expired", "the subject token has expired");
+    return Unit{};
+}
+
+}  // namespace consent

@@ -4,11 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "cli/admin_commands.hpp"
 #include "cli/core_commands.hpp"
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    const auto outcome = consent::cli::run_core_command(args);
+    // "notice validate|hash|show" need only the core; "notice publish" needs the store.
+    const bool admin = !args.empty() && consent::cli::is_admin_command(args[0]) &&
+                       !(args[0] == "notice" && args.size() > 1 && args[1] != "publish");
+    const auto outcome = admin ? consent::cli::run_admin_command(args) : consent::cli::run_core_command(args);
     if (!outcome.out.empty()) std::cout << outcome.out << '\n';
     if (!outcome.err.empty()) std::cerr << "consentctl: " << outcome.err << '\n';
     return outcome.exit_code;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/admin_commands.hpp"
 #include "consent/json_api.hpp"
 
 namespace consent::cli {
@@ -79,7 +80,7 @@ std::string usage() {
            "  consentctl notice hash FILE       print the notice's SHA-256 content hash\n"
            "  consentctl notice show FILE       print the normalized notice\n"
            "  consentctl core OPERATION FILE    run one core operation on a JSON input file\n"
-           "operations:\n" + ops;
+           + admin_usage() + "operations:\n" + ops;
 }
 
 Outcome run_core_command(const std::vector<std::string>& args) {

@@ -23,7 +23,7 @@ constexpr std::array<Mapping, 17> kTable{{
     {"auth.missing_key", 401},
     {"auth.invalid_key", 401},
     {"auth.wrong_site", 403},
-    {"subject.token_required", 403},
+    {"subject.", 403},
     {"notice.none_published", 404},
     {"storage.notice_version_exists", 409},
     {"storage.notice_version_order", 409},

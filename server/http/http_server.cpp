@@ -166,7 +166,7 @@ void HttpServer::Impl::public_routes() {
     server_.Options(kSite + R"(/(notice|decisions))", [this](const Request& req, Response& res) {
         if (!allow_public(req, res, req.matches[1])) return;
         res.set_header("Access-Control-Allow-Methods", "GET, POST");
-        res.set_header("Access-Control-Allow-Headers", "Content-Type");
+        res.set_header("Access-Control-Allow-Headers", "Content-Type, Consent-Subject-Token");
         res.set_header("Access-Control-Max-Age", "600");
         res.status = 204;
     });
@@ -189,7 +189,7 @@ void HttpServer::Impl::public_routes() {
         if (!allow_public(req, res, req.matches[1])) return;
         auto body = read_body(req);
         if (!body) return send_error(res, body.error());
-        auto answer = service_.submit_decision(req.matches[1], *body);
+        auto answer = service_.submit_decision(req.matches[1], *body, req.get_header_value("Consent-Subject-Token"));
         if (!answer) return send_error(res, answer.error());
         (answer->replayed ? metrics_.decisions_replayed : metrics_.decisions_recorded)++;
         send_json(res, answer->replayed ? 200 : 201, receipt_answer(*answer));

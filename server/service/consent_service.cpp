@@ -1,5 +1,7 @@
 #include "service/consent_service.hpp"
 
+#include <algorithm>
+
 #include "consent/canonical_json.hpp"
 #include "consent/field_reader.hpp"
 #include "consent/receipt.hpp"
@@ -31,6 +33,8 @@ SealFunction make_seal(const KeyRing& keys, const StoredNotice& shown, const Dec
     return [&keys, &shown, decision, site_id](const ReceiptSlot& slot) -> Result<SealedReceipt> {
         const ReceiptFacts facts{slot.receipt_id, site_id, slot.server_time, slot.log_index,
                                  slot.previous_receipt_hash};
+        if (auto valid = check_receipt_inputs(shown.notice, decision, facts); !valid)
+            return valid.error();
         const json payload = make_receipt_payload(shown.notice, decision, facts);
         auto input = jws_signing_input(receipt_jws_header(keys.active_kid()), payload);
         if (!input) return input.error();
@@ -38,6 +42,30 @@ SealFunction make_seal(const KeyRing& keys, const StoredNotice& shown, const Dec
         if (!canonical) return canonical.error();
         return SealedReceipt{jws_compact(*input, keys.sign(*input)), *canonical};
     };
+}
+
+
+std::array<std::uint8_t, kEd25519PublicKeySize> to_public_key(const Bytes& bytes) {
+    std::array<std::uint8_t, kEd25519PublicKeySize> key{};
+    std::copy(bytes.begin(), bytes.end(), key.begin());
+    return key;
+}
+
+// A subject token is verified against the site backend's registered keys:
+// the signature by kid (the key's RFC 7638 thumbprint), then the claims (core).
+Status verify_subject_token(const Site& site, const std::string& token, const std::string& subject_id,
+                            std::int64_t now) {
+    const Error invalid = make_error("subject.token_invalid", "the subject token is not signed by this site's backend");
+    auto jws = parse_compact_jws_as(token, kSubjectTokenType, false);
+    if (!jws) return make_error("subject.token_invalid", "the subject token is malformed: " + jws.error().message);
+    const std::string kid = jws->header.value("kid", std::string());
+    for (const auto& encoded : site.subject_token_keys) {
+        auto key = base64url_decode(encoded);
+        if (!key || key->size() != kEd25519PublicKeySize || ed25519_jwk_thumbprint(to_public_key(*key)) != kid) continue;
+        if (!ed25519_verify(key->data(), jws->signing_input, jws->signature)) return invalid;
+        return check_subject_token_claims(jws->payload, site.site_id, subject_id, now);
+    }
+    return invalid;
 }
 
 }  // namespace
@@ -52,8 +80,10 @@ Result<StoredNotice> ConsentService::current_notice(const std::string& site_id) 
     return *current;
 }
 
-Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body) {
-    if (!store_.site(site_id)) return not_found("site");
+Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body,
+                                                       const std::string& subject_token) {
+    const auto site = store_.site(site_id);
+    if (!site) return not_found("site");
     auto request = parse_decision_request(body);
     if (!request) return request.error();
     if (is_withdrawal(request->method) && request->method == Method::server_withdraw)
@@ -65,7 +95,12 @@ Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_i
     if (!shown) return make_error("decision.notice_version_unknown", "no such notice version", "/notice_version");
     auto decision = make_decision(shown->notice, shown->content_hash, *request);
     if (!decision) return decision.error();
-    if (auto trust = check_subject_trust(*decision, shown->notice, false); !trust) return trust.error();
+    bool token_verified = false;
+    if (!subject_token.empty()) {
+        if (auto t = verify_subject_token(*site, subject_token, decision->subject_id, clock_()); !t) return t.error();
+        token_verified = true;
+    }
+    if (auto trust = check_subject_trust(*decision, shown->notice, token_verified); !trust) return trust.error();
     return record(site_id, *decision, *shown);
 }
 

@@ -32,8 +32,10 @@ public:
 
     // Public: the current notice of a site (normalized JSON text, hash, version).
     Result<StoredNotice> current_notice(const std::string& site_id);
-    // Public: record a decision posted by the banner. body is the decision request.
-    Result<DecisionAnswer> submit_decision(const std::string& site_id, const nlohmann::json& body);
+    // Public: record a decision posted by the banner. body is the decision request;
+    // subject_token ("" if none) lets a grant name a subject id the site's backend vouches for.
+    Result<DecisionAnswer> submit_decision(const std::string& site_id, const nlohmann::json& body,
+                                           const std::string& subject_token = {});
 
     // Backend: may this subject's data be used for this purpose right now?
     Result<Verdict> check(const std::string& site_id, const std::string& subject_id, const std::string& purpose);

@@ -29,6 +29,9 @@ struct Site {
     std::string site_id;
     std::vector<std::string> allowed_origins;  // CORS allowlist of the public endpoints
     std::int64_t created_at = 0;
+    // Ed25519 public keys (base64url, 32 bytes) of the site's backend, which
+    // signs subject tokens for the visitors it knows (DESIGN.md "Subjects and trust").
+    std::vector<std::string> subject_token_keys;
 };
 
 struct StoredNotice {

@@ -162,7 +162,7 @@ TEST_CASE("text_direction knows the right-to-left scripts", "[core][banner][lang
 // ---------------------------------------------------------------------------
 // Switches (CJEU C-673/17 Planet49: a pre-ticked box is not consent)
 
-TEST_CASE("every consent switch starts off and can be turned on; a pre-ticked box is not consent",
+TEST_CASE("every consent switch starts off and can be turned on since a pre-ticked box is not consent",
           "[core][banner][planet49]") {
     const Notice n = shop_notice();
     const std::string language = GENERATE(as<std::string>{}, "en", "de", "ar");

@@ -279,7 +279,7 @@ TEST_CASE("reject_all denies every consent purpose and keeps necessary on", "[co
     CHECK(d->purposes == States{{"necessary", granted}, {"analytics", denied}, {"marketing", denied}});
 }
 
-TEST_CASE("custom grants only what was chosen; an unlisted purpose is denied (silence is not consent)",
+TEST_CASE("custom grants only what was chosen and an unlisted purpose is denied (silence is not consent)",
           "[core][decision]") {
     using Choices = std::map<std::string, bool>;
     const auto [choices, analytics, marketing] = GENERATE(table<Choices, PurposeState, PurposeState>({

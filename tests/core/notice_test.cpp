@@ -132,7 +132,7 @@ TEST_CASE("a notice missing a required field is rejected with that field's JSON 
     check_rejected(consent::parse_notice(without(shop_notice_json(), pointer)), "notice.missing_field", pointer);
 }
 
-TEST_CASE("a necessary purpose may omit its services; a consent purpose may not", "[core][notice]") {
+TEST_CASE("a necessary purpose may omit its services but a consent purpose may not", "[core][notice]") {
     CHECK(consent::parse_notice(without(shop_notice_json(), "/purposes/0/services")).ok());
     CHECK(consent::parse_notice(with(shop_notice_json(), "/purposes/0/services", json::array())).ok());
     // GDPR Art. 13(1)(e): a visitor asked to consent is told who receives the data.
@@ -222,7 +222,7 @@ TEST_CASE("a text for a language the notice does not list is rejected as notice.
     check_rejected(consent::parse_notice(j), "notice.unknown_language", texts + "/fr");
 }
 
-TEST_CASE("a cookie lifetime over the 400-day browser cap is rejected; 400 days is accepted", "[core][notice]") {
+TEST_CASE("a cookie lifetime over the 400-day browser cap is rejected while 400 days is accepted", "[core][notice]") {
     const std::string pointer = "/purposes/1/services/0/cookies/0/lifetime_days";
     CHECK(consent::parse_notice(with(shop_notice_json(), pointer, 400)).ok());
     CHECK(consent::parse_notice(with(shop_notice_json(), pointer, 0)).ok());

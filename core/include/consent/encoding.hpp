@@ -30,6 +30,10 @@ Result<Bytes> base64_decode(std::string_view text);
 std::string base64url_encode(const std::uint8_t* data, std::size_t size);
 template <class Container>
 std::string base64url_encode(const Container& c) { return base64url_encode(c.data(), c.size()); }
+// Text as its bytes (a JWS header or payload).
+inline std::string base64url_encode(const std::string& text) {
+    return base64url_encode(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+}
 Result<Bytes> base64url_decode(std::string_view text);
 
 }  // namespace consent

@@ -103,6 +103,11 @@ struct CompactJws {
 // - jws.not_canonical: re-canonicalizing the payload gives other bytes.
 Result<CompactJws> parse_compact_jws(std::string_view compact);
 
+// The same checks for another EdDSA JWS type (subject tokens): typ must be
+// expected_type; the payload need not be canonical when minted by other libraries.
+Result<CompactJws> parse_compact_jws_as(std::string_view compact, std::string_view expected_type,
+                                        bool require_canonical_payload);
+
 // Hex SHA-256 of the compact JWS text: what the next receipt of the same
 // subject names as "prev", chaining a subject's receipts.
 std::string receipt_hash(std::string_view compact_jws);

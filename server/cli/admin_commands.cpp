@@ -1,0 +1,236 @@
+#include "cli/admin_commands.hpp"
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "consent/canonical_json.hpp"
+#include "consent/text_rules.hpp"
+#include "crypto/key_ring.hpp"
+#include "http/api_keys.hpp"
+#include "service/consent_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace consent::cli {
+namespace {
+
+using nlohmann::json;
+using namespace consent::server;
+
+constexpr int kExitUsage = 64;
+constexpr int kExitDataErr = 65;
+constexpr int kExitNoInput = 66;
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// --name=value options (repeatable ones collect every value) and positional words.
+struct Args {
+    std::map<std::string, std::vector<std::string>> options;
+    std::vector<std::string> words;
+    std::string get(const std::string& name, const std::string& fallback = "") const {
+        const auto it = options.find(name);
+        return it == options.end() || it->second.empty() ? fallback : it->second.back();
+    }
+};
+
+Args split(const std::vector<std::string>& raw) {
+    Args a;
+    for (const auto& s : raw) {
+        if (s.rfind("--", 0) == 0) {
+            const auto eq = s.find('=');
+            a.options[s.substr(2, eq == std::string::npos ? std::string::npos : eq - 2)].push_back(
+                eq == std::string::npos ? "" : s.substr(eq + 1));
+        } else {
+            a.words.push_back(s);
+        }
+    }
+    return a;
+}
+
+Outcome fail(int code, const std::string& message) { return {code, {}, message}; }
+Outcome fail(const Error& e) {
+    const bool missing = e.code == "cli.no_database" || e.code == "keys.missing_dir";
+    return {missing ? kExitNoInput : kExitDataErr, {}, e.code + (e.path.empty() ? "" : " at " + e.path) + ": " + e.message};
+}
+
+// One line of admin_usage() for a command word, for a one-line usage error.
+std::string command_usage(const std::string& cmd) {
+    std::istringstream lines(admin_usage());
+    for (std::string line; std::getline(lines, line);) {
+        const auto start = line.find("consentctl " + cmd + " ");
+        if (start != std::string::npos) return "usage: " + line.substr(start) + " (try: consentctl help)";
+    }
+    return "usage: consentctl " + cmd + " … (try: consentctl help)";
+}
+
+// An unknown or empty option is an error, not silently ignored: "--orgin=…"
+// would otherwise add a site without origins, "--database=" open a temporary database.
+std::string check_options(const Args& a) {
+    for (const auto& [name, values] : a.options) {
+        if (name == "check") {
+            if (values.size() != 1 || !values.front().empty()) return "--check takes no value";
+            continue;
+        }
+        if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject")
+            return "unknown option --" + name + " (try: consentctl help)";
+        for (const auto& v : values)
+            if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
+    }
+    return {};
+}
+
+// Only init creates a database; any other command opening a missing file would
+// create an empty one and answer about it ("rebuild --check" would say all is well).
+Result<std::unique_ptr<SqliteStore>> open_store(const Args& a, bool create = false) {
+    const std::string path = a.get("database", "consentd.db");
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(path, ec))
+        return make_error("cli.no_database", "no database at " + path + " (run consentctl init first)");
+    return SqliteStore::open(path, unix_now);
+}
+
+Result<json> read_json_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error("cli.cannot_read", "cannot read " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_json_strict(text.str());
+}
+
+Outcome add_site(SqliteStore& store, const std::string& site_id, const std::vector<std::string>& origins) {
+    if (!is_notice_id(site_id)) return fail(kExitUsage, "site id must match [a-z0-9][a-z0-9_-]* (at most 64)");
+    for (const auto& o : origins)
+        if (!is_origin(o)) return fail(kExitUsage, "not an origin (scheme://host[:port]): " + o);
+    if (store.site(site_id)) return fail(kExitDataErr, "site " + site_id + " already exists");
+    if (auto s = store.put_site(Site{site_id, origins, unix_now(), {}}); !s) return fail(s.error());
+    return {0, "site " + site_id + " added", {}};
+}
+
+Outcome publish(SqliteStore& store, const KeyRing& keys, const std::string& site_id, const std::string& file) {
+    auto body = read_json_file(file);
+    if (!body) return body.error().code == "cli.cannot_read" ? fail(kExitNoInput, body.error().message) : fail(body.error());
+    ConsentService service(store, keys, unix_now);
+    auto stored = service.publish_notice(site_id, *body);
+    if (!stored) return fail(stored.error());
+    return {0, "notice " + stored->notice.notice_id + " version " + std::to_string(stored->notice.version) +
+                   " published for site " + site_id + ", sha256 " + stored->content_hash, {}};
+}
+
+Outcome create_key(SqliteStore& store, const std::string& site_id) {
+    if (!store.site(site_id)) return fail(kExitDataErr, "no site " + site_id);
+    const NewApiKey key = make_api_key(site_id, unix_now());
+    if (auto s = store.put_api_key(key.record); !s) return fail(s.error());
+    return {0, key.plaintext, "API key " + key.record.key_id + " for site " + site_id + " (shown once; store it now)"};
+}
+
+// Safe to run again: existing keys are kept, and a site that exists with the
+// same origins is left as it is. Arguments are checked before anything is written.
+Outcome init(const Args& a) {
+    const std::string key_dir = a.get("keys", "consentd-keys");
+    const std::string site = a.get("site");
+    const auto origins = a.options.count("origin") ? a.options.at("origin") : std::vector<std::string>{};
+    if (site.empty() && !origins.empty()) return fail(kExitUsage, "--origin needs --site=ID");
+    if (!site.empty() && !is_notice_id(site)) return fail(kExitUsage, "site id must match [a-z0-9][a-z0-9_-]* (at most 64)");
+    for (const auto& o : origins)
+        if (!is_origin(o)) return fail(kExitUsage, "not an origin (scheme://host[:port]): " + o);
+    auto existing = KeyRing::load(key_dir);
+    if (!existing) {
+        auto kid = KeyRing::create_key(key_dir, unix_now());
+        if (!kid) return fail(kid.error());
+    }
+    auto store = open_store(a, true);
+    if (!store) return fail(store.error());
+    if (site.empty()) return {0, "database and keys ready", {}};
+    if (auto found = (*store)->site(site)) {
+        if (found->allowed_origins != origins)
+            return fail(kExitDataErr, "site " + site + " already exists with other origins");
+        return {0, "database and keys ready; site " + site + " already exists", {}};
+    }
+    auto added = add_site(**store, site, origins);
+    if (added.exit_code != 0) return added;
+    return {0, added.out, {}};
+}
+
+Outcome with_store_and_keys(const Args& a, const std::function<Outcome(SqliteStore&, const KeyRing&)>& f) {
+    auto keys = KeyRing::load(a.get("keys", "consentd-keys"));
+    if (!keys) return fail(keys.error());
+    auto store = open_store(a);
+    if (!store) return fail(store.error());
+    return f(**store, *keys);
+}
+
+Outcome with_store(const Args& a, const std::function<Outcome(SqliteStore&)>& f) {
+    auto store = open_store(a);
+    if (!store) return fail(store.error());
+    return f(**store);
+}
+
+Outcome dispatch(const std::string& cmd, const Args& a) {
+    const auto word = [&a](std::size_t i) { return i < a.words.size() ? a.words[i] : std::string(); };
+    if (cmd == "init") return init(a);
+    if (cmd == "site" && word(1) == "add" && !word(2).empty())
+        return with_store(a, [&](SqliteStore& s) {
+            return add_site(s, word(2), a.options.count("origin") ? a.options.at("origin") : std::vector<std::string>{});
+        });
+    if (cmd == "notice" && word(1) == "publish" && !word(2).empty() && !a.get("site").empty())
+        return with_store_and_keys(a, [&](SqliteStore& s, const KeyRing& k) { return publish(s, k, a.get("site"), word(2)); });
+    if (cmd == "apikey" && word(1) == "create" && !a.get("site").empty())
+        return with_store(a, [&](SqliteStore& s) { return create_key(s, a.get("site")); });
+    if (cmd == "apikey" && word(1) == "revoke" && !word(2).empty())
+        return with_store(a, [&](SqliteStore& s) -> Outcome {
+            if (auto r = s.revoke_api_key(word(2), unix_now()); !r) return fail(r.error());
+            return {0, "API key " + word(2) + " revoked", {}};
+        });
+    if (cmd == "keys" && word(1) == "rotate") {
+        // Rotation needs an existing key directory: a mistyped --keys must not start a new ring.
+        if (auto ring = KeyRing::load(a.get("keys", "consentd-keys")); !ring && ring.error().code == "keys.missing_dir")
+            return fail(ring.error());
+        auto kid = KeyRing::create_key(a.get("keys", "consentd-keys"), unix_now());
+        if (!kid) return fail(kid.error());
+        return {0, "new signing key " + *kid + " is active; earlier keys stay in the JWKS", {}};
+    }
+    if (cmd == "export" && !a.get("site").empty() && !a.get("subject").empty())
+        return with_store_and_keys(a, [&](SqliteStore& s, const KeyRing& k) -> Outcome {
+            ConsentService service(s, k, unix_now);
+            auto bundle = service.export_subject(a.get("site"), a.get("subject"));
+            if (!bundle) return fail(bundle.error());
+            return {0, bundle->dump(2), {}};
+        });
+    if (cmd == "rebuild" && a.options.count("check"))
+        return with_store(a, [](SqliteStore& s) -> Outcome {
+            if (auto r = s.rebuild_check(); !r) return fail(r.error());
+            return {0, "current state equals the rebuild from " + std::to_string(s.receipt_count()) + " receipts", {}};
+        });
+    return fail(kExitUsage, command_usage(cmd));
+}
+
+}  // namespace
+
+bool is_admin_command(const std::string& command) {
+    return command == "init" || command == "site" || command == "apikey" || command == "keys" ||
+           command == "export" || command == "rebuild" || command == "notice";
+}
+
+std::string admin_usage() {
+    return "  consentctl init [--database=F] [--keys=DIR] [--site=ID --origin=https://…]\n"
+           "  consentctl site add ID [--origin=https://…]…\n"
+           "  consentctl notice publish FILE --site=ID\n"
+           "  consentctl apikey create --site=ID | apikey revoke KEY_ID\n"
+           "  consentctl keys rotate [--keys=DIR]\n"
+           "  consentctl export --site=ID --subject=SUBJECT\n"
+           "  consentctl rebuild --check\n"
+           "  (every command takes --database=F (default consentd.db) and --keys=DIR (default consentd-keys))\n";
+}
+
+Outcome run_admin_command(const std::vector<std::string>& raw) {
+    const Args a = split(raw);
+    if (a.words.empty()) return fail(kExitUsage, "usage: consentctl COMMAND … (try: consentctl help)");
+    if (const std::string bad = check_options(a); !bad.empty()) return fail(kExitUsage, bad);
+    return dispatch(a.words[0], a);
+}
+
+}  // namespace consent::cli

@@ -1,0 +1,61 @@
+// consentd: receives decisions from the banner, stores signed receipts durably,
+// and answers backends' consent checks. Configuration errors stop it at start
+// with one line on stderr; SIGINT/SIGTERM stop it cleanly (pending commits finish).
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include "crypto/key_ring.hpp"
+#include "http/http_server.hpp"
+#include "http/server_config.hpp"
+#include "service/consent_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace {
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+int fail(const std::string& message) {
+    std::cerr << "consentd: " << message << '\n';
+    return 1;
+}
+
+// Blocks SIGINT/SIGTERM in every thread, then waits for them in one thread:
+// no async-signal-safety puzzles in the handlers.
+sigset_t block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace consent::server;
+    auto config = parse_server_config(std::vector<std::string>(argv + 1, argv + argc));
+    if (!config) return fail(config.error().message + " (options: --database= --keys= --host= --port= ...)");
+    const sigset_t signals = block_stop_signals();
+    auto keys = KeyRing::load(config->key_dir);
+    if (!keys) return fail(keys.error().code + ": " + keys.error().message + " (run consentctl init first)");
+    auto store = SqliteStore::open(config->database, unix_now);
+    if (!store) return fail(store.error().code + ": " + store.error().message);
+    ConsentService service(**store, *keys, unix_now);
+    HttpServer http(service, *config);
+    const int port = http.bind();
+    if (port < 0) return fail("cannot listen on " + config->host + ":" + std::to_string(config->port));
+    std::cout << "consentd listening on http://" << config->host << ":" << port << std::endl;
+    std::thread stopper([&] {
+        int received = 0;
+        sigwait(&signals, &received);
+        http.stop();
+    });
+    const bool served = http.serve();
+    // serve() also returns when the socket fails: wake the stopper so it can be joined.
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
+    return served ? 0 : fail("the listening socket failed");
+}

@@ -1,0 +1,112 @@
+// A thin RAII layer over the SQLite C API: connections, cached prepared
+// statements and transactions. Every SQLite failure becomes one error value,
+// storage.sqlite_error carrying sqlite3_errmsg(): SQLite's messages name
+// tables and constraints, never the bound values, so no subject id or secret
+// can leak through them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <sqlite3.h>
+
+#include "consent/result.hpp"
+
+namespace consent::server::sqlite {
+
+Error sqlite_error(sqlite3* db);
+
+// One execution of a prepared statement. The compiled statement belongs to the
+// connection's cache; destroying this object resets it, which also ends the
+// read snapshot it held (a statement left un-reset would pin an old snapshot).
+class Statement {
+public:
+    Statement(sqlite3* db, sqlite3_stmt* stmt) noexcept : db_(db), stmt_(stmt) {}
+    Statement(Statement&& other) noexcept;
+    Statement& operator=(Statement&&) = delete;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement();
+
+    // Parameters are 1-based, as in SQLite. A failed bind is reported by step().
+    Statement& bind(int index, std::string_view text);
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind_null(int index);
+
+    Result<bool> step();  // true: a row is ready; false: done
+    Status run();         // for statements that return no rows
+
+    std::int64_t int64(int column) const;
+    std::string text(int column) const;
+    bool is_null(int column) const;
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+    int bind_status_ = SQLITE_OK;
+};
+
+class Connection {
+public:
+    // flags as for sqlite3_open_v2. Each connection is used by one thread at a
+    // time (the store hands them out), so SQLite's own mutexes are not needed.
+    static Result<std::unique_ptr<Connection>> open(const std::string& path, int flags);
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection();
+
+    // Compiled once per connection and SQL text, then reused.
+    Result<Statement> prepare(const std::string& sql);
+    // Runs SQL text (several statements allowed) that returns no rows.
+    Status exec(const char* sql);
+    // Runs one statement that returns no rows, through the statement cache:
+    // for the BEGIN/SAVEPOINT/RELEASE/COMMIT that every append or batch repeats.
+    Status run(const std::string& sql);
+    // The first column of the first row of a one-value query (or PRAGMA);
+    // no row at all is an error.
+    Result<std::string> query_text(const std::string& sql);
+    Result<std::int64_t> query_int64(const std::string& sql);
+    // False also when SQLite rolled an open transaction back by itself (after
+    // SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM and a few others).
+    bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+private:
+    explicit Connection(sqlite3* db) noexcept : db_(db) {}
+    sqlite3* db_;
+    std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+// BEGIN … COMMIT that rolls back unless committed; also for read snapshots.
+class Transaction {
+public:
+    enum class Mode { deferred, immediate };
+    static Result<Transaction> begin(Connection& connection, Mode mode);
+    Transaction(Transaction&& other) noexcept;
+    Transaction& operator=(Transaction&&) = delete;
+    ~Transaction();
+    Status commit();
+
+private:
+    explicit Transaction(Connection& connection) noexcept : connection_(&connection) {}
+    Connection* connection_;
+};
+
+// A named savepoint inside a transaction: one append's writes are undone
+// together when any of them fails, without touching the rest of its batch.
+class Savepoint {
+public:
+    static Result<Savepoint> begin(Connection& connection);
+    Savepoint(Savepoint&& other) noexcept;
+    Savepoint& operator=(Savepoint&&) = delete;
+    ~Savepoint();
+    Status release();
+
+private:
+    explicit Savepoint(Connection& connection) noexcept : connection_(&connection) {}
+    Connection* connection_;
+};
+
+}  // namespace consent::server::sqlite

@@ -1,0 +1,188 @@
+#include "storage/sqlite_log_writer.hpp"
+
+#include <exception>
+#include <utility>
+
+#include "consent/encoding.hpp"
+#include "consent/policy.hpp"
+#include "consent/sha256.hpp"
+#include "storage/sqlite_rows.hpp"
+
+namespace consent::server::sqlite {
+namespace {
+
+void fail_all(GroupCommitter::Batch& batch, const Error& cause) {
+    const Error error = make_error("storage.commit_failed", "the batch was not committed: " + cause.message);
+    for (auto& pending : batch) pending.outcome = error;
+}
+
+// The seal is the caller's code (the signer); an exception from it must not
+// take the committer thread down with the whole batch.
+Result<SealedReceipt> call_seal(const SealFunction& seal, const ReceiptSlot& slot) {
+    try {
+        return seal(slot);
+    } catch (const std::exception& e) {
+        return make_error("storage.seal_failed", std::string("sealing the receipt failed: ") + e.what());
+    } catch (...) {
+        return make_error("storage.seal_failed", "sealing the receipt failed");
+    }
+}
+
+StoredReceipt make_stored(const AppendRequest& request, const ReceiptSlot& slot, SealedReceipt sealed) {
+    StoredReceipt r;
+    r.log_index = slot.log_index;
+    r.receipt_id = slot.receipt_id;
+    r.site_id = request.site_id;
+    r.subject_id = request.decision.subject_id;
+    r.decision_id = request.decision.decision_id;
+    r.server_time = slot.server_time;
+    r.jws = std::move(sealed.jws);
+    r.payload = std::move(sealed.payload);
+    r.method = std::string(to_string(request.decision.method));
+    return r;
+}
+
+Result<bool> exists(Connection& connection, const char* sql, const std::string& key) {
+    auto statement = connection.prepare(sql);
+    if (!statement) return statement.error();
+    return statement.value().bind(1, key).step();
+}
+
+}  // namespace
+
+LogWriter::LogWriter(std::unique_ptr<Connection> connection, std::function<std::int64_t()> clock)
+    : connection_(std::move(connection)), clock_(std::move(clock)) {}
+
+void LogWriter::commit_batch(GroupCommitter::Batch& batch) {
+    auto transaction = Transaction::begin(*connection_, Transaction::Mode::immediate);
+    if (!transaction) return fail_all(batch, transaction.error());
+    // Read inside the write lock: the log continues where the file ends.
+    auto next = connection_->query_int64("SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts");
+    if (!next) return fail_all(batch, next.error());
+    next_index_ = *next;
+    for (auto& pending : batch) {
+        pending.outcome = append_one(pending);
+        // After an automatic rollback, later statements would each commit on
+        // their own and earlier "ok" outcomes would be lost: stop the batch.
+        if (!connection_->in_transaction())
+            return fail_all(batch, make_error("storage.sqlite_error", "SQLite rolled the transaction back"));
+    }
+    auto committed = transaction.value().commit();
+    if (!committed) return fail_all(batch, committed.error());  // the transaction rolls back
+    commits_.fetch_add(1, std::memory_order_relaxed);
+}
+
+Result<AppendOutcome> LogWriter::append_one(const PendingAppend& pending) {
+    const AppendRequest& request = pending.request;
+    // Earlier requests of this batch are visible here: same transaction.
+    auto existing = find_receipt_by_decision(*connection_, request.site_id, request.decision.decision_id);
+    if (!existing) return existing.error();
+    if (existing.value()) return AppendOutcome{std::move(*existing.value()), true};
+    auto checked = check_request(request);
+    if (!checked) return checked.error();
+    auto slot = next_slot(request);
+    if (!slot) return slot.error();
+    auto sealed = call_seal(request.seal, *slot);
+    if (!sealed) return sealed.error();
+    StoredReceipt receipt = make_stored(request, *slot, std::move(sealed.value()));
+    auto written = write(request, receipt, *slot, pending.decision_json);
+    if (!written) return written.error();
+    ++next_index_;  // only a written receipt takes a position: the log has no gaps
+    return AppendOutcome{std::move(receipt), false};
+}
+
+Status LogWriter::check_request(const AppendRequest& request) {
+    if (!request.seal) return make_error("storage.invalid_request", "the append request has no seal function");
+    auto site = exists(*connection_, "SELECT 1 FROM sites WHERE site_id = ?1", request.site_id);
+    if (!site) return site.error();
+    if (!*site) return make_error("storage.unknown_site", "no such site");
+    auto taken = exists(*connection_, "SELECT 1 FROM receipts WHERE receipt_id = ?1", request.receipt_id);
+    if (!taken) return taken.error();
+    if (*taken) return make_error("storage.receipt_id_exists", "the receipt id is already used");
+    return Unit{};
+}
+
+Result<ReceiptSlot> LogWriter::next_slot(const AppendRequest& request) {
+    auto previous = previous_receipt_hash(request.site_id, request.decision.subject_id);
+    if (!previous) return previous.error();
+    return ReceiptSlot{next_index_, clock_(), request.receipt_id, std::move(previous.value())};
+}
+
+Result<std::string> LogWriter::previous_receipt_hash(const std::string& site_id, const std::string& subject_id) {
+    auto statement = connection_->prepare(
+        "SELECT jws FROM receipts WHERE site_id = ?1 AND subject_id = ?2 ORDER BY log_index DESC LIMIT 1");
+    if (!statement) return statement.error();
+    auto row = statement.value().bind(1, site_id).bind(2, subject_id).step();
+    if (!row) return row.error();
+    if (!*row) return std::string();
+    // What consent::receipt_hash computes: hex SHA-256 of the compact JWS text.
+    return hex_encode(sha256(statement.value().text(0)));
+}
+
+Status LogWriter::write(const AppendRequest& request, const StoredReceipt& receipt, const ReceiptSlot& slot,
+                        const std::string& decision_json) {
+    auto savepoint = Savepoint::begin(*connection_);
+    if (!savepoint) return savepoint.error();
+    auto inserted = insert_receipt(receipt, slot, decision_json);
+    if (!inserted) return inserted.error();  // the savepoint rolls back as it goes
+    auto updated = update_state(request.site_id, request.decision, receipt);
+    if (!updated) return updated.error();
+    return savepoint.value().release();
+}
+
+Status LogWriter::insert_receipt(const StoredReceipt& r, const ReceiptSlot& slot, const std::string& decision_json) {
+    auto statement = connection_->prepare(
+        "INSERT INTO receipts (log_index, receipt_id, site_id, subject_id, decision_id, server_time, jws, payload, "
+        "method, prev_hash, decision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!statement) return statement.error();
+    return statement.value()
+        .bind(1, r.log_index).bind(2, r.receipt_id).bind(3, r.site_id).bind(4, r.subject_id)
+        .bind(5, r.decision_id).bind(6, r.server_time).bind(7, r.jws).bind(8, r.payload)
+        .bind(9, r.method).bind(10, slot.previous_receipt_hash).bind(11, decision_json)
+        .run();
+}
+
+// The core folds the decision (apply_decision); this only stores the rows
+// that changed, whatever the rule made of them.
+Status LogWriter::update_state(const std::string& site_id, const Decision& decision, const StoredReceipt& receipt) {
+    auto before = load_state(*connection_, site_id, decision.subject_id);
+    if (!before) return before.error();
+    SubjectState after = before.value();
+    apply_decision(after, decision, receipt.server_time, receipt.receipt_id);
+    for (const auto& [purpose, record] : after) {
+        const auto old = before->find(purpose);
+        if (old != before->end() && same_record(old->second, record)) continue;
+        auto written = write_state_row(site_id, decision.subject_id, purpose, record);
+        if (!written) return written.error();
+    }
+    for (const auto& entry : before.value()) {
+        if (after.count(entry.first) != 0) continue;
+        auto deleted = delete_state_row(site_id, decision.subject_id, entry.first);
+        if (!deleted) return deleted.error();
+    }
+    return Unit{};
+}
+
+Status LogWriter::write_state_row(const std::string& site_id, const std::string& subject_id,
+                                  const std::string& purpose, const PurposeRecord& record) {
+    auto statement = connection_->prepare(
+        "INSERT OR REPLACE INTO current_state (site_id, subject_id, purpose, state, method, notice_id, "
+        "notice_version, decided_at, receipt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!statement) return statement.error();
+    return statement.value()
+        .bind(1, site_id).bind(2, subject_id).bind(3, purpose)
+        .bind(4, to_string(record.state)).bind(5, to_string(record.method))
+        .bind(6, record.notice_id).bind(7, record.notice_version).bind(8, record.decided_at)
+        .bind(9, record.receipt_id)
+        .run();
+}
+
+Status LogWriter::delete_state_row(const std::string& site_id, const std::string& subject_id,
+                                   const std::string& purpose) {
+    auto statement = connection_->prepare(
+        "DELETE FROM current_state WHERE site_id = ?1 AND subject_id = ?2 AND purpose = ?3");
+    if (!statement) return statement.error();
+    return statement.value().bind(1, site_id).bind(2, subject_id).bind(3, purpose).run();
+}
+
+}  // namespace consent::server::sqlite

@@ -1,0 +1,58 @@
+// Small query patterns shared by the SQLite store's files.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "consent/result.hpp"
+#include "storage/sqlite_connection.hpp"
+#include "storage/sqlite_read_pool.hpp"
+
+namespace consent::server::sqlite {
+
+// What the interface returns when an exception (out of memory, say) ends an
+// operation: the interface never throws.
+inline Error internal_error() { return make_error("storage.internal", "unexpected failure in the SQLite store"); }
+
+// Every row of sql on a leased read connection: bind(Statement&) sets the
+// parameters, read(const Statement&) returns std::optional<Row> (nullopt skips
+// a row it cannot read). Any SQLite failure yields no rows at all rather than
+// a partial answer. Each call is its own read snapshot.
+template <class Row, class Bind, class Read>
+std::vector<Row> read_rows(ReadPool& pool, const std::string& sql, Bind bind, Read read) {
+    auto lease = pool.acquire();
+    if (!lease) return {};
+    auto statement = (*lease.value()).prepare(sql);  // reset before the lease returns
+    if (!statement) return {};
+    Statement& rows = statement.value();
+    bind(rows);
+    std::vector<Row> out;
+    for (;;) {
+        auto row = rows.step();
+        if (!row) return {};
+        if (!*row) return out;
+        if (auto value = read(static_cast<const Statement&>(rows))) out.push_back(std::move(*value));
+    }
+}
+
+// Whether sql (after bind) returns a row.
+template <class Bind>
+Result<bool> has_row(Connection& connection, const std::string& sql, Bind bind) {
+    auto statement = connection.prepare(sql);
+    if (!statement) return statement.error();
+    bind(statement.value());
+    return statement.value().step();
+}
+
+// BEGIN IMMEDIATE; write(connection) -> Status; COMMIT, or roll back on error.
+template <class Write>
+Status in_transaction(Connection& connection, Write write) {
+    auto transaction = Transaction::begin(connection, Transaction::Mode::immediate);
+    if (!transaction) return transaction.error();
+    auto written = write(connection);
+    if (!written) return written;
+    return transaction.value().commit();
+}
+
+}  // namespace consent::server::sqlite

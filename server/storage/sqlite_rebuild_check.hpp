@@ -1,0 +1,16 @@
+// rebuild_check() of the SQLite store: folds every subject's receipts, in log
+// order, through the core's apply_decision and compares the result with the
+// current_state table in both directions.
+#pragma once
+
+#include "consent/result.hpp"
+#include "storage/sqlite_connection.hpp"
+
+namespace consent::server::sqlite {
+
+// Runs in one read transaction, so appends committed meanwhile cannot make
+// the two tables look different. storage.state_mismatch names the first
+// differing (site, subject, purpose).
+Status rebuild_check(Connection& connection);
+
+}  // namespace consent::server::sqlite

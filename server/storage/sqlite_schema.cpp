@@ -1,0 +1,163 @@
+#include "storage/sqlite_schema.hpp"
+
+#include <string>
+
+namespace consent::server::sqlite {
+namespace {
+
+// Version 1. Receipts are append-only by the schema itself, for every
+// connection (DESIGN.md "Receipts are never updated or deleted"):
+// - UPDATE and DELETE abort;
+// - INSERT must extend the log at its end (log_index = MAX + 1, so the log has
+//   no gaps) and must not collide with an existing receipt id or decision id:
+//   INSERT OR REPLACE would otherwise delete the older row without firing the
+//   DELETE trigger (SQLite fires it on REPLACE only with recursive_triggers).
+// receipts.decision keeps the decision as recorded (RFC 8785 canonical JSON of
+// decision_to_json): rebuild_check() folds it, so the current state is derived
+// from the receipts alone.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+
+CREATE TABLE sites (
+    site_id TEXT PRIMARY KEY NOT NULL,
+    allowed_origins TEXT NOT NULL,
+    subject_token_keys TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE notices (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    version INTEGER NOT NULL CHECK (version >= 1),
+    notice_id TEXT NOT NULL,
+    material INTEGER NOT NULL CHECK (material IN (0, 1)),
+    content_hash TEXT NOT NULL,
+    canonical_json TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE api_keys (
+    key_id TEXT PRIMARY KEY NOT NULL,
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    key_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE receipts (
+    log_index INTEGER PRIMARY KEY CHECK (log_index >= 0),
+    receipt_id TEXT NOT NULL UNIQUE,
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    subject_id TEXT NOT NULL,
+    decision_id TEXT NOT NULL,
+    server_time INTEGER NOT NULL,
+    jws TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    method TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    UNIQUE (site_id, decision_id)
+);
+CREATE INDEX receipts_by_subject ON receipts (site_id, subject_id, log_index);
+CREATE INDEX receipts_by_site ON receipts (site_id, log_index);
+
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER receipts_append_at_end BEFORE INSERT ON receipts
+WHEN NEW.log_index IS NOT (SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts)
+  OR EXISTS (SELECT 1 FROM receipts WHERE receipt_id = NEW.receipt_id)
+  OR EXISTS (SELECT 1 FROM receipts WHERE site_id = NEW.site_id AND decision_id = NEW.decision_id)
+BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+
+CREATE TABLE current_state (
+    site_id TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('granted', 'denied')),
+    method TEXT NOT NULL,
+    notice_id TEXT NOT NULL,
+    notice_version INTEGER NOT NULL,
+    decided_at INTEGER NOT NULL,
+    receipt_id TEXT NOT NULL REFERENCES receipts (receipt_id),
+    PRIMARY KEY (site_id, subject_id, purpose)
+) WITHOUT ROWID;
+)sql";
+
+// kMigrations[i] takes a file from version i to version i + 1.
+constexpr const char* kMigrations[] = {kSchemaV1};
+static_assert(static_cast<std::int64_t>(sizeof(kMigrations) / sizeof(kMigrations[0])) == kSchemaVersion,
+              "one migration per schema version");
+
+Error version_error(const std::string& message) { return make_error("storage.schema_version", message); }
+
+// 0 for an empty file; otherwise the version recorded by the migration that made it.
+Result<std::int64_t> stored_version(Connection& connection) {
+    auto has_table = connection.query_int64(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    if (!has_table) return has_table.error();
+    if (*has_table == 0) {
+        auto tables = connection.query_int64("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
+        if (!tables) return tables.error();
+        if (*tables != 0) return version_error("the file is an SQLite database that consentd did not create");
+        return 0;
+    }
+    auto rows = connection.query_int64("SELECT COUNT(*) FROM schema_version");
+    if (!rows) return rows.error();
+    if (*rows != 1) return version_error("the schema_version table must hold exactly one row");
+    auto version = connection.query_int64("SELECT version FROM schema_version");
+    if (version && *version < 1)
+        return version_error("the database has schema version " + std::to_string(*version) +
+                             ", which no consentd writes");
+    return version;
+}
+
+Status check_supported(std::int64_t version) {
+    const std::string found = "the database has schema version " + std::to_string(version);
+    const std::string supported = "this consentd reads versions up to " + std::to_string(kSchemaVersion);
+    if (version > kSchemaVersion) return version_error(found + ", written by a newer consentd; " + supported);
+    return Unit{};
+}
+
+Status apply_migrations(Connection& connection, std::int64_t from) {
+    for (std::int64_t v = from; v < kSchemaVersion; ++v) {
+        auto applied = connection.exec(kMigrations[v]);
+        if (!applied) return applied.error();
+    }
+    auto cleared = connection.exec("DELETE FROM schema_version");
+    if (!cleared) return cleared.error();
+    auto insert = connection.prepare("INSERT INTO schema_version (version) VALUES (?1)");
+    if (!insert) return insert.error();
+    return insert.value().bind(1, kSchemaVersion).run();
+}
+
+}  // namespace
+
+Status configure_connection(Connection& connection, Role role, int busy_timeout_ms) {
+    // Set first, so that the statements below already wait for a busy file.
+    const std::string timeout = "PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms);
+    auto waited = connection.exec(timeout.c_str());
+    if (!waited) return waited.error();
+    auto pragmas = connection.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL");
+    if (!pragmas) return pragmas.error();
+    if (role == Role::reader) return Unit{};
+    auto mode = connection.query_text("PRAGMA journal_mode = WAL");
+    if (!mode) return mode.error();
+    if (*mode != "wal") return make_error("storage.sqlite_error", "the database could not switch to WAL mode");
+    return Unit{};
+}
+
+Status migrate_schema(Connection& connection) {
+    auto transaction = Transaction::begin(connection, Transaction::Mode::immediate);
+    if (!transaction) return transaction.error();
+    auto version = stored_version(connection);
+    if (!version) return version.error();
+    if (auto supported = check_supported(*version); !supported) return supported.error();
+    if (*version == kSchemaVersion) return Unit{};
+    auto migrated = apply_migrations(connection, *version);
+    if (!migrated) return migrated.error();
+    return transaction.value().commit();
+}
+
+}  // namespace consent::server::sqlite

@@ -1,0 +1,138 @@
+// SqliteStore: opening, appends and the receipt/state reads. Sites, notices
+// and API keys are in sqlite_store_config.cpp.
+#include "storage/sqlite_store.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "storage/group_committer.hpp"
+#include "storage/sqlite_connection.hpp"
+#include "storage/sqlite_log_writer.hpp"
+#include "storage/sqlite_queries.hpp"
+#include "storage/sqlite_read_pool.hpp"
+#include "storage/sqlite_rebuild_check.hpp"
+#include "storage/sqlite_rows.hpp"
+#include "storage/sqlite_schema.hpp"
+
+namespace consent::server {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+Result<std::unique_ptr<Connection>> open_writable(const std::string& path, int busy_timeout_ms) {
+    auto connection = Connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+    if (!connection) return connection.error();
+    auto configured = sqlite::configure_connection(*connection.value(), sqlite::Role::writer, busy_timeout_ms);
+    if (!configured) return configured.error();
+    return std::move(connection.value());
+}
+
+// A reader that cannot open should stop start-up, not turn every later read empty.
+Status probe_reader(sqlite::ReadPool& pool) {
+    auto lease = pool.acquire();
+    if (!lease) return lease.error();
+    return Unit{};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, std::function<std::int64_t()> clock) {
+    return open(path, std::move(clock), SqliteOptions{});
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, std::function<std::int64_t()> clock,
+                                                       const SqliteOptions& options) try {
+    if (!clock) return make_error("storage.invalid_argument", "the store needs a clock");
+    auto writer = open_writable(path, options.busy_timeout_ms);
+    if (!writer) return writer.error();
+    auto migrated = sqlite::migrate_schema(*writer.value());
+    if (!migrated) return migrated.error();
+    auto admin = open_writable(path, options.busy_timeout_ms);
+    if (!admin) return admin.error();
+    auto reads = std::make_unique<sqlite::ReadPool>(path, options.busy_timeout_ms);
+    auto probed = probe_reader(*reads);
+    if (!probed) return probed.error();
+    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(writer.value()), std::move(admin.value()),
+                                                        std::move(reads), std::move(clock), options));
+} catch (...) {
+    return sqlite::internal_error();
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> admin,
+                         std::unique_ptr<sqlite::ReadPool> reads, std::function<std::int64_t()> clock,
+                         const SqliteOptions& options)
+    : writer_(std::make_unique<sqlite::LogWriter>(std::move(writer), std::move(clock))),
+      admin_(std::move(admin)),
+      reads_(std::move(reads)) {
+    sqlite::LogWriter* log = writer_.get();
+    committer_ = std::make_unique<GroupCommitter>([log](GroupCommitter::Batch& batch) { log->commit_batch(batch); },
+                                                  options.max_batch);
+}
+
+SqliteStore::~SqliteStore() {
+    committer_.reset();  // drains and joins before the write connection closes
+}
+
+Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
+    // Prepared here, on the caller's thread, to keep the committer's serial work small.
+    auto decision_json = sqlite::recorded_decision_json(request.decision);
+    if (!decision_json) return decision_json.error();
+    return committer_->submit(PendingAppend{std::move(request), std::move(decision_json.value()), std::nullopt});
+} catch (...) {
+    return sqlite::internal_error();
+}
+
+SubjectState SqliteStore::subject_state(const std::string& site_id, const std::string& subject_id) try {
+    auto lease = reads_->acquire();
+    if (!lease) return {};
+    auto state = sqlite::load_state(*lease.value(), site_id, subject_id);
+    return state ? std::move(state.value()) : SubjectState{};
+} catch (...) {
+    return {};
+}
+
+std::vector<StoredReceipt> SqliteStore::subject_receipts(const std::string& site_id,
+                                                         const std::string& subject_id) try {
+    return sqlite::read_rows<StoredReceipt>(
+        *reads_, sqlite::select_receipts("WHERE site_id = ?1 AND subject_id = ?2 ORDER BY log_index"),
+        [&](Statement& s) { s.bind(1, site_id).bind(2, subject_id); }, sqlite::read_receipt_row);
+} catch (...) {
+    return {};
+}
+
+std::vector<StoredReceipt> SqliteStore::receipts_after(const std::string& site_id, std::int64_t after,
+                                                       std::size_t limit) try {
+    const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    const auto bounded = static_cast<std::int64_t>(std::min(limit, max));
+    return sqlite::read_rows<StoredReceipt>(
+        *reads_, sqlite::select_receipts("WHERE site_id = ?1 AND log_index > ?2 ORDER BY log_index LIMIT ?3"),
+        [&](Statement& s) { s.bind(1, site_id).bind(2, after).bind(3, bounded); }, sqlite::read_receipt_row);
+} catch (...) {
+    return {};
+}
+
+std::int64_t SqliteStore::receipt_count() try {
+    // The schema keeps the log gapless from 0, so its end is its size.
+    auto count = sqlite::read_rows<std::int64_t>(
+        *reads_, "SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts", [](Statement&) {},
+        [](const Statement& s) { return std::optional<std::int64_t>(s.int64(0)); });
+    return count.empty() ? 0 : count.front();
+} catch (...) {
+    return 0;
+}
+
+Status SqliteStore::rebuild_check() try {
+    auto lease = reads_->acquire();
+    if (!lease) return lease.error();
+    return sqlite::rebuild_check(*lease.value());
+} catch (...) {
+    return sqlite::internal_error();
+}
+
+std::int64_t SqliteStore::commit_count() const { return writer_->commit_count(); }
+
+std::size_t SqliteStore::queue_depth() const { return committer_->queue_depth(); }
+
+}  // namespace consent::server

@@ -1,0 +1,88 @@
+// The embedded receipt store: one SQLite file in WAL mode (DESIGN.md "Storage").
+//
+// Three kinds of connection, each used by one thread at a time:
+// - the write connection, owned by the group committer's thread: appends;
+// - the admin connection, behind a mutex: sites, notices, API keys (rare);
+// - leased read connections: every read, concurrent with the committer.
+// append() is acknowledged only after the COMMIT of the batch that holds it,
+// with synchronous=FULL, so an acknowledged receipt survives a power cut.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "storage/receipt_store.hpp"
+
+namespace consent::server {
+
+namespace sqlite {
+class Connection;
+class LogWriter;
+class ReadPool;
+}  // namespace sqlite
+class GroupCommitter;
+
+// Up to this many queued appends share one transaction (and one fsync).
+inline constexpr std::size_t kDefaultMaxBatch = 512;
+// How long a connection waits for a lock held by another before storage.sqlite_error.
+inline constexpr int kDefaultBusyTimeoutMs = 5000;
+
+struct SqliteOptions {
+    std::size_t max_batch = kDefaultMaxBatch;
+    int busy_timeout_ms = kDefaultBusyTimeoutMs;
+};
+
+class SqliteStore final : public ReceiptStore {
+public:
+    // Creates the file if needed, or migrates it; refuses a file of another
+    // schema version (storage.schema_version). clock gives server time in
+    // seconds since the Unix epoch; it is called on the committer thread.
+    static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, std::function<std::int64_t()> clock);
+    static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, std::function<std::int64_t()> clock,
+                                                     const SqliteOptions& options);
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+    // Commits what is queued, stops the committer, closes the file.
+    ~SqliteStore() override;
+
+    Status put_site(const Site& site) override;
+    std::optional<Site> site(const std::string& site_id) override;
+    Status publish_notice(const StoredNotice& notice) override;
+    std::optional<StoredNotice> notice(const std::string& site_id, std::int64_t version) override;
+    std::optional<StoredNotice> current_notice(const std::string& site_id) override;
+    std::vector<StoredNotice> notices(const std::string& site_id) override;
+    Status put_api_key(const ApiKeyRecord& key) override;
+    Status revoke_api_key(const std::string& key_id, std::int64_t now) override;
+    std::optional<ApiKeyRecord> api_key(const std::string& key_id) override;
+
+    Result<AppendOutcome> append(AppendRequest request) override;
+    // A read that fails in SQLite answers as if nothing were stored: an empty
+    // state denies every purpose, which is the safe side of a consent check.
+    SubjectState subject_state(const std::string& site_id, const std::string& subject_id) override;
+    std::vector<StoredReceipt> subject_receipts(const std::string& site_id, const std::string& subject_id) override;
+    std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
+                                              std::size_t limit) override;
+    std::int64_t receipt_count() override;
+    Status rebuild_check() override;
+
+    // Statistics for /metrics and tests.
+    std::int64_t commit_count() const;   // group commits so far (since open)
+    std::size_t queue_depth() const;     // appends waiting for the next batch
+
+private:
+    SqliteStore(std::unique_ptr<sqlite::Connection> writer, std::unique_ptr<sqlite::Connection> admin,
+                std::unique_ptr<sqlite::ReadPool> reads, std::function<std::int64_t()> clock,
+                const SqliteOptions& options);
+
+    std::unique_ptr<sqlite::LogWriter> writer_;
+    std::unique_ptr<sqlite::Connection> admin_;
+    std::mutex admin_mutex_;
+    std::unique_ptr<sqlite::ReadPool> reads_;
+    std::unique_ptr<GroupCommitter> committer_;  // declared last: stopped before the rest closes
+};
+
+}  // namespace consent::server

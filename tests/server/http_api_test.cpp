@@ -1,0 +1,405 @@
+// consentd's HTTP API over real HTTP on 127.0.0.1: every route and its errors.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <atomic>
+#include <ctime>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "consent/receipt.hpp"
+#include "fixtures.hpp"
+#include "server_fixture.hpp"
+
+namespace {
+
+using nlohmann::json;
+using consent::test::kBrowserSubject;
+using consent::test::kShopOrigin;
+using consent::test::RunningServer;
+
+httplib::Headers bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+json body_of(const httplib::Result& r) {
+    REQUIRE(r);
+    return json::parse(r->body);
+}
+
+std::string error_code(const httplib::Result& r) { return body_of(r)["error"]["code"].get<std::string>(); }
+
+httplib::Result post_decision(const RunningServer& s, const json& body, const std::string& origin = kShopOrigin) {
+    httplib::Headers h;
+    if (!origin.empty()) h.emplace("Origin", origin);
+    return s.client().Post("/v1/sites/bike-shop/decisions", h, body.dump(), "application/json");
+}
+
+httplib::Result check(const RunningServer& s, const std::string& subject, const std::string& purpose,
+                      const std::string& key) {
+    return s.client().Get(("/v1/sites/bike-shop/subjects/" + subject + "/purposes/" + purpose).c_str(), bearer(key));
+}
+
+}  // namespace
+
+TEST_CASE("the banner fetches the current notice with its hash and an ETag", "[server][http]") {
+    RunningServer s;
+    auto r = s.client().Get("/v1/sites/bike-shop/notice", {{"Origin", kShopOrigin}});
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Access-Control-Allow-Origin") == kShopOrigin);
+    const json body = json::parse(r->body);
+    CHECK(body["hash"] == s.notice_hash());
+    CHECK(body["notice"]["notice_id"] == "bike-shop");
+    const std::string etag = r->get_header_value("ETag");
+    CHECK(etag == "\"" + s.notice_hash() + "\"");
+    auto again = s.client().Get("/v1/sites/bike-shop/notice", {{"If-None-Match", etag}});
+    REQUIRE(again);
+    CHECK(again->status == 304);
+}
+
+TEST_CASE("a posted decision returns a signed receipt and the next check reflects it", "[server][http]") {
+    RunningServer s;
+    json d = s.decision("dec-http-0001", kBrowserSubject, "custom");
+    d["choices"] = {{"analytics", true}};
+    auto r = post_decision(s, d);
+    REQUIRE(r);
+    CHECK(r->status == 201);
+    const json answer = json::parse(r->body);
+    CHECK(answer["replayed"] == false);
+    CHECK(consent::server::verify_receipt_jws(s.keys(), answer["receipt"].get<std::string>()).ok());
+    const json allowed = body_of(check(s, kBrowserSubject, "analytics", s.shop_key()));
+    CHECK(allowed["allowed"] == true);
+    CHECK(allowed["reason"] == "granted");
+    CHECK(allowed["receipt_id"] == answer["receipt_id"]);
+    CHECK(body_of(check(s, kBrowserSubject, "marketing", s.shop_key()))["allowed"] == false);
+}
+
+TEST_CASE("retrying a decision id returns the same receipt, never a second one", "[server][http]") {
+    RunningServer s;
+    const json d = s.decision("dec-http-retry", kBrowserSubject, "accept_all");
+    auto first = post_decision(s, d);
+    auto second = post_decision(s, d);
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(first->status == 201);
+    CHECK(second->status == 200);
+    CHECK(json::parse(second->body)["replayed"] == true);
+    CHECK(json::parse(first->body)["receipt"] == json::parse(second->body)["receipt"]);
+    CHECK(s.store().receipt_count() == 1);
+}
+
+TEST_CASE("a withdrawal from the backend denies the very next check (Art. 7(3))", "[server][http]") {
+    RunningServer s;
+    REQUIRE(post_decision(s, s.decision("dec-http-grant", kBrowserSubject, "accept_all"))->status == 201);
+    REQUIRE(body_of(check(s, kBrowserSubject, "marketing", s.shop_key()))["allowed"] == true);
+    auto w = s.client().Post((std::string("/v1/sites/bike-shop/subjects/") + kBrowserSubject + "/withdrawals").c_str(),
+                             bearer(s.shop_key()), R"({"purposes":["marketing"]})", "application/json");
+    REQUIRE(w);
+    CHECK(w->status == 201);
+    const json denied = body_of(check(s, kBrowserSubject, "marketing", s.shop_key()));
+    CHECK(denied["allowed"] == false);
+    CHECK(denied["reason"] == "withdrawn");
+    CHECK(body_of(check(s, kBrowserSubject, "analytics", s.shop_key()))["allowed"] == true);
+}
+
+TEST_CASE("a forged grant for someone's known account id is refused while their refusal is accepted", "[server][http]") {
+    RunningServer s;
+    auto forged = post_decision(s, s.decision("dec-http-forge", "user-42", "accept_all"));
+    REQUIRE(forged);
+    CHECK(forged->status == 403);
+    CHECK(error_code(forged) == "subject.token_required");
+    CHECK(body_of(check(s, "user-42", "marketing", s.shop_key()))["allowed"] == false);
+    auto refusal = post_decision(s, s.decision("dec-http-refuse", "user-42", "reject_all"));
+    REQUIRE(refusal);
+    CHECK(refusal->status == 201);
+}
+
+TEST_CASE("bad decision bodies get a clear JSON error and store nothing", "[server][http]") {
+    RunningServer s;
+    struct Case {
+        std::string body;
+        std::string content_type;
+        int status;
+        std::string code;
+    };
+    json unknown = s.decision("dec-http-unk1", kBrowserSubject, "accept_all");
+    unknown["preselected"] = true;
+    json wrong_type = s.decision("dec-http-type", kBrowserSubject, "accept_all");
+    wrong_type["notice_version"] = "3";
+    json long_id = s.decision("dec-http-long", std::string(200, 'a'), "reject_all");
+    json bad_hash = s.decision("dec-http-hash", kBrowserSubject, "accept_all");
+    bad_hash["notice_hash"] = std::string(64, '0');
+    json unknown_purpose = s.decision("dec-http-purp", kBrowserSubject, "custom");
+    unknown_purpose["choices"] = {{"tracking", true}};
+    const auto c = GENERATE_COPY(values<Case>({
+        {"{not json", "application/json", 400, "json.parse_error"},
+        {R"({"a":1,"a":2})", "application/json", 400, "jcs.duplicate_key"},
+        {"[]", "application/json", 400, "request.wrong_type"},
+        {"{}", "text/plain", 415, "request.unsupported_media_type"},
+        {unknown.dump(), "application/json", 400, "decision.unknown_field"},
+        {wrong_type.dump(), "application/json", 400, "decision.wrong_type"},
+        {long_id.dump(), "application/json", 400, "decision.too_long"},
+        {bad_hash.dump(), "application/json", 409, "decision.notice_hash_mismatch"},
+        {unknown_purpose.dump(), "application/json", 400, "decision.unknown_purpose"},
+    }));
+    CAPTURE(c.body, c.code);
+    auto r = s.client().Post("/v1/sites/bike-shop/decisions", c.body, c.content_type.c_str());
+    REQUIRE(r);
+    CHECK(r->status == c.status);
+    CHECK(error_code(r) == c.code);
+    CHECK(s.store().receipt_count() == 0);
+}
+
+TEST_CASE("a body over the limit is refused with 413 and a JSON error", "[server][http]") {
+    RunningServer s;
+    json d = s.decision("dec-http-big1", kBrowserSubject, "reject_all");
+    d["context"] = {{"origin", std::string(20000, 'x')}};
+    auto r = post_decision(s, d);
+    REQUIRE(r);
+    CHECK(r->status == 413);
+    CHECK(error_code(r) == "request.body_too_large");
+}
+
+TEST_CASE("an origin not on the site's allowlist cannot post or read", "[server][http]") {
+    RunningServer s;
+    auto r = post_decision(s, s.decision("dec-http-orig", kBrowserSubject, "accept_all"), "https://evil.example");
+    REQUIRE(r);
+    CHECK(r->status == 403);
+    CHECK(error_code(r) == "request.origin_not_allowed");
+    CHECK(r->get_header_value("Access-Control-Allow-Origin").empty());
+    auto preflight = s.client().Options("/v1/sites/bike-shop/decisions", {{"Origin", kShopOrigin}});
+    REQUIRE(preflight);
+    CHECK(preflight->status == 204);
+    CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == kShopOrigin);
+}
+
+TEST_CASE("the public endpoints are rate limited per client", "[server][http]") {
+    consent::test::ServerOptions options;
+    options.rate_per_minute = 1;
+    options.rate_burst = 3;
+    RunningServer s(options);
+    int limited = 0;
+    for (int i = 0; i < 6; ++i) {
+        auto r = s.client().Get("/v1/sites/bike-shop/notice");
+        REQUIRE(r);
+        if (r->status == 429) {
+            ++limited;
+            CHECK(error_code(r) == "request.rate_limited");
+        }
+    }
+    CHECK(limited == 3);
+}
+
+TEST_CASE("backend routes need a valid key for that very site", "[server][http]") {
+    RunningServer s;
+    const std::string path = std::string("/v1/sites/bike-shop/subjects/") + kBrowserSubject + "/purposes/analytics";
+    auto none = s.client().Get(path.c_str());
+    REQUIRE(none);
+    CHECK(none->status == 401);
+    CHECK(error_code(none) == "auth.missing_key");
+    auto wrong = s.client().Get(path.c_str(), bearer(s.shop_key() + "x"));
+    REQUIRE(wrong);
+    CHECK(wrong->status == 401);
+    CHECK(error_code(wrong) == "auth.invalid_key");
+    auto other = s.client().Get(path.c_str(), bearer(s.other_key()));
+    REQUIRE(other);
+    CHECK(other->status == 403);
+    CHECK(error_code(other) == "auth.wrong_site");
+}
+
+TEST_CASE("checks for an unknown purpose or subject answer denied, not an error", "[server][http]") {
+    RunningServer s;
+    const json unknown_purpose = body_of(check(s, kBrowserSubject, "tracking", s.shop_key()));
+    CHECK(unknown_purpose["allowed"] == false);
+    CHECK(unknown_purpose["reason"] == "unknown_purpose");
+    const json unknown_subject = body_of(check(s, "nobody-here", "analytics", s.shop_key()));
+    CHECK(unknown_subject["allowed"] == false);
+    CHECK(unknown_subject["reason"] == "no_decision");
+    auto site = s.client().Get("/v1/sites/no-such-site/notice");
+    REQUIRE(site);
+    CHECK(site->status == 404);
+    CHECK(error_code(site) == "request.not_found");
+}
+
+TEST_CASE("a batch of checks answers each pair in order", "[server][http]") {
+    RunningServer s;
+    REQUIRE(post_decision(s, s.decision("dec-http-batch", kBrowserSubject, "accept_all"))->status == 201);
+    const json body = {{"checks", {{{"subject", kBrowserSubject}, {"purpose", "analytics"}},
+                                   {{"subject", "someone-else"}, {"purpose", "analytics"}},
+                                   {{"subject", kBrowserSubject}, {"purpose", "necessary"}}}}};
+    auto r = s.client().Post("/v1/sites/bike-shop/checks", bearer(s.shop_key()), body.dump(), "application/json");
+    const json results = body_of(r)["results"];
+    REQUIRE(results.size() == 3);
+    CHECK(results[0]["allowed"] == true);
+    CHECK(results[1]["allowed"] == false);
+    CHECK(results[2]["reason"] == "necessary");
+}
+
+TEST_CASE("a subject's export holds every receipt and the exact notice text shown", "[server][http]") {
+    RunningServer s;
+    REQUIRE(post_decision(s, s.decision("dec-http-exp1", kBrowserSubject, "accept_all"))->status == 201);
+    REQUIRE(post_decision(s, s.decision("dec-http-exp2", kBrowserSubject, "reject_all"))->status == 201);
+    auto r = s.client().Get((std::string("/v1/sites/bike-shop/subjects/") + kBrowserSubject + "/export").c_str(),
+                            bearer(s.shop_key()));
+    const json bundle = body_of(r);
+    REQUIRE(bundle["receipts"].size() == 2);
+    CHECK(bundle["notices"]["3"]["hash"] == s.notice_hash());
+    CHECK(bundle["keys"]["keys"].size() == 1);
+    for (const auto& receipt : bundle["receipts"])
+        CHECK(consent::server::verify_receipt_jws(s.keys(), receipt["jws"].get<std::string>()).ok());
+}
+
+TEST_CASE("publishing a notice version is validated by the core and never replaces one", "[server][http]") {
+    RunningServer s;
+    json notice = json::parse(R"({"x":1})");
+    auto bad = s.client().Post("/v1/sites/bike-shop/notices", bearer(s.shop_key()), notice.dump(), "application/json");
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    auto next = consent::test::shop_notice_json();
+    next["version"] = 4;
+    next["material"] = false;
+    auto ok = s.client().Post("/v1/sites/bike-shop/notices", bearer(s.shop_key()), next.dump(), "application/json");
+    REQUIRE(ok);
+    CHECK(ok->status == 201);
+    auto again = s.client().Post("/v1/sites/bike-shop/notices", bearer(s.shop_key()), next.dump(), "application/json");
+    REQUIRE(again);
+    CHECK(again->status == 409);
+}
+
+TEST_CASE("the JWKS, health and metrics endpoints are open", "[server][http]") {
+    RunningServer s;
+    const json jwks = body_of(s.client().Get("/.well-known/jwks.json"));
+    REQUIRE(jwks["keys"].size() == 1);
+    CHECK(jwks["keys"][0]["kty"] == "OKP");
+    CHECK(jwks["keys"][0]["crv"] == "Ed25519");
+    CHECK(body_of(s.client().Get("/healthz"))["status"] == "ok");
+    auto metrics = s.client().Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("consentd_http_requests_total") != std::string::npos);
+    auto missing = s.client().Get("/no/such/route");
+    REQUIRE(missing);
+    CHECK(missing->status == 404);
+    CHECK(error_code(missing) == "request.not_found");
+}
+
+TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-ID without a gap", "[server][http]") {
+    RunningServer s;
+    REQUIRE(post_decision(s, s.decision("dec-http-ev01", kBrowserSubject, "accept_all"))->status == 201);
+    REQUIRE(post_decision(s, s.decision("dec-http-ev02", kBrowserSubject, "reject_all"))->status == 201);
+    // Read the stream until two events have arrived, then hang up.
+    auto read_events = [&](const std::string& last_id, std::size_t want) {
+        std::string received;
+        httplib::Headers h = bearer(s.shop_key());
+        if (!last_id.empty()) h.emplace("Last-Event-ID", last_id);
+        s.client().Get("/v1/sites/bike-shop/events", h, [&](const char* data, std::size_t n) {
+            received.append(data, n);
+            std::size_t count = 0;
+            for (std::size_t p = 0; (p = received.find("\nevent: receipt", p)) != std::string::npos; ++p) ++count;
+            return count < want;
+        });
+        return received;
+    };
+    const std::string all = read_events("", 2);
+    CHECK(all.find("id: 0\n") != std::string::npos);
+    CHECK(all.find("id: 1\n") != std::string::npos);
+    std::thread later([&] {
+        post_decision(s, s.decision("dec-http-ev03", kBrowserSubject, "accept_all"));
+    });
+    const std::string resumed = read_events("0", 2);
+    later.join();
+    CHECK(resumed.find("id: 0\n") == std::string::npos);
+    CHECK(resumed.find("id: 1\n") != std::string::npos);
+    CHECK(resumed.find("id: 2\n") != std::string::npos);
+}
+
+#include <sodium.h>
+
+#include "consent/canonical_json.hpp"
+#include "consent/encoding.hpp"
+#include "consent/subject_trust.hpp"
+
+namespace {
+
+// The site's backend: an Ed25519 key pair whose public half is registered on the site.
+struct SiteBackend {
+    std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES> pk{};
+    std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> sk{};
+    SiteBackend() {
+        REQUIRE(sodium_init() >= 0);
+        crypto_sign_keypair(pk.data(), sk.data());
+    }
+    std::string public_key() const { return consent::base64url_encode(pk); }
+    std::string token(const json& claims) const {
+        const json header = {{"alg", "EdDSA"}, {"typ", "consent-subject+jwt"},
+                             {"kid", consent::server::ed25519_jwk_thumbprint(pk)}};
+        const std::string input = consent::base64url_encode(header.dump()) + "." + consent::base64url_encode(claims.dump());
+        std::array<std::uint8_t, crypto_sign_BYTES> sig{};
+        crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                             sk.data());
+        return input + "." + consent::base64url_encode(sig);
+    }
+};
+
+httplib::Result post_with_token(const RunningServer& s, const json& body, const std::string& token) {
+    return s.client().Post("/v1/sites/bike-shop/decisions", {{"Consent-Subject-Token", token}}, body.dump(),
+                           "application/json");
+}
+
+}  // namespace
+
+TEST_CASE("a grant for a known account id is accepted with a subject token from the site's backend",
+          "[server][http][trust]") {
+    RunningServer s;
+    SiteBackend backend;
+    auto site = s.store().site("bike-shop");
+    REQUIRE(site);
+    site->subject_token_keys.push_back(backend.public_key());
+    REQUIRE(s.store().put_site(*site).ok());
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    const json claims = {{"site", "bike-shop"}, {"sub", "user-42"}, {"iat", now}, {"exp", now + 600}};
+
+    auto accepted = post_with_token(s, s.decision("dec-token-0001", "user-42", "accept_all"), backend.token(claims));
+    REQUIRE(accepted);
+    CHECK(accepted->status == 201);
+    CHECK(body_of(check(s, "user-42", "marketing", s.shop_key()))["allowed"] == true);
+
+    struct Case {
+        json claims;
+        std::string code;
+    };
+    json other_subject = claims;
+    other_subject["sub"] = "user-43";
+    json expired = claims;
+    expired["iat"] = now - 1200;
+    expired["exp"] = now - 600;
+    json long_lived = claims;
+    long_lived["exp"] = now + 86400;
+    json other_site = claims;
+    other_site["site"] = "other-site";
+    const auto c = GENERATE_COPY(values<Case>({{other_subject, "subject.token_wrong_subject"},
+                                               {expired, "subject.token_expired"},
+                                               {long_lived, "subject.token_too_long_lived"},
+                                               {other_site, "subject.token_wrong_site"}}));
+    CAPTURE(c.code);
+    auto refused = post_with_token(s, s.decision("dec-token-0002", "user-42", "accept_all"), backend.token(c.claims));
+    REQUIRE(refused);
+    CHECK(refused->status == 403);
+    CHECK(error_code(refused) == c.code);
+}
+
+TEST_CASE("a subject token signed by a key the site never registered is refused", "[server][http][trust]") {
+    RunningServer s;
+    SiteBackend stranger;
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    const json claims = {{"site", "bike-shop"}, {"sub", "user-42"}, {"iat", now}, {"exp", now + 600}};
+    auto r = post_with_token(s, s.decision("dec-token-0003", "user-42", "accept_all"), stranger.token(claims));
+    REQUIRE(r);
+    CHECK(r->status == 403);
+    CHECK(error_code(r) == "subject.token_invalid");
+    auto garbage = post_with_token(s, s.decision("dec-token-0004", "user-42", "accept_all"), "not.a.token");
+    REQUIRE(garbage);
+    CHECK(garbage->status == 403);
+    CHECK(error_code(garbage) == "subject.token_invalid");
+    CHECK(s.store().receipt_count() == 0);
+}

@@ -1,0 +1,854 @@
+// The ReceiptStore conformance suite, and the SQLite store's own tests.
+//
+// The scenarios in namespace `conformance` see only ReceiptStore& (through a
+// StoreFactory that opens the same backing data each time it is called), so
+// every back end runs the same suite: add an instantiation block like the
+// SQLite one at the end for a new store. Tests that need the back end itself
+// (a raw SQLite connection, commit counts, schema versions) come after it.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "consent/canonical_json.hpp"
+#include "consent/decision.hpp"
+#include "consent/encoding.hpp"
+#include "consent/notice.hpp"
+#include "consent/policy.hpp"
+#include "consent/sha256.hpp"
+#include "fixtures.hpp"
+#include "storage/receipt_store.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace {
+
+using consent::Decision;
+using consent::DecisionRequest;
+using consent::Method;
+using consent::Notice;
+using consent::PurposeState;
+using consent::Result;
+using consent::server::ApiKeyRecord;
+using consent::server::AppendOutcome;
+using consent::server::AppendRequest;
+using consent::server::ReceiptSlot;
+using consent::server::ReceiptStore;
+using consent::server::SealedReceipt;
+using consent::server::SealFunction;
+using consent::server::Site;
+using consent::server::SqliteStore;
+using consent::server::StoredNotice;
+using consent::server::StoredReceipt;
+using consent::test::kNow;
+using consent::test::shop_notice;
+using nlohmann::json;
+
+// Opens the store under test over the same backing data on every call.
+using StoreFactory = std::function<std::unique_ptr<ReceiptStore>()>;
+
+constexpr const char* kShop = "shop";
+constexpr const char* kBlog = "blog";
+
+// ---------------------------------------------------------------- inputs
+
+const Notice& notice() {
+    static const Notice n = shop_notice();
+    return n;
+}
+
+const std::string& notice_hash() {
+    static const std::string h = consent::notice_content_hash(notice());
+    return h;
+}
+
+StoredNotice stored_notice(const std::string& site_id, const Notice& n) {
+    auto canonical = consent::canonicalize(consent::notice_to_json(n));
+    REQUIRE(canonical.ok());
+    return StoredNotice{site_id, n, consent::notice_content_hash(n), canonical.value(), kNow};
+}
+
+Notice notice_version(std::int64_t version, const std::string& notice_id = "bike-shop") {
+    Notice n = notice();
+    n.version = version;
+    n.notice_id = notice_id;
+    return n;
+}
+
+// Decision ids are 8-64 characters of [A-Za-z0-9_-] (the core's rule).
+Decision decide(const std::string& decision_id, const std::string& subject_id, Method method,
+                std::map<std::string, bool> choices = {}, std::vector<std::string> withdraw = {}) {
+    DecisionRequest r;
+    r.decision_id = decision_id;
+    r.subject_id = subject_id;
+    r.notice_id = notice().notice_id;
+    r.notice_version = notice().version;
+    r.notice_hash = notice_hash();
+    r.language = "en";
+    r.method = method;
+    r.choices = std::move(choices);
+    r.withdraw = std::move(withdraw);
+    auto d = consent::make_decision(notice(), notice_hash(), r);
+    REQUIRE(d.ok());
+    return d.value();
+}
+
+Decision grant_all(const std::string& decision_id, const std::string& subject_id) {
+    return decide(decision_id, subject_id, Method::accept_all);
+}
+
+// A stand-in for the signer (written elsewhere): deterministic, and the
+// payload repeats the slot so tests can see what the store handed over.
+SealedReceipt fake_seal(const ReceiptSlot& slot) {
+    const json payload = {{"log_index", slot.log_index},
+                          {"prev", slot.previous_receipt_hash},
+                          {"receipt_id", slot.receipt_id},
+                          {"server_time", slot.server_time}};
+    return SealedReceipt{"h.p." + slot.receipt_id, payload.dump()};
+}
+
+AppendRequest request(const std::string& site_id, Decision decision, SealFunction seal = nullptr) {
+    std::string receipt_id = "rcpt_" + site_id + "_" + decision.decision_id;
+    if (!seal) seal = [](const ReceiptSlot& slot) -> Result<SealedReceipt> { return fake_seal(slot); };
+    return AppendRequest{site_id, std::move(receipt_id), std::move(decision), std::move(seal)};
+}
+
+AppendOutcome append_ok(ReceiptStore& store, AppendRequest r) {
+    auto outcome = store.append(std::move(r));
+    if (!outcome) FAIL(outcome.error().code << ": " << outcome.error().message);
+    return outcome.value();
+}
+
+std::string hash_of(const std::string& jws) { return consent::hex_encode(consent::sha256(jws)); }
+
+json payload_of(const StoredReceipt& r) { return json::parse(r.payload); }
+
+void setup_site(ReceiptStore& store, const std::string& site_id) {
+    REQUIRE(store.put_site(Site{site_id, {"https://" + site_id + ".example"}, kNow, {}}).ok());
+    REQUIRE(store.publish_notice(stored_notice(site_id, notice())).ok());
+}
+
+consent::PolicyContext policy_context() {
+    return consent::PolicyContext{notice(), consent::last_material_version({notice()}, notice().version), kNow,
+                                  false};
+}
+
+void check_error(const consent::Status& status, const std::string& code) {
+    REQUIRE_FALSE(status.ok());
+    CAPTURE(status.error().message);
+    CHECK(status.error().code == code);
+}
+
+std::vector<std::int64_t> indexes_of(const std::vector<StoredReceipt>& receipts) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : receipts) out.push_back(r.log_index);
+    return out;
+}
+
+// ---------------------------------------------------------------- conformance
+
+namespace conformance {
+
+void sites_round_trip(const StoreFactory& open) {
+    auto store = open();
+    CHECK_FALSE(store->site(kShop).has_value());
+    REQUIRE(store->put_site(Site{kShop, {"https://shop.example", "https://www.shop.example"}, kNow, {"token-key-1"}}).ok());
+    auto site = store->site(kShop);
+    REQUIRE(site.has_value());
+    CHECK(site->site_id == kShop);
+    CHECK(site->allowed_origins == std::vector<std::string>{"https://shop.example", "https://www.shop.example"});
+    CHECK(site->created_at == kNow);
+    CHECK(site->subject_token_keys == std::vector<std::string>{"token-key-1"});
+    // A second put changes the allowlist; the site keeps its creation time.
+    REQUIRE(store->put_site(Site{kShop, {}, kNow + 5, {}}).ok());
+    site = store->site(kShop);
+    REQUIRE(site.has_value());
+    CHECK(site->allowed_origins.empty());
+    CHECK(site->subject_token_keys.empty());
+    CHECK(site->created_at == kNow);
+}
+
+void notices_round_trip(const StoreFactory& open) {
+    auto store = open();
+    check_error(store->publish_notice(stored_notice(kShop, notice())), "storage.unknown_site");
+    setup_site(*store, kShop);
+    const auto stored = store->notice(kShop, 3);
+    REQUIRE(stored.has_value());
+    CHECK(stored->site_id == kShop);
+    CHECK(stored->content_hash == notice_hash());
+    CHECK(stored->canonical_json == stored_notice(kShop, notice()).canonical_json);
+    CHECK(consent::notice_to_json(stored->notice) == consent::notice_to_json(notice()));
+    CHECK(stored->published_at == kNow);
+    CHECK_FALSE(store->notice(kShop, 2).has_value());
+    CHECK_FALSE(store->notice(kBlog, 3).has_value());
+    CHECK_FALSE(store->current_notice(kBlog).has_value());
+}
+
+void notice_version_rules(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    check_error(store->publish_notice(stored_notice(kShop, notice())), "storage.notice_version_exists");
+    check_error(store->publish_notice(stored_notice(kShop, notice_version(2))), "storage.notice_version_order");
+    check_error(store->publish_notice(stored_notice(kShop, notice_version(4, "other-shop"))),
+                "storage.notice_id_changed");
+    StoredNotice tampered = stored_notice(kShop, notice_version(4));
+    tampered.content_hash = notice_hash();  // the hash of version 3, not of this text
+    check_error(store->publish_notice(tampered), "storage.notice_inconsistent");
+    REQUIRE(store->publish_notice(stored_notice(kShop, notice_version(4))).ok());
+    REQUIRE(store->publish_notice(stored_notice(kShop, notice_version(7))).ok());
+    const auto current = store->current_notice(kShop);
+    REQUIRE(current.has_value());
+    CHECK(current->notice.version == 7);
+    std::vector<std::int64_t> versions;
+    for (const auto& n : store->notices(kShop)) versions.push_back(n.notice.version);
+    CHECK(versions == std::vector<std::int64_t>{3, 4, 7});
+    // The replaced attempt left version 3 as it was.
+    CHECK(store->notice(kShop, 3)->content_hash == notice_hash());
+}
+
+void api_keys_round_trip(const StoreFactory& open) {
+    auto store = open();
+    const ApiKeyRecord key{"key_abc", kShop, std::string(64, 'a'), kNow, std::nullopt};
+    check_error(store->put_api_key(key), "storage.unknown_site");
+    setup_site(*store, kShop);
+    REQUIRE(store->put_api_key(key).ok());
+    check_error(store->put_api_key(key), "storage.api_key_exists");
+    auto read = store->api_key("key_abc");
+    REQUIRE(read.has_value());
+    CHECK(read->site_id == kShop);
+    CHECK(read->key_hash == key.key_hash);
+    CHECK(read->created_at == kNow);
+    CHECK_FALSE(read->revoked_at.has_value());
+    REQUIRE(store->revoke_api_key("key_abc", kNow + 10).ok());
+    REQUIRE(store->revoke_api_key("key_abc", kNow + 20).ok());  // the first revocation time stays
+    CHECK(store->api_key("key_abc")->revoked_at == std::optional<std::int64_t>(kNow + 10));
+    check_error(store->revoke_api_key("key_nope", kNow), "storage.unknown_api_key");
+    CHECK_FALSE(store->api_key("key_nope").has_value());
+}
+
+void consecutive_log_indexes(const StoreFactory& open, std::atomic<std::int64_t>& now) {
+    auto store = open();
+    setup_site(*store, kShop);
+    setup_site(*store, kBlog);
+    CHECK(store->receipt_count() == 0);
+    for (int i = 0; i < 6; ++i) {
+        now = kNow + i;
+        const std::string site = i % 2 == 0 ? kShop : kBlog;  // one log across all sites
+        const auto outcome = append_ok(*store, request(site, grant_all("decision-" + std::to_string(i), "subj-a")));
+        CHECK_FALSE(outcome.replayed);
+        CHECK(outcome.receipt.log_index == i);
+        CHECK(outcome.receipt.server_time == kNow + i);
+        CHECK(outcome.receipt.site_id == site);
+        CHECK(outcome.receipt.subject_id == "subj-a");
+        CHECK(outcome.receipt.method == "accept_all");
+        CHECK(outcome.receipt.jws == "h.p." + outcome.receipt.receipt_id);
+        CHECK(payload_of(outcome.receipt)["log_index"] == i);
+    }
+    CHECK(store->receipt_count() == 6);
+}
+
+void retried_decision_is_replayed(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    setup_site(*store, kBlog);
+    const auto first = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    int seals = 0;
+    AppendRequest retry = request(kShop, grant_all("decision-1", "subj-a"), [&](const ReceiptSlot& slot) {
+        ++seals;
+        return Result<SealedReceipt>(fake_seal(slot));
+    });
+    retry.receipt_id = "rcpt_made_for_the_retry";
+    const auto again = append_ok(*store, std::move(retry));
+    CHECK(again.replayed);
+    CHECK(seals == 0);
+    CHECK(again.receipt.receipt_id == first.receipt.receipt_id);
+    CHECK(again.receipt.log_index == first.receipt.log_index);
+    CHECK(again.receipt.jws == first.receipt.jws);
+    CHECK(store->receipt_count() == 1);
+    CHECK(store->subject_receipts(kShop, "subj-a").size() == 1);
+    // Decision ids are per site: the same id on another site is a new decision.
+    const auto other = append_ok(*store, request(kBlog, grant_all("decision-1", "subj-a")));
+    CHECK_FALSE(other.replayed);
+    CHECK(other.receipt.log_index == 1);
+}
+
+void previous_hash_chains_a_subject(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    setup_site(*store, kBlog);
+    const auto a1 = append_ok(*store, request(kShop, grant_all("decision-a1", "subj-a")));
+    const auto b1 = append_ok(*store, request(kShop, grant_all("decision-b1", "subj-b")));
+    const auto a2 = append_ok(*store, request(kShop, decide("decision-a2", "subj-a", Method::reject_all)));
+    const auto other_site = append_ok(*store, request(kBlog, grant_all("decision-a3", "subj-a")));
+    const auto a3 = append_ok(*store, request(kShop, decide("decision-a4", "subj-a", Method::withdraw)));
+    CHECK(payload_of(a1.receipt)["prev"] == "");
+    CHECK(payload_of(b1.receipt)["prev"] == "");
+    CHECK(payload_of(a2.receipt)["prev"] == hash_of(a1.receipt.jws));
+    CHECK(payload_of(other_site.receipt)["prev"] == "");  // a subject's chain is per site
+    CHECK(payload_of(a3.receipt)["prev"] == hash_of(a2.receipt.jws));
+    const auto chain = store->subject_receipts(kShop, "subj-a");
+    CHECK(indexes_of(chain) == std::vector<std::int64_t>{0, 2, 4});
+}
+
+void withdrawal_after_grant_denies(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    CHECK(consent::is_allowed(policy_context(), "analytics", store->subject_state(kShop, "subj-a")).reason ==
+          "no_decision");
+    const auto grant = append_ok(*store, request(kShop, decide("decision-1", "subj-a", Method::custom,
+                                                               {{"analytics", true}, {"marketing", true}})));
+    auto verdict = consent::is_allowed(policy_context(), "analytics", store->subject_state(kShop, "subj-a"));
+    CHECK(verdict.allowed);
+    CHECK(verdict.receipt_id == grant.receipt.receipt_id);
+    const auto withdrawal =
+        append_ok(*store, request(kShop, decide("decision-2", "subj-a", Method::withdraw, {}, {"analytics"})));
+    const auto state = store->subject_state(kShop, "subj-a");
+    verdict = consent::is_allowed(policy_context(), "analytics", state);
+    CHECK_FALSE(verdict.allowed);
+    CHECK(verdict.reason == "withdrawn");
+    CHECK(verdict.receipt_id == withdrawal.receipt.receipt_id);
+    CHECK(consent::is_allowed(policy_context(), "marketing", state).allowed);  // not withdrawn
+    CHECK(state.at("analytics").decided_at == withdrawal.receipt.server_time);
+    CHECK(store->subject_state(kShop, "subj-b").empty());
+    CHECK(store->rebuild_check().ok());
+}
+
+void rebuild_check_passes(const StoreFactory& open) {
+    auto store = open();
+    CHECK(store->rebuild_check().ok());
+    setup_site(*store, kShop);
+    setup_site(*store, kBlog);
+    append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    append_ok(*store, request(kShop, decide("decision-2", "subj-a", Method::withdraw, {}, {"marketing"})));
+    append_ok(*store, request(kBlog, decide("decision-3", "subj-a", Method::custom, {{"analytics", true}})));
+    append_ok(*store, request(kShop, decide("decision-4", "subj-b", Method::reject_all)));
+    append_ok(*store, request(kShop, decide("decision-5", "subj-b", Method::gpc, {{"analytics", true}})));
+    const auto status = store->rebuild_check();
+    CAPTURE(status ? std::string() : status.error().message);
+    CHECK(status.ok());
+}
+
+void failing_seal_writes_nothing(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    auto refused = store->append(request(kShop, grant_all("decision-1", "subj-a"), [](const ReceiptSlot&) {
+        return Result<SealedReceipt>(consent::make_error("keys.sign_failed", "the signer is unavailable"));
+    }));
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == "keys.sign_failed");  // the seal's own error comes back
+    const SealFunction throwing = [](const ReceiptSlot&) -> Result<SealedReceipt> {
+        throw std::runtime_error("boom");
+    };
+    auto thrown = store->append(request(kShop, grant_all("decision-2", "subj-a"), throwing));
+    REQUIRE_FALSE(thrown.ok());
+    CHECK(thrown.error().code == "storage.seal_failed");
+    CHECK(store->receipt_count() == 0);
+    CHECK(store->subject_receipts(kShop, "subj-a").empty());
+    CHECK(store->subject_state(kShop, "subj-a").empty());
+    // The refused decision was not recorded: sending it again makes the first receipt, at index 0.
+    const auto retried = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    CHECK_FALSE(retried.replayed);
+    CHECK(retried.receipt.log_index == 0);
+    CHECK(payload_of(retried.receipt)["prev"] == "");
+    CHECK(store->rebuild_check().ok());
+}
+
+void append_to_unknown_site_is_refused(const StoreFactory& open) {
+    auto store = open();
+    auto outcome = store->append(request("nowhere", grant_all("decision-1", "subj-a")));
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().code == "storage.unknown_site");
+    CHECK(store->receipt_count() == 0);
+}
+
+struct ThreadResult {
+    std::vector<std::string> receipt_ids;
+    std::vector<std::int64_t> log_indexes;
+    std::vector<std::string> errors;
+};
+
+std::string subject_of_thread(int t) { return "subject-" + std::to_string(t); }
+
+// Decisions are built before the threads start: Catch2's assertions belong to the main thread.
+std::vector<std::vector<Decision>> decisions_per_thread(int threads, int per_thread) {
+    std::vector<std::vector<Decision>> decisions(static_cast<std::size_t>(threads));
+    for (int t = 0; t < threads; ++t)
+        for (int i = 0; i < per_thread; ++i)
+            decisions[t].push_back(decide("decision-" + std::to_string(t) + "-" + std::to_string(i),
+                                          subject_of_thread(t), Method::custom,
+                                          {{"analytics", i % 2 == 0}, {"marketing", i % 3 == 0}}));
+    return decisions;
+}
+
+std::vector<ThreadResult> append_from_threads(ReceiptStore& store,
+                                              const std::vector<std::vector<Decision>>& decisions) {
+    std::vector<ThreadResult> results(decisions.size());
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t < decisions.size(); ++t)
+        workers.emplace_back([&, t] {
+            for (const auto& d : decisions[t]) {
+                auto outcome = store.append(request(kShop, d));
+                if (!outcome) {
+                    results[t].errors.push_back(outcome.error().code + ": " + outcome.error().message);
+                    continue;
+                }
+                results[t].receipt_ids.push_back(outcome.value().receipt.receipt_id);
+                results[t].log_indexes.push_back(outcome.value().receipt.log_index);
+            }
+        });
+    for (auto& w : workers) w.join();
+    return results;
+}
+
+// Every receipt a thread was acknowledged is stored exactly once, in that order,
+// chained, and the subject's state rests on the last one.
+void check_thread_receipts(ReceiptStore& store, int t, const ThreadResult& r) {
+    CAPTURE(t);
+    REQUIRE(r.errors.empty());
+    const auto stored = store.subject_receipts(kShop, subject_of_thread(t));
+    std::vector<std::string> stored_ids;
+    for (const auto& s : stored) stored_ids.push_back(s.receipt_id);
+    CHECK(stored_ids == r.receipt_ids);
+    CHECK(indexes_of(stored) == r.log_indexes);
+    for (std::size_t i = 0; i < stored.size(); ++i)
+        CHECK(payload_of(stored[i])["prev"] == (i == 0 ? std::string() : hash_of(stored[i - 1].jws)));
+    CHECK(store.subject_state(kShop, subject_of_thread(t)).at("analytics").receipt_id == r.receipt_ids.back());
+}
+
+// threads x per_thread appends at once, one subject per thread. Returns the
+// number of acknowledged appends after checking the log and the chains.
+std::int64_t concurrent_appends(ReceiptStore& store, int threads, int per_thread) {
+    setup_site(store, kShop);
+    const auto results = append_from_threads(store, decisions_per_thread(threads, per_thread));
+    std::vector<std::int64_t> all_indexes;
+    for (int t = 0; t < threads; ++t) {
+        check_thread_receipts(store, t, results[t]);
+        all_indexes.insert(all_indexes.end(), results[t].log_indexes.begin(), results[t].log_indexes.end());
+    }
+    const auto total = static_cast<std::int64_t>(threads) * per_thread;
+    std::sort(all_indexes.begin(), all_indexes.end());
+    std::vector<std::int64_t> expected(static_cast<std::size_t>(total));
+    for (std::int64_t i = 0; i < total; ++i) expected[static_cast<std::size_t>(i)] = i;
+    CHECK(all_indexes == expected);  // 0..N-1: no gap, no duplicate
+    CHECK(store.receipt_count() == total);
+    CHECK(store.rebuild_check().ok());
+    return total;
+}
+
+void data_survives_reopening(const StoreFactory& open) {
+    StoredReceipt last;
+    {
+        auto store = open();
+        setup_site(*store, kShop);
+        REQUIRE(store->put_api_key(ApiKeyRecord{"key_abc", kShop, std::string(64, 'b'), kNow, std::nullopt}).ok());
+        append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+        last = append_ok(*store, request(kShop, decide("decision-2", "subj-a", Method::withdraw))).receipt;
+    }
+    auto store = open();
+    CHECK(store->site(kShop).has_value());
+    CHECK(store->current_notice(kShop)->content_hash == notice_hash());
+    CHECK(store->api_key("key_abc").has_value());
+    CHECK(store->receipt_count() == 2);
+    CHECK(store->subject_state(kShop, "subj-a").at("analytics").state == PurposeState::denied);
+    const auto replay = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    CHECK(replay.replayed);
+    // The log and the subject's chain continue where they stopped.
+    const auto next = append_ok(*store, request(kShop, grant_all("decision-3", "subj-a")));
+    CHECK(next.receipt.log_index == 2);
+    CHECK(payload_of(next.receipt)["prev"] == hash_of(last.jws));
+    CHECK(store->rebuild_check().ok());
+}
+
+void receipts_after_pages(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    setup_site(*store, kBlog);
+    std::vector<std::int64_t> shop_indexes;
+    for (int i = 0; i < 9; ++i) {
+        const std::string site = i % 3 == 1 ? kBlog : kShop;
+        const auto outcome = append_ok(*store, request(site, grant_all("decision-" + std::to_string(i), "subj-a")));
+        if (site == kShop) shop_indexes.push_back(outcome.receipt.log_index);
+    }
+    std::vector<std::int64_t> paged;
+    std::int64_t after = -1;  // before the first index, 0
+    for (int pages = 0; pages < 10; ++pages) {
+        const auto page = store->receipts_after(kShop, after, 2);
+        if (page.empty()) break;
+        CHECK(page.size() <= 2);
+        for (const auto& r : page) {
+            CHECK(r.site_id == kShop);
+            paged.push_back(r.log_index);
+        }
+        after = page.back().log_index;
+    }
+    CHECK(paged == shop_indexes);
+    CHECK(store->receipts_after(kShop, -1, 0).empty());
+    CHECK(indexes_of(store->receipts_after(kShop, 3, 100)) == std::vector<std::int64_t>{5, 6, 8});
+    CHECK(store->receipts_after("nowhere", -1, 100).empty());
+}
+
+}  // namespace conformance
+
+// ---------------------------------------------------------------- the SQLite back end
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "consent-store-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+class SqliteHarness {
+public:
+    std::string db_path() const { return (dir_.path() / "consent.db").string(); }
+
+    Result<std::unique_ptr<SqliteStore>> try_open() {
+        return SqliteStore::open(db_path(), [this] { return now.load(); }, options);
+    }
+
+    std::unique_ptr<SqliteStore> open() {
+        auto store = try_open();
+        if (!store) FAIL(store.error().code << ": " << store.error().message);
+        return std::move(store).value();
+    }
+
+    StoreFactory factory() {
+        return [this] { return std::unique_ptr<ReceiptStore>(open()); };
+    }
+
+    std::atomic<std::int64_t> now{kNow};  // the injected server clock
+    consent::server::SqliteOptions options;
+
+private:
+    TempDir dir_;
+};
+
+// A second, plain connection to the same file: what an operator with the
+// sqlite3 shell could do.
+class RawConnection {
+public:
+    explicit RawConnection(const std::string& path) {
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+            const std::string message = sqlite3_errmsg(db_);
+            sqlite3_close(db_);  // the destructor does not run when the constructor fails
+            FAIL("cannot open " << path << ": " << message);
+        }
+        sqlite3_busy_timeout(db_, 5000);
+    }
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+    ~RawConnection() { sqlite3_close(db_); }
+
+    // "" on success, else SQLite's message.
+    std::string exec(const std::string& sql) {
+        char* message = nullptr;
+        const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+        std::string out = rc == SQLITE_OK ? "" : (message != nullptr ? message : "error");
+        sqlite3_free(message);
+        return out;
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+TEST_CASE("sqlite: a site is stored and read back and updated", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::sites_round_trip(h.factory());
+}
+
+TEST_CASE("sqlite: a published notice reads back as the exact text", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::notices_round_trip(h.factory());
+}
+
+TEST_CASE("sqlite: notice versions only grow and are never replaced and keep the notice id",
+          "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::notice_version_rules(h.factory());
+}
+
+TEST_CASE("sqlite: API keys are stored and read back and revoked once", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::api_keys_round_trip(h.factory());
+}
+
+TEST_CASE("sqlite: appends take consecutive log indexes from 0 across sites", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::consecutive_log_indexes(h.factory(), h.now);
+}
+
+TEST_CASE("sqlite: a retried decision id returns the first receipt and adds no row", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::retried_decision_is_replayed(h.factory());
+}
+
+TEST_CASE("sqlite: each receipt names the hash of the subject's previous one", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::previous_hash_chains_a_subject(h.factory());
+}
+
+TEST_CASE("sqlite: a withdrawal after a grant denies the purpose", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::withdrawal_after_grant_denies(h.factory());
+}
+
+TEST_CASE("sqlite: the current state equals a rebuild from the receipts", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::rebuild_check_passes(h.factory());
+}
+
+TEST_CASE("sqlite: a failing seal writes nothing", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::failing_seal_writes_nothing(h.factory());
+}
+
+TEST_CASE("sqlite: an append for an unknown site is refused", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::append_to_unknown_site_is_refused(h.factory());
+}
+
+TEST_CASE("sqlite: everything survives closing and reopening the store", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::data_survives_reopening(h.factory());
+}
+
+TEST_CASE("sqlite: receipts_after pages through one site's receipts in log order", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::receipts_after_pages(h.factory());
+}
+
+TEST_CASE("sqlite: 64 threads appending at once share commits and leave a gapless log",
+          "[server][storage][sqlite][concurrency]") {
+    SqliteHarness h;
+    auto store = h.open();
+    const std::int64_t appends = conformance::concurrent_appends(*store, 64, 50);
+    CAPTURE(appends, store->commit_count());
+    CHECK(store->commit_count() < appends);
+}
+
+TEST_CASE("sqlite: no connection can update or delete or replace a receipt",
+          "[server][storage][sqlite]") {
+    SqliteHarness h;
+    auto store = h.open();
+    setup_site(*store, kShop);
+    const auto first = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a"))).receipt;
+    append_ok(*store, request(kShop, grant_all("decision-2", "subj-b")));
+    RawConnection raw(h.db_path());
+    const std::string refused = "receipts are append-only";
+    CHECK(raw.exec("UPDATE receipts SET jws = 'forged' WHERE log_index = 0") == refused);
+    CHECK(raw.exec("DELETE FROM receipts WHERE log_index = 0") == refused);
+    CHECK(raw.exec("DELETE FROM receipts") == refused);
+    // REPLACE deletes the older row without firing DELETE triggers: the INSERT trigger stops it.
+    CHECK(raw.exec("INSERT OR REPLACE INTO receipts SELECT 2, receipt_id, site_id, subject_id, 'decision-9', "
+                   "server_time, 'forged', payload, method, prev_hash, decision FROM receipts WHERE log_index = 0") ==
+          refused);
+    CHECK(raw.exec("INSERT OR REPLACE INTO receipts SELECT log_index, 'rcpt_new', site_id, subject_id, decision_id, "
+                   "server_time, 'forged', payload, method, prev_hash, decision FROM receipts WHERE log_index = 0") ==
+          refused);
+    // A row beyond the end would leave a gap in the log.
+    CHECK(raw.exec("INSERT INTO receipts SELECT 7, 'rcpt_gap', site_id, subject_id, 'decision-gap', server_time, "
+                   "jws, payload, method, prev_hash, decision FROM receipts WHERE log_index = 0") == refused);
+    CHECK(store->receipt_count() == 2);
+    CHECK(store->subject_receipts(kShop, "subj-a").front().jws == first.jws);
+    CHECK(store->rebuild_check().ok());
+}
+
+TEST_CASE("sqlite: rebuild_check names the subject whose current state was tampered with",
+          "[server][storage][sqlite]") {
+    SqliteHarness h;
+    auto store = h.open();
+    setup_site(*store, kShop);
+    append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    append_ok(*store, request(kShop, decide("decision-2", "subj-a", Method::withdraw, {}, {"marketing"})));
+    REQUIRE(store->rebuild_check().ok());
+    RawConnection raw(h.db_path());
+
+    SECTION("a withdrawn purpose turned back into a grant") {
+        REQUIRE(raw.exec("UPDATE current_state SET state = 'granted' WHERE purpose = 'marketing'").empty());
+    }
+    SECTION("a state row removed") {
+        REQUIRE(raw.exec("DELETE FROM current_state WHERE purpose = 'marketing'").empty());
+    }
+    SECTION("a state row without any receipt") {
+        REQUIRE(raw.exec("INSERT INTO current_state SELECT site_id, 'subj-ghost', purpose, state, method, notice_id, "
+                         "notice_version, decided_at, receipt_id FROM current_state WHERE purpose = 'marketing'")
+                    .empty());
+    }
+    const auto status = store->rebuild_check();
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().code == "storage.state_mismatch");
+    CHECK_THAT(status.error().message, Catch::Contains("site 'shop'") && Catch::Contains("purpose 'marketing'"));
+}
+
+struct BatchRun {
+    std::vector<std::optional<Result<AppendOutcome>>> outcomes;
+    std::int64_t commits = 0;  // commits made meanwhile, the blocker's included
+};
+
+// Appends `requests` so that they land in one batch: a first append holds the
+// committer inside its seal until all of them are queued.
+BatchRun append_as_one_batch(SqliteStore& store, std::vector<AppendRequest> requests) {
+    std::promise<void> entered;
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::optional<Result<AppendOutcome>> blocked;
+    const auto commits_before = store.commit_count();
+    std::thread blocker([&] {
+        blocked = store.append(request(kShop, grant_all("decision-blocker", "subj-blocker"),
+                                       [&](const ReceiptSlot& slot) {
+                                           entered.set_value();
+                                           released.wait();
+                                           return Result<SealedReceipt>(fake_seal(slot));
+                                       }));
+    });
+    entered.get_future().wait();
+    BatchRun run;
+    run.outcomes.resize(requests.size());
+    std::vector<std::thread> others;
+    for (std::size_t i = 0; i < requests.size(); ++i)
+        others.emplace_back([&, i] { run.outcomes[i] = store.append(std::move(requests[i])); });
+    while (store.queue_depth() < requests.size()) std::this_thread::yield();
+    release.set_value();
+    blocker.join();
+    for (auto& t : others) t.join();
+    REQUIRE(blocked->ok());
+    run.commits = store.commit_count() - commits_before;
+    return run;
+}
+
+TEST_CASE("sqlite: a failing seal in a group commit does not stop the others of its batch",
+          "[server][storage][sqlite][concurrency]") {
+    SqliteHarness h;
+    auto store = h.open();
+    setup_site(*store, kShop);
+    constexpr std::size_t kOthers = 8;
+    constexpr std::size_t kFailing = 3;
+    const SealFunction failing = [](const ReceiptSlot&) {
+        return Result<SealedReceipt>(consent::make_error("keys.sign_failed", "no signer"));
+    };
+    std::vector<AppendRequest> requests;
+    for (std::size_t i = 0; i < kOthers; ++i)
+        requests.push_back(request(kShop,
+                                   grant_all("decision-batch-" + std::to_string(i), "subj-" + std::to_string(i % 3)),
+                                   i == kFailing ? failing : nullptr));
+    const BatchRun run = append_as_one_batch(*store, std::move(requests));
+    CHECK(run.commits == 2);  // the blocker's batch, then all the others in one
+    std::vector<std::int64_t> indexes;
+    for (std::size_t i = 0; i < kOthers; ++i) {
+        CAPTURE(i);
+        const auto& outcome = *run.outcomes[i];
+        if (i == kFailing) {
+            REQUIRE_FALSE(outcome.ok());
+            CHECK(outcome.error().code == "keys.sign_failed");
+            continue;
+        }
+        REQUIRE(outcome.ok());
+        indexes.push_back(outcome.value().receipt.log_index);
+    }
+    std::sort(indexes.begin(), indexes.end());
+    CHECK(indexes == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7});  // the blocker took 0; no gap
+    CHECK(store->receipt_count() == kOthers);
+    CHECK(store->rebuild_check().ok());
+}
+
+TEST_CASE("sqlite: when the batch cannot commit no request of it is acknowledged", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    h.options.busy_timeout_ms = 50;  // how long the committer waits for the lock held below
+    auto store = h.open();
+    setup_site(*store, kShop);
+    RawConnection raw(h.db_path());
+    REQUIRE(raw.exec("BEGIN IMMEDIATE").empty());  // another writer holds the file's write lock
+    auto refused = store->append(request(kShop, grant_all("decision-1", "subj-a")));
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == "storage.commit_failed");
+    REQUIRE(raw.exec("ROLLBACK").empty());
+    CHECK(store->receipt_count() == 0);
+    const auto retried = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    CHECK_FALSE(retried.replayed);
+    CHECK(retried.receipt.log_index == 0);
+}
+
+TEST_CASE("sqlite: a file of another schema version is refused with a clear error", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    {
+        auto store = h.open();
+        setup_site(*store, kShop);
+    }
+    {
+        RawConnection raw(h.db_path());
+        REQUIRE(raw.exec("UPDATE schema_version SET version = 99").empty());
+    }
+    auto reopened = h.try_open();
+    REQUIRE_FALSE(reopened.ok());
+    CHECK(reopened.error().code == "storage.schema_version");
+    CHECK_THAT(reopened.error().message, Catch::Contains("99") && Catch::Contains("newer consentd"));
+}
+
+TEST_CASE("sqlite: a file that consentd did not create is refused", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    SECTION("another application's database") {
+        RawConnection raw(h.db_path());
+        REQUIRE(raw.exec("CREATE TABLE orders (id INTEGER PRIMARY KEY)").empty());
+        auto opened = h.try_open();
+        REQUIRE_FALSE(opened.ok());
+        CHECK(opened.error().code == "storage.schema_version");
+    }
+    SECTION("not a database at all") {
+        std::ofstream(h.db_path()) << "this is a text file, long enough to fill a database header..........\n";
+        auto opened = h.try_open();
+        REQUIRE_FALSE(opened.ok());
+        CHECK(opened.error().code == "storage.sqlite_error");
+    }
+}
+
+// Not part of the suite (hidden tag): run by hand with
+//   consent_server_tests "[benchmark]"
+// Appends per second on a real file with synchronous=FULL, one thread against many.
+TEST_CASE("sqlite: append throughput with 1 and 64 threads", "[.][benchmark]") {
+    for (const int threads : {1, 64}) {
+        SqliteHarness h;
+        auto store = h.open();
+        setup_site(*store, kShop);
+        const auto decisions = conformance::decisions_per_thread(threads, threads == 1 ? 1000 : 100);
+        const auto start = std::chrono::steady_clock::now();
+        const auto results = conformance::append_from_threads(*store, decisions);
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        const auto total = static_cast<double>(store->receipt_count());
+        WARN(threads << " thread(s): " << static_cast<long>(total / elapsed.count()) << " appends/s, "
+                     << store->commit_count() << " commits for " << total << " appends");
+        for (const auto& r : results) CHECK(r.errors.empty());
+    }
+}
+
+}  // namespace

@@ -1,0 +1,80 @@
+#include "server_fixture.hpp"
+
+#include <ctime>
+#include <random>
+#include <stdexcept>
+
+#include "fixtures.hpp"
+#include "http/api_keys.hpp"
+
+namespace consent::test {
+namespace {
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+template <class T>
+T must(Result<T> r, const char* what) {
+    if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().code + " " + r.error().message);
+    return std::move(r).value();
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+    std::random_device entropy;
+    path_ = std::filesystem::temp_directory_path() / ("consent-test-" + std::to_string(entropy()) + std::to_string(entropy()));
+    std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+RunningServer::RunningServer(ServerOptions options) {
+    const std::string key_dir = (dir_.path() / "keys").string();
+    must(server::KeyRing::create_key(key_dir, unix_now()), "create key");
+    keys_ = std::make_unique<server::KeyRing>(must(server::KeyRing::load(key_dir), "load keys"));
+    store_ = must(server::SqliteStore::open((dir_.path() / "consentd.db").string(), unix_now), "open store");
+    service_ = std::make_unique<server::ConsentService>(*store_, *keys_, unix_now);
+    for (const char* site : {"bike-shop", "other-site"}) {
+        must(store_->put_site(server::Site{site, {kShopOrigin}, unix_now(), {}}) , "site");
+        auto published = must(service_->publish_notice(site, shop_notice_json()), "publish");
+        notice_hash_ = published.content_hash;
+        auto key = server::make_api_key(site, unix_now());
+        must(store_->put_api_key(key.record), "api key");
+        (std::string(site) == "bike-shop" ? shop_key_ : other_key_) = key.plaintext;
+    }
+    server::ServerConfig config;
+    config.port = 0;
+    config.public_rate_per_minute = options.rate_per_minute;
+    config.public_rate_burst = options.rate_burst;
+    config.max_body_bytes = options.max_body_bytes;
+    config.event_heartbeat_seconds = 1;
+    config.worker_threads = 16;
+    http_ = std::make_unique<server::HttpServer>(*service_, config);
+    port_ = http_->bind();
+    if (port_ <= 0) throw std::runtime_error("cannot bind a test port");
+    serving_ = std::thread([this] { http_->serve(); });
+}
+
+RunningServer::~RunningServer() {
+    http_->stop();
+    serving_.join();
+}
+
+httplib::Client RunningServer::client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(10, 0);
+    return c;
+}
+
+nlohmann::json RunningServer::decision(const std::string& decision_id, const std::string& subject_id,
+                                       const std::string& method) const {
+    return {{"decision_id", decision_id}, {"subject_id", subject_id}, {"notice_id", "bike-shop"},
+            {"notice_version", 3},        {"notice_hash", notice_hash_}, {"language", "en"},
+            {"method", method}};
+}
+
+}  // namespace consent::test

@@ -1,0 +1,72 @@
+// A real consentd for tests: a fresh temporary directory holding a real SQLite
+// file and real Ed25519 keys, the HTTP API on an ephemeral port of 127.0.0.1,
+// two sites ("bike-shop" and "other-site") with the shop notice and an API key each.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "crypto/key_ring.hpp"
+#include "http/http_server.hpp"
+#include "service/consent_service.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace consent::test {
+
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct ServerOptions {
+    std::uint32_t rate_per_minute = 100000;
+    std::uint32_t rate_burst = 100000;
+    std::size_t max_body_bytes = 16 * 1024;
+};
+
+class RunningServer {
+public:
+    explicit RunningServer(ServerOptions options = {});
+    ~RunningServer();
+
+    httplib::Client client() const;
+    int port() const { return port_; }
+    const std::string& shop_key() const { return shop_key_; }
+    const std::string& other_key() const { return other_key_; }
+    const std::string& notice_hash() const { return notice_hash_; }
+    server::SqliteStore& store() { return *store_; }
+    const server::KeyRing& keys() const { return *keys_; }
+    const std::filesystem::path& dir() const { return dir_.path(); }
+
+    // A valid decision request body for the shop notice.
+    nlohmann::json decision(const std::string& decision_id, const std::string& subject_id,
+                            const std::string& method) const;
+
+private:
+    TempDir dir_;
+    std::unique_ptr<server::KeyRing> keys_;
+    std::unique_ptr<server::SqliteStore> store_;
+    std::unique_ptr<server::ConsentService> service_;
+    std::unique_ptr<server::HttpServer> http_;
+    std::thread serving_;
+    int port_ = -1;
+    std::string shop_key_;
+    std::string other_key_;
+    std::string notice_hash_;
+};
+
+inline constexpr const char* kShopOrigin = "https://velo.example";
+// A browser-made subject id (b_ + 22 base64url characters).
+inline constexpr const char* kBrowserSubject = "b_Q2xhcmEtYnJvd3Nlci0wMQ";
+
+}  // namespace consent::test
