@@ -113,22 +113,31 @@ Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const 
     return DecisionAnswer{outcome->receipt, outcome->replayed};
 }
 
-Result<PolicyContext> ConsentService::policy_context(const std::string& site_id, StoredNotice& current) {
+Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::notice_context(const std::string& site_id) {
+    const std::int64_t now = clock_();
+    {
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        const auto hit = notice_cache_.find(site_id);
+        if (hit != notice_cache_.end() && now - hit->second->loaded_at < kNoticeCacheSeconds) return hit->second;
+    }
     if (!store_.site(site_id)) return not_found("site");
     const auto versions = store_.notices(site_id);
     if (versions.empty()) return make_error("notice.none_published", "this site has no published notice yet");
-    current = versions.back();
-    const auto all = notice_versions(versions);
-    return PolicyContext{current.notice, last_material_version(all, current.notice.version), clock_(), false};
+    auto context = std::make_shared<NoticeContext>();
+    context->current = versions.back();
+    context->last_material_version = last_material_version(notice_versions(versions), context->current.notice.version);
+    context->loaded_at = now;
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    notice_cache_[site_id] = context;
+    return std::shared_ptr<const NoticeContext>(context);
 }
 
 Result<Verdict> ConsentService::check(const std::string& site_id, const std::string& subject_id,
                                       const std::string& purpose) {
     if (!is_subject_id(subject_id)) return make_error("request.invalid_subject", "not a subject id");
-    StoredNotice current;
-    auto ctx = policy_context(site_id, current);
-    if (!ctx) return ctx.error();
-    const PolicyContext context{current.notice, ctx->last_material_version, ctx->now, false};
+    auto notices = notice_context(site_id);
+    if (!notices) return notices.error();
+    const PolicyContext context{(*notices)->current.notice, (*notices)->last_material_version, clock_(), false};
     return is_allowed(context, purpose, store_.subject_state(site_id, subject_id));
 }
 
@@ -139,10 +148,9 @@ Result<json> ConsentService::check_batch(const std::string& site_id, const json&
     if (!r.ok()) return r.error();
     if (checks->size() > kMaxBatchChecks)
         return make_error("request.too_many_checks", "at most 1000 checks per request", "/checks");
-    StoredNotice current;
-    auto ctx = policy_context(site_id, current);
-    if (!ctx) return ctx.error();
-    const PolicyContext context{current.notice, ctx->last_material_version, ctx->now, false};
+    auto notices = notice_context(site_id);
+    if (!notices) return notices.error();
+    const PolicyContext context{(*notices)->current.notice, (*notices)->last_material_version, clock_(), false};
     json results = json::array();
     for (std::size_t i = 0; i < checks->size(); ++i) {
         FieldReader item((*checks)[i], json_pointer_append("/checks", i), "request");
@@ -165,9 +173,9 @@ Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, cons
     const std::string decision_id = r.optional_string("decision_id", 64).value_or(random_id("srv_", 16));
     const json* purposes = r.array("purposes", false);
     if (!r.ok()) return r.error();
-    StoredNotice current;
-    auto ctx = policy_context(site_id, current);
-    if (!ctx) return ctx.error();
+    auto notices = notice_context(site_id);
+    if (!notices) return notices.error();
+    const StoredNotice& current = (*notices)->current;
     json request = {{"decision_id", decision_id},       {"subject_id", subject_id},
                     {"notice_id", current.notice.notice_id}, {"notice_version", current.notice.version},
                     {"notice_hash", current.content_hash}, {"language", current.notice.default_language()},
@@ -207,6 +215,8 @@ Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, 
     if (!canonical) return canonical.error();
     StoredNotice stored{site_id, *notice, notice_content_hash(*notice), *canonical, clock_()};
     if (auto s = store_.publish_notice(stored); !s) return s.error();
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    notice_cache_.erase(site_id);  // the next check sees the new version at once
     return stored;
 }
 

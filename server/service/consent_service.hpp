@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,12 +58,24 @@ public:
 
 private:
     Result<DecisionAnswer> record(const std::string& site_id, const Decision& decision, const StoredNotice& shown);
-    Result<PolicyContext> policy_context(const std::string& site_id, StoredNotice& current);
+    // The current notice and the newest material version, read once and kept
+    // for kNoticeCacheSeconds: checks must not parse every notice version each time.
+    // A version published through this service replaces it at once; one published
+    // by another process (consentctl, another replica) is seen within the window.
+    struct NoticeContext {
+        StoredNotice current;
+        std::int64_t last_material_version = 1;
+        std::int64_t loaded_at = 0;
+    };
+    static constexpr std::int64_t kNoticeCacheSeconds = 2;
+    Result<std::shared_ptr<const NoticeContext>> notice_context(const std::string& site_id);
 
     ReceiptStore& store_;
     const KeyRing& keys_;
     Clock clock_;
     EventHub events_;
+    std::mutex cache_mutex_;
+    std::map<std::string, std::shared_ptr<const NoticeContext>> notice_cache_;
 };
 
 }  // namespace consent::server
