@@ -342,7 +342,7 @@ Result<KeyRing> KeyRing::load(const std::string& dir) {
         ring.public_keys_.push_back(file.key);
     }
     if (ring.active_kid_.empty())
-        return make_error("keys.none_active", "key directory " + dir + " has no active key (consentctl keys create)");
+        return make_error("keys.none_active", "key directory " + dir + " has no active key (consentctl keys rotate)");
     std::sort(ring.public_keys_.begin(), ring.public_keys_.end(), [](const PublicKey& a, const PublicKey& b) {
         return std::tie(a.created_at, a.kid) < std::tie(b.created_at, b.kid);
     });

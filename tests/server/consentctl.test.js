@@ -8,6 +8,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const jose = require('jose');
@@ -116,25 +117,34 @@ async function startServer(t, ws) {
   return { base, stop };
 }
 
-async function getJson(url, headers = {}) {
-  const r = await fetch(url, { headers, signal: AbortSignal.timeout(10000) });
-  return { status: r.status, body: await r.json() };
+// One request on its own connection (Connection: close), so that stopping
+// consentd never waits for an idle keep-alive connection to time out.
+function request(method, url, headers = {}, body = undefined) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: { ...headers, Connection: 'close' }, agent: false, timeout: 10000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : null }));
+      });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
+
+const getJson = (url, headers = {}) => request('GET', url, headers);
 
 async function postDecision(base, decisionId, subjectId, choices) {
   const notice = (await getJson(`${base}/v1/sites/${SITE}/notice`)).body;
-  const r = await fetch(`${base}/v1/sites/${SITE}/decisions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Origin: ORIGIN },
-    body: JSON.stringify({
+  const r = await request('POST', `${base}/v1/sites/${SITE}/decisions`, { 'Content-Type': 'application/json', Origin: ORIGIN },
+    JSON.stringify({
       decision_id: decisionId, subject_id: subjectId, notice_id: SITE, notice_version: notice.notice.version,
       notice_hash: notice.hash, language: 'en', method: 'custom', choices,
-    }),
-    signal: AbortSignal.timeout(10000),
-  });
-  const body = await r.json();
-  assert.equal(r.status, 201, JSON.stringify(body));
-  return body;
+    }));
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body;
 }
 
 const SUBJECT = 'b_Y29uc2VudGN0bC10ZXN0MQ';
