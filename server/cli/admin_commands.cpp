@@ -1,5 +1,7 @@
 #include "cli/admin_commands.hpp"
 
+#include <algorithm>
+#include <array>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "consent/canonical_json.hpp"
+#include "consent/encoding.hpp"
 #include "consent/text_rules.hpp"
 #include "crypto/key_ring.hpp"
 #include "http/api_keys.hpp"
@@ -169,6 +172,22 @@ Outcome with_store(const Args& a, const std::function<Outcome(SqliteStore&)>& f)
     return f(**store);
 }
 
+// The site's backend keeps the private half; only the public key is stored here.
+Outcome add_subject_key(SqliteStore& store, const std::string& site_id, const std::string& public_key) {
+    auto site = store.site(site_id);
+    if (!site) return fail(kExitDataErr, "no site " + site_id);
+    auto bytes = base64url_decode(public_key);
+    if (!bytes || bytes->size() != kEd25519PublicKeySize)
+        return fail(kExitUsage, "PUBLIC_KEY must be 32 bytes of unpadded base64url (an Ed25519 public key)");
+    std::array<std::uint8_t, kEd25519PublicKeySize> key{};
+    std::copy(bytes->begin(), bytes->end(), key.begin());
+    if (std::find(site->subject_token_keys.begin(), site->subject_token_keys.end(), public_key) ==
+        site->subject_token_keys.end())
+        site->subject_token_keys.push_back(public_key);
+    if (auto s = store.put_site(*site); !s) return fail(s.error());
+    return {0, "subject tokens for site " + site_id + " may now be signed by kid " + ed25519_jwk_thumbprint(key), {}};
+}
+
 Outcome dispatch(const std::string& cmd, const Args& a) {
     const auto word = [&a](std::size_t i) { return i < a.words.size() ? a.words[i] : std::string(); };
     if (cmd == "init") return init(a);
@@ -176,6 +195,8 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
         return with_store(a, [&](SqliteStore& s) {
             return add_site(s, word(2), a.options.count("origin") ? a.options.at("origin") : std::vector<std::string>{});
         });
+    if (cmd == "site" && word(1) == "subject-key" && !word(2).empty() && !word(3).empty())
+        return with_store(a, [&](SqliteStore& s) { return add_subject_key(s, word(2), word(3)); });
     if (cmd == "notice" && word(1) == "publish" && !word(2).empty() && !a.get("site").empty())
         return with_store_and_keys(a, [&](SqliteStore& s, const KeyRing& k) { return publish(s, k, a.get("site"), word(2)); });
     if (cmd == "apikey" && word(1) == "create" && !a.get("site").empty())
@@ -218,6 +239,7 @@ bool is_admin_command(const std::string& command) {
 std::string admin_usage() {
     return "  consentctl init [--database=F] [--keys=DIR] [--site=ID --origin=https://…]\n"
            "  consentctl site add ID [--origin=https://…]…\n"
+           "  consentctl site subject-key ID PUBLIC_KEY   register the site backend's Ed25519 key (base64url)\n"
            "  consentctl notice publish FILE --site=ID\n"
            "  consentctl apikey create --site=ID | apikey revoke KEY_ID\n"
            "  consentctl keys rotate [--keys=DIR]\n"

@@ -414,3 +414,28 @@ test('no secret reaches stderr, and the API key secret is not in the database', 
     for (const s of signingSecrets) assert.ok(!bytes.includes(s), `a signing key is in ${f}`);
   }
 });
+
+test('site subject-key registers a site backend key, and a token it signs lets a known account id grant', async (t) => {
+  const ws = workspace(t);
+  init(ws);
+  publish(ws);
+  const { publicKey, privateKey } = await jose.generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  fails(ws, ['site', 'subject-key', SITE, 'not-a-key', ...ws.common], EX_USAGE, 'PUBLIC_KEY must be');
+  const out = ok(ws, ['site', 'subject-key', SITE, jwk.x, ...ws.common]).stdout;
+  const kid = await jose.calculateJwkThumbprint(jwk);
+  assert.equal(out, `subject tokens for site ${SITE} may now be signed by kid ${kid}\n`);
+
+  const server = await startServer(t, ws);
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(
+    { site: SITE, sub: 'user-42', iat: now, exp: now + 300 })))
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'consent-subject+jwt', kid })
+    .sign(privateKey);
+  const notice = await getJson(`${server.base}/v1/sites/${SITE}/notice`);
+  const body = JSON.stringify({ decision_id: 'dec-ctl-token-01', subject_id: 'user-42', notice_id: SITE,
+    notice_version: 3, notice_hash: notice.body.hash, language: 'en', method: 'accept_all' });
+  const withToken = await request('POST', `${server.base}/v1/sites/${SITE}/decisions`,
+    { 'Content-Type': 'application/json', 'Consent-Subject-Token': token }, body);
+  assert.equal(withToken.status, 201);
+});
