@@ -45,12 +45,13 @@ struct Options {
     int reps = 3;
     double seconds = 2.0;  // per repetition of each throughput measurement
     std::string out;
+    std::string label;  // what was measured, e.g. the commit (bench/run.sh passes it)
     std::string notice = CONSENT_BENCH_NOTICE;
 
     milliseconds duration() const { return milliseconds(static_cast<long>(seconds * 1000.0)); }
 };
 
-// --reps=N (1..10), --seconds=S (0.2..10), --out=FILE, --notice=FILE: bounded so a run stays short.
+// --reps=N (1..10), --seconds=S (0.2..10), --out=FILE, --label=TEXT, --notice=FILE: bounded so a run stays short.
 Options parse_options(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {
@@ -59,8 +60,10 @@ Options parse_options(int argc, char** argv) {
         if (arg.rfind("--reps=", 0) == 0) o.reps = std::stoi(value("--reps="));
         else if (arg.rfind("--seconds=", 0) == 0) o.seconds = std::stod(value("--seconds="));
         else if (arg.rfind("--out=", 0) == 0) o.out = value("--out=");
+        else if (arg.rfind("--label=", 0) == 0) o.label = value("--label=");
         else if (arg.rfind("--notice=", 0) == 0) o.notice = value("--notice=");
-        else throw std::invalid_argument("unknown argument " + arg + " (--reps=N --seconds=S --out=FILE --notice=FILE)");
+        else throw std::invalid_argument("unknown argument " + arg +
+                                         " (--reps=N --seconds=S --out=FILE --label=TEXT --notice=FILE)");
     }
     if (o.reps < 1 || o.reps > 10) throw std::invalid_argument("--reps must be 1..10");
     if (o.seconds < 0.2 || o.seconds > 10.0) throw std::invalid_argument("--seconds must be 0.2..10");
@@ -230,7 +233,7 @@ std::string header(const Options& o, const ScratchDir& scratch, const BenchServe
     const auto& c = server.config();
     std::ostringstream out;
     out << "consentd bench: Release build, in-process consentd on 127.0.0.1, " << o.reps << " repetitions of "
-        << o.seconds << " s per throughput figure; medians\n"
+        << o.seconds << " s per throughput figure; medians" << (o.label.empty() ? "" : "; " + o.label) << "\n"
         << "machine: " << std::thread::hardware_concurrency() << " cores (" << first_cpu_model() << "); scratch "
         << scratch.path().string() << " (" << scratch.filesystem_type() << ")\n"
         << "libraries: SQLite " << sqlite3_libversion() << ", libsodium " << sodium_version_string()
@@ -241,6 +244,12 @@ std::string header(const Options& o, const ScratchDir& scratch, const BenchServe
         << "/min (off), group commit <= " << consent::server::kDefaultMaxBatch << "; " << receipts
         << " receipts in the log at the end\n";
     return out.str();
+}
+
+void append(std::vector<Row>& rows, const std::vector<Row>& more) { rows.insert(rows.end(), more.begin(), more.end()); }
+
+std::string whole_seconds_since(Clock::time_point start) {
+    return std::to_string(static_cast<long>(milliseconds_between(start, Clock::now()) / 1000.0));
 }
 
 void write_file(const std::string& path, const std::string& text) {
@@ -260,14 +269,13 @@ int main(int argc, char** argv) try {
     std::cerr << "consentd bench: server on 127.0.0.1:" << server.port() << ", scratch " << scratch.path().string()
               << std::endl;
     std::vector<Row> rows = measure_ceilings(options, scratch, scenarios.sample_signing_input(), server.config());
-    for (auto part : {measure_receipts(options, scenarios, server), measure_checks(options, scenarios),
-                      measure_withdrawals(scenarios)})
-        rows.insert(rows.end(), part.begin(), part.end());
+    append(rows, measure_receipts(options, scenarios, server));
+    append(rows, measure_checks(options, scenarios));
+    append(rows, measure_withdrawals(scenarios));
     add_ratios(rows);
-    const double seconds = milliseconds_between(started, Clock::now()) / 1000.0;
-    const std::string report = header(options, scratch, server, static_cast<std::size_t>(server.store().receipt_count())) +
-                               "\n" + render_table(rows) + "\n" + render_legend() + "measured in " +
-                               std::to_string(static_cast<int>(seconds)) + " s\n";
+    const auto receipts = static_cast<std::size_t>(server.store().receipt_count());
+    const std::string report = header(options, scratch, server, receipts) + "\n" + render_table(rows) + "\n" +
+                               render_legend() + "measured in " + whole_seconds_since(started) + " s\n";
     std::cout << "\n" << report;
     if (!options.out.empty()) write_file(options.out, report);
     return 0;

@@ -18,4 +18,5 @@ done
 cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/bench -j "$(nproc)" --target consentd_bench
 echo
-exec build/bench/consentd_bench --out=build/bench/results-latest.txt "$@"
+label="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) plus the working tree"
+exec build/bench/consentd_bench --out=build/bench/results-latest.txt --label="$label" "$@"

@@ -173,10 +173,11 @@ Result<json> read_payload(const std::string& text, bool require_canonical) {
 
 }  // namespace
 
-Status check_receipt_inputs(const Notice& notice, const Decision& decision, const ReceiptFacts& facts) {
+Status check_receipt_inputs(const Notice& notice, const std::string& notice_hash, const Decision& decision,
+                            const ReceiptFacts& facts) {
     if (decision.notice_id != notice.notice_id || decision.notice_version != notice.version)
         return make_error("receipt.notice_mismatch", "the decision was made on another notice version", "/notice");
-    if (decision.notice_hash != notice_content_hash(notice))
+    if (decision.notice_hash != notice_hash)
         return make_error("receipt.notice_mismatch", "the decision names another content hash than the notice's",
                           "/notice/hash");
     for (const auto& entry : decision.purposes)

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <httplib.h>
@@ -111,7 +112,8 @@ void HttpServer::Impl::configure() {
     server_.set_keep_alive_timeout(config_.keep_alive_seconds);
     server_.set_read_timeout(config_.read_timeout_seconds, 0);
     server_.set_write_timeout(config_.write_timeout_seconds, 0);
-    server_.set_payload_max_length(config_.max_body_bytes);
+    // httplib's limit is the larger one; the public routes enforce their own below.
+    server_.set_payload_max_length(std::max(config_.max_body_bytes, config_.backend_max_body_bytes));
     const std::size_t threads = config_.worker_threads;
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server_.set_socket_options([](socket_t sock) {
@@ -136,6 +138,10 @@ void HttpServer::Impl::configure() {
 
 // CORS allowlist (per site) and the rate limit, for the endpoints the banner calls.
 bool HttpServer::Impl::allow_public(const Request& req, Response& res, const std::string& site_id) {
+    if (req.body.size() > config_.max_body_bytes) {
+        send_error(res, make_error("request.body_too_large", "the request body is too large"));
+        return false;
+    }
     if (!limiter_.allow(req.remote_addr, now_ms())) {
         metrics_.rate_limited++;
         res.set_header("Retry-After", "1");

@@ -35,6 +35,7 @@ const std::map<std::string, Setter>& setters() {
         {"--host", text(&ServerConfig::host)},
         {"--port", number(&ServerConfig::port, 0, 65535)},
         {"--max-body-bytes", number(&ServerConfig::max_body_bytes, 256, 1 << 20)},
+        {"--backend-max-body-bytes", number(&ServerConfig::backend_max_body_bytes, 256, 16 << 20)},
         {"--rate-per-minute", number(&ServerConfig::public_rate_per_minute, 1, 1000000)},
         {"--rate-burst", number(&ServerConfig::public_rate_burst, 1, 1000000)},
         {"--threads", number(&ServerConfig::worker_threads, 2, 1024)},

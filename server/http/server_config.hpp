@@ -15,7 +15,8 @@ struct ServerConfig {
     std::string key_dir = "consentd-keys";
     std::string host = "127.0.0.1";
     int port = 8710;
-    std::size_t max_body_bytes = 16 * 1024;      // a decision is well under 2 KiB
+    std::size_t max_body_bytes = 16 * 1024;          // public endpoints: a decision is well under 2 KiB
+    std::size_t backend_max_body_bytes = 128 * 1024; // backend: a batch of 1000 checks is about 64 KiB
     std::uint32_t public_rate_per_minute = 120;  // per client address, public endpoints
     std::uint32_t public_rate_burst = 30;
     std::size_t worker_threads = 32;             // one blocking thread per connection in flight

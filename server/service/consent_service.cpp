@@ -33,7 +33,7 @@ SealFunction make_seal(const KeyRing& keys, const StoredNotice& shown, const Dec
     return [&keys, &shown, decision, site_id](const ReceiptSlot& slot) -> Result<SealedReceipt> {
         const ReceiptFacts facts{slot.receipt_id, site_id, slot.server_time, slot.log_index,
                                  slot.previous_receipt_hash};
-        if (auto valid = check_receipt_inputs(shown.notice, decision, facts); !valid)
+        if (auto valid = check_receipt_inputs(shown.notice, shown.content_hash, decision, facts); !valid)
             return valid.error();
         const json payload = make_receipt_payload(shown.notice, decision, facts);
         auto input = jws_signing_input(receipt_jws_header(keys.active_kid()), payload);
@@ -91,7 +91,7 @@ Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_i
                           "/method");
     // The decision names the version it was shown; any published version is
     // accepted (a cached banner), and the core checks the hash against it.
-    auto shown = store_.notice(site_id, request->notice_version);
+    auto shown = notice_version(site_id, request->notice_version);
     if (!shown) return make_error("decision.notice_version_unknown", "no such notice version", "/notice_version");
     auto decision = make_decision(shown->notice, shown->content_hash, *request);
     if (!decision) return decision.error();
@@ -111,6 +111,22 @@ Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const 
     if (!outcome) return outcome.error();
     if (!outcome->replayed) events_.publish(outcome->receipt.log_index);
     return DecisionAnswer{outcome->receipt, outcome->replayed};
+}
+
+// A published version never changes, so once read it is kept for good.
+std::shared_ptr<const StoredNotice> ConsentService::notice_version(const std::string& site_id, std::int64_t version) {
+    const auto key = std::make_pair(site_id, version);
+    {
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        const auto hit = version_cache_.find(key);
+        if (hit != version_cache_.end()) return hit->second;
+    }
+    auto stored = store_.notice(site_id, version);
+    if (!stored) return nullptr;
+    auto shared = std::make_shared<const StoredNotice>(std::move(*stored));
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    version_cache_.emplace(key, shared);
+    return shared;
 }
 
 Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::notice_context(const std::string& site_id) {

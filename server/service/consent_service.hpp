@@ -69,6 +69,7 @@ private:
     };
     static constexpr std::int64_t kNoticeCacheSeconds = 2;
     Result<std::shared_ptr<const NoticeContext>> notice_context(const std::string& site_id);
+    std::shared_ptr<const StoredNotice> notice_version(const std::string& site_id, std::int64_t version);
 
     ReceiptStore& store_;
     const KeyRing& keys_;
@@ -76,6 +77,7 @@ private:
     EventHub events_;
     std::mutex cache_mutex_;
     std::map<std::string, std::shared_ptr<const NoticeContext>> notice_cache_;
+    std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const StoredNotice>> version_cache_;
 };
 
 }  // namespace consent::server

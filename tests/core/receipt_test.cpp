@@ -225,11 +225,11 @@ TEST_CASE("receipt inputs that do not belong together are refused", "[core][rece
         case 7: f.previous_receipt_hash = kPrev.substr(1); code = "receipt.invalid_facts"; break;
         default: f.previous_receipt_hash = std::string(64, 'A'); code = "receipt.invalid_facts"; break;
     }
-    const auto checked = consent::check_receipt_inputs(n, d, f);
+    const auto checked = consent::check_receipt_inputs(n, consent::notice_content_hash(n), d, f);
     REQUIRE_FALSE(checked.ok());
     CAPTURE(checked.error().message);
     CHECK(checked.error().code == code);
-    CHECK(consent::check_receipt_inputs(n, full_decision(), facts()).ok());
+    CHECK(consent::check_receipt_inputs(n, consent::notice_content_hash(n), full_decision(), facts()).ok());
 }
 
 TEST_CASE("the receipt JWS signing input is two base64url parts of canonical JSON", "[core][receipt]") {

@@ -403,3 +403,20 @@ TEST_CASE("a subject token signed by a key the site never registered is refused"
     CHECK(error_code(garbage) == "subject.token_invalid");
     CHECK(s.store().receipt_count() == 0);
 }
+
+TEST_CASE("a batch of 1000 checks fits the backend body limit and 1001 is refused", "[server][http]") {
+    RunningServer s;
+    json checks = json::array();
+    for (int i = 0; i < 1000; ++i) checks.push_back({{"subject", "subject-" + std::to_string(i)}, {"purpose", "analytics"}});
+    auto full = s.client().Post("/v1/sites/bike-shop/checks", bearer(s.shop_key()), json{{"checks", checks}}.dump(),
+                                "application/json");
+    REQUIRE(full);
+    CHECK(full->status == 200);
+    CHECK(json::parse(full->body)["results"].size() == 1000);
+    checks.push_back({{"subject", "one-too-many"}, {"purpose", "analytics"}});
+    auto over = s.client().Post("/v1/sites/bike-shop/checks", bearer(s.shop_key()), json{{"checks", checks}}.dump(),
+                                "application/json");
+    REQUIRE(over);
+    CHECK(over->status == 400);
+    CHECK(error_code(over) == "request.too_many_checks");
+}

@@ -57,7 +57,10 @@ struct ReceiptFacts {
 // 0 <= log_index <= kMaxReceiptInteger, prev "" or 64 lowercase hex).
 // Codes: receipt.notice_mismatch, receipt.unknown_purpose, receipt.invalid_facts.
 // Call it before make_receipt_payload on anything not fresh from make_decision.
-Status check_receipt_inputs(const Notice& notice, const Decision& decision, const ReceiptFacts& facts);
+// notice_hash is notice_content_hash(notice), passed in because the caller keeps
+// it (recomputing it per receipt would canonicalize the whole notice each time).
+Status check_receipt_inputs(const Notice& notice, const std::string& notice_hash, const Decision& decision,
+                            const ReceiptFacts& facts);
 
 // The canonical payload object. Integers and strings only (no floats, ever).
 // Precondition: check_receipt_inputs passed. A purpose the notice does not know
