@@ -52,5 +52,32 @@ printf '{"state":%s,"decision":%s,"decided_at":%s,"receipt_id":"demo-receipt-2"}
 "$ctl" core state.apply "$work/apply2.json" > "$work/state2.json"
 check analytics "$work/state2.json"
 
+step "6. Now the same through consentd: a real server on its own SQLite file"
+bin=build/release/server
+db="$work/consent.db"; keys="$work/keys"
+"$bin/consentctl" init --database="$db" --keys="$keys" --site=bike-shop --origin=https://velo.example
+"$bin/consentctl" notice publish "$notice" --site=bike-shop --database="$db" --keys="$keys"
+api_key=$("$bin/consentctl" apikey create --site=bike-shop --database="$db" 2>/dev/null)
+"$bin/consentd" --database="$db" --keys="$keys" --port=0 > "$work/consentd.out" &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q listening "$work/consentd.out" && break; sleep 0.1; done
+base=$(grep -o 'http://[0-9.:]*' "$work/consentd.out")
+echo "consentd is up at $base"
+subject=b_ZGVtby12aXNpdG9yLTAwMQ
+decide() { # decision id, method, extra members
+  curl -s -X POST "$base/v1/sites/bike-shop/decisions" -H 'Content-Type: application/json' -H 'Origin: https://velo.example' \
+    -d "{\"decision_id\":\"$1\",\"subject_id\":\"$subject\",\"notice_id\":\"bike-shop\",\"notice_version\":3,\"notice_hash\":\"$hash\",\"language\":\"en\",\"method\":\"$2\"$3}"
+}
+ask() { printf '   backend asks: may we use %-10s -> %s\n' "$1" \
+  "$(curl -s -H "Authorization: Bearer $api_key" "$base/v1/sites/bike-shop/subjects/$subject/purposes/$1")"; }
+echo "   visitor grants marketing:"
+decide "dec-demo-$RANDOM$RANDOM" custom ',"choices":{"marketing":true}' | head -c 160; echo "…"
+ask marketing
+echo "   the visitor's unsubscribe link withdraws it on the server:"
+curl -s -X POST -H "Authorization: Bearer $api_key" -H "Content-Type: application/json" -d "{}" "$base/v1/sites/bike-shop/subjects/$subject/withdrawals" | head -c 120; echo "…"
+ask marketing
+echo "   anyone can check the receipts with the served public keys: $(curl -s "$base/.well-known/jwks.json" | head -c 100)…"
+
 echo
 echo "Done. Run every test with: ./scripts/test.sh"

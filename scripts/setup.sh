@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ pkg-config git ca-certificates
+  cmake ninja-build g++ pkg-config git ca-certificates curl
   nlohmann-json3-dev catch2          # core: JSON; tests: Catch2 v2
   libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev   # consentd: Ed25519, storage, HTTP
   emscripten                         # the wasm build (brings Debian's nodejs when none is installed)
