@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     if (!keys) return fail(keys.error().code + ": " + keys.error().message + " (run consentctl init first)");
     auto store = SqliteStore::open(config->database, unix_now);
     if (!store) return fail(store.error().code + ": " + store.error().message);
-    ConsentService service(**store, *keys, unix_now);
+    ConsentService service(**store, *keys, unix_now, config->log_origin);
     HttpServer http(service, *config);
     const int port = http.bind();
     if (port < 0) return fail("cannot listen on " + config->host + ":" + std::to_string(config->port));

@@ -14,7 +14,9 @@ struct Mapping {
 };
 
 // Most specific first; anything unlisted about input is 400, anything else 500.
-constexpr std::array<Mapping, 17> kTable{{
+constexpr std::array<Mapping, 19> kTable{{
+    {"storage.bad_proof_request", 400},
+    {"log.empty", 404},
     {"request.not_found", 404},
     {"request.body_too_large", 413},
     {"request.rate_limited", 429},

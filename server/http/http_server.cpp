@@ -3,12 +3,14 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "consent/canonical_json.hpp"
+#include "consent/encoding.hpp"
 #include "consent/state_json.hpp"
 #include "http/api_keys.hpp"
 #include "http/error_mapping.hpp"
@@ -46,9 +48,34 @@ void send_error(Response& res, const Error& error) {
     res.set_content(error_body(error), "application/json");
 }
 
+json hashes_json(const std::vector<merkle::Hash>& hashes) {
+    json out = json::array();
+    for (const auto& h : hashes) out.push_back(base64_encode(h));
+    return out;
+}
+
+// The receipt travels with its place in the log: the checkpoint that includes
+// it and the inclusion proof, so the banner can keep all three.
 json receipt_answer(const DecisionAnswer& a) {
-    return {{"receipt_id", a.receipt.receipt_id}, {"receipt", a.receipt.jws}, {"log_index", a.receipt.log_index},
-            {"server_time", a.receipt.server_time}, {"replayed", a.replayed}};
+    json out = {{"receipt_id", a.receipt.receipt_id}, {"receipt", a.receipt.jws}, {"log_index", a.receipt.log_index},
+                {"server_time", a.receipt.server_time}, {"replayed", a.replayed}};
+    if (!a.checkpoint.note.empty()) {
+        out["checkpoint"] = a.checkpoint.note;
+        out["tree_size"] = a.checkpoint.tree_size;
+        out["inclusion_proof"] = hashes_json(a.inclusion);
+    }
+    return out;
+}
+
+// A query parameter that must be a non-negative decimal integer.
+Result<std::int64_t> int_param(const Request& req, const char* name) {
+    const std::string text = req.get_param_value(name);
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0)
+        return make_error("request.invalid_parameter", std::string("query parameter \"") + name +
+                                                           "\" must be a non-negative integer");
+    return value;
 }
 
 // Bodies are JSON objects, parsed strictly (duplicate keys rejected).
@@ -72,6 +99,7 @@ public:
         configure();
         public_routes();
         backend_routes();
+        log_routes();
         open_routes();
     }
 
@@ -92,6 +120,7 @@ private:
     void configure();
     void public_routes();
     void backend_routes();
+    void log_routes();
     void open_routes();
     bool allow_public(const Request& req, Response& res, const std::string& site);
     bool allow_backend(const Request& req, Response& res, const std::string& site);
@@ -281,6 +310,31 @@ void HttpServer::Impl::stream_events(const Request& req, Response& res, const st
             return !service_.events().stopped();
         },
         [this](bool) { metrics_.event_streams_open--; });
+}
+
+void HttpServer::Impl::log_routes() {
+    server_.Get("/v1/log/checkpoint", [this](const Request&, Response& res) {
+        auto checkpoint = service_.latest_checkpoint();
+        if (!checkpoint) return send_error(res, checkpoint.error());
+        res.set_header("Cache-Control", "no-cache");
+        res.set_content(checkpoint->note, "text/plain; charset=utf-8");
+    });
+    server_.Get("/v1/log/proofs/inclusion", [this](const Request& req, Response& res) {
+        auto leaf = int_param(req, "leaf");
+        auto size = int_param(req, "size");
+        if (!leaf || !size) return send_error(res, !leaf ? leaf.error() : size.error());
+        auto proof = service_.inclusion_proof(*leaf, *size);
+        if (!proof) return send_error(res, proof.error());
+        send_json(res, 200, {{"leaf_index", *leaf}, {"tree_size", *size}, {"proof", hashes_json(*proof)}});
+    });
+    server_.Get("/v1/log/proofs/consistency", [this](const Request& req, Response& res) {
+        auto from = int_param(req, "from");
+        auto to = int_param(req, "to");
+        if (!from || !to) return send_error(res, !from ? from.error() : to.error());
+        auto proof = service_.consistency_proof(*from, *to);
+        if (!proof) return send_error(res, proof.error());
+        send_json(res, 200, {{"from", *from}, {"to", *to}, {"proof", hashes_json(*proof)}});
+    });
 }
 
 void HttpServer::Impl::open_routes() {

@@ -32,6 +32,7 @@ const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> table{
         {"--database", text(&ServerConfig::database)},
         {"--keys", text(&ServerConfig::key_dir)},
+        {"--log-origin", text(&ServerConfig::log_origin)},
         {"--host", text(&ServerConfig::host)},
         {"--port", number(&ServerConfig::port, 0, 65535)},
         {"--max-body-bytes", number(&ServerConfig::max_body_bytes, 256, 1 << 20)},

@@ -25,7 +25,8 @@ struct ServerConfig {
     int read_timeout_seconds = 5;
     int write_timeout_seconds = 5;
     int listen_backlog = 1024;                   // Debian's httplib listens with 5 (TOOLCHAIN.md)
-    int event_heartbeat_seconds = 15;            // SSE comment lines that keep proxies from closing idle streams
+    int event_heartbeat_seconds = 15;
+    std::string log_origin = "consentd/receipts";  // checkpoint origin line: name each deployment's log uniquely            // SSE comment lines that keep proxies from closing idle streams
 };
 
 // Reads --flag=value arguments over the defaults. Errors: config.unknown_flag,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "consent/canonical_json.hpp"
+#include "consent/checkpoint.hpp"
 #include "consent/field_reader.hpp"
 #include "consent/receipt.hpp"
 #include "consent/state_json.hpp"
@@ -68,10 +69,38 @@ Status verify_subject_token(const Site& site, const std::string& token, const st
     return invalid;
 }
 
+
+// Signs a checkpoint note for the store (C2SP signed note, key name = log origin).
+CheckpointSigner make_checkpoint_signer(const KeyRing& keys, const std::string& origin) {
+    return [&keys, origin](std::int64_t size, const merkle::Hash& root, std::int64_t time) -> Result<std::string> {
+        const PublicKey* key = keys.find(keys.active_kid());
+        if (key == nullptr) return make_error("keys.none_active", "no active signing key");
+        const std::string text = checkpoint::body_text({origin, size, root, time});
+        return checkpoint::assemble(text, origin, checkpoint::ed25519_key_hash(origin, key->bytes.data()),
+                                    keys.sign(text));
+    };
+}
+
 }  // namespace
 
-ConsentService::ConsentService(ReceiptStore& store, const KeyRing& keys, Clock clock)
-    : store_(store), keys_(keys), clock_(std::move(clock)) {}
+ConsentService::ConsentService(ReceiptStore& store, const KeyRing& keys, Clock clock, std::string log_origin)
+    : store_(store), keys_(keys), clock_(std::move(clock)), log_origin_(std::move(log_origin)) {
+    store_.set_checkpoint_signer(make_checkpoint_signer(keys_, log_origin_));
+}
+
+Result<Checkpoint> ConsentService::latest_checkpoint() {
+    auto latest = store_.latest_checkpoint();
+    if (!latest) return make_error("log.empty", "the log has no checkpoint yet");
+    return *latest;
+}
+
+Result<std::vector<merkle::Hash>> ConsentService::inclusion_proof(std::int64_t leaf_index, std::int64_t tree_size) {
+    return store_.inclusion_proof(leaf_index, tree_size);
+}
+
+Result<std::vector<merkle::Hash>> ConsentService::consistency_proof(std::int64_t from_size, std::int64_t to_size) {
+    return store_.consistency_proof(from_size, to_size);
+}
 
 Result<StoredNotice> ConsentService::current_notice(const std::string& site_id) {
     if (!store_.site(site_id)) return not_found("site");
@@ -110,7 +139,14 @@ Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const 
     auto outcome = store_.append(std::move(append));
     if (!outcome) return outcome.error();
     if (!outcome->replayed) events_.publish(outcome->receipt.log_index);
-    return DecisionAnswer{outcome->receipt, outcome->replayed};
+    DecisionAnswer answer{outcome->receipt, outcome->replayed, outcome->checkpoint, {}};
+    // The banner keeps the proof with the receipt: anyone holding a later
+    // checkpoint can then show the receipt was never dropped (RFC 9162 §2.1.3).
+    if (answer.checkpoint.tree_size > answer.receipt.log_index) {
+        auto proof = store_.inclusion_proof(answer.receipt.log_index, answer.checkpoint.tree_size);
+        if (proof) answer.inclusion = std::move(proof).value();
+    }
+    return answer;
 }
 
 // A published version never changes, so once read it is kept for good.

@@ -27,11 +27,24 @@ using Clock = std::function<std::int64_t()>;  // seconds since the Unix epoch
 struct DecisionAnswer {
     StoredReceipt receipt;
     bool replayed = false;
+    Checkpoint checkpoint;               // a signed tree head that includes the receipt
+    std::vector<merkle::Hash> inclusion; // RFC 9162 inclusion proof of the receipt in that tree
 };
+
+// The log's identity: the checkpoint origin line and the signed-note key name.
+inline constexpr const char* kDefaultLogOrigin = "consentd/receipts";
 
 class ConsentService {
 public:
-    ConsentService(ReceiptStore& store, const KeyRing& keys, Clock clock);
+    // Installs the checkpoint signer on the store: every commit batch gets a
+    // checkpoint signed by the active key under log_origin.
+    ConsentService(ReceiptStore& store, const KeyRing& keys, Clock clock, std::string log_origin = kDefaultLogOrigin);
+
+    // Open: the latest checkpoint note, and proofs against any tree size.
+    Result<Checkpoint> latest_checkpoint();
+    Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t leaf_index, std::int64_t tree_size);
+    Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from_size, std::int64_t to_size);
+    const std::string& log_origin() const { return log_origin_; }
 
     // Public: the current notice of a site (normalized JSON text, hash, version).
     Result<StoredNotice> current_notice(const std::string& site_id);
@@ -74,6 +87,7 @@ private:
     ReceiptStore& store_;
     const KeyRing& keys_;
     Clock clock_;
+    std::string log_origin_;
     EventHub events_;
     std::mutex cache_mutex_;
     std::map<std::string, std::shared_ptr<const NoticeContext>> notice_cache_;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "consent/decision.hpp"
+#include "consent/merkle.hpp"
 #include "consent/notice.hpp"
 #include "consent/policy.hpp"
 #include "consent/result.hpp"
@@ -85,9 +86,24 @@ struct AppendRequest {
     SealFunction seal;
 };
 
+// A signed tree head of the receipt log (RFC 9162 §4.10 in spirit; the text is a
+// C2SP signed-note checkpoint, see core/include/consent/checkpoint.hpp).
+struct Checkpoint {
+    std::int64_t tree_size = 0;
+    merkle::Hash root{};
+    std::int64_t timestamp = 0;
+    std::string note;  // the signed note text, exactly as served
+};
+
+// Signs the checkpoint for a new tree head: returns the note text. Called by the
+// store inside the commit of every batch that appended receipts, in log order.
+using CheckpointSigner =
+    std::function<Result<std::string>(std::int64_t tree_size, const merkle::Hash& root, std::int64_t timestamp)>;
+
 struct AppendOutcome {
     StoredReceipt receipt;
     bool replayed = false;  // the decision id was already recorded: this is that receipt
+    Checkpoint checkpoint;  // a checkpoint whose tree includes the receipt
 };
 
 class ReceiptStore {
@@ -115,6 +131,18 @@ public:
     virtual std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
                                                       std::size_t limit) = 0;
     virtual std::int64_t receipt_count() = 0;
+
+    // The Merkle log (issue: tamper-evident receipt log). Every receipt is leaf
+    // log_index, with leaf data = its compact JWS (RFC 9162 §2.1.1 leaf hash).
+    // The store keeps the hashes of complete subtrees, written in the same
+    // transaction as the receipt, so proofs take O(log n) reads, no rebuild.
+    virtual void set_checkpoint_signer(CheckpointSigner signer) = 0;  // before the first append
+    virtual std::optional<Checkpoint> latest_checkpoint() = 0;
+    virtual std::optional<Checkpoint> checkpoint_at(std::int64_t tree_size) = 0;
+    // Errors: storage.bad_proof_request (sizes out of range, index >= size, size > log size).
+    virtual Result<merkle::Hash> root_at(std::int64_t tree_size) = 0;
+    virtual Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t leaf_index, std::int64_t tree_size) = 0;
+    virtual Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from_size, std::int64_t to_size) = 0;
 
     // Recomputes every subject's state from the receipts with the core's
     // apply_decision and compares it with the stored current state.

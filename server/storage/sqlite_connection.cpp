@@ -38,6 +38,12 @@ Statement& Statement::bind_null(int index) {
     return *this;
 }
 
+Statement& Statement::bind_blob(int index, const std::uint8_t* data, std::size_t size) {
+    const int rc = sqlite3_bind_blob64(stmt_, index, data, size, SQLITE_TRANSIENT);
+    if (bind_status_ == SQLITE_OK) bind_status_ = rc;
+    return *this;
+}
+
 Result<bool> Statement::step() {
     if (bind_status_ != SQLITE_OK) return sqlite_error(db_);
     const int rc = sqlite3_step(stmt_);
@@ -64,6 +70,14 @@ std::string Statement::text(int column) const {
 }
 
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+std::vector<std::uint8_t> Statement::blob(int column) const {
+    // sqlite3_column_blob first: it may convert the value, which changes its size.
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
+    if (data == nullptr) return {};
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column));
+    return std::vector<std::uint8_t>(data, data + size);
+}
 
 // --- Connection ---
 

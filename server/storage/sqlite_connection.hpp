@@ -5,11 +5,13 @@
 // can leak through them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <sqlite3.h>
 
@@ -35,6 +37,7 @@ public:
     Statement& bind(int index, std::string_view text);
     Statement& bind(int index, std::int64_t value);
     Statement& bind_null(int index);
+    Statement& bind_blob(int index, const std::uint8_t* data, std::size_t size);
 
     Result<bool> step();  // true: a row is ready; false: done
     Status run();         // for statements that return no rows
@@ -42,6 +45,7 @@ public:
     std::int64_t int64(int column) const;
     std::string text(int column) const;
     bool is_null(int column) const;
+    std::vector<std::uint8_t> blob(int column) const;  // empty for NULL
 
 private:
     sqlite3* db_;

@@ -1,20 +1,35 @@
 #include "storage/sqlite_log_writer.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
 #include "consent/encoding.hpp"
+#include "consent/merkle.hpp"
 #include "consent/policy.hpp"
 #include "consent/sha256.hpp"
+#include "storage/sqlite_checkpoints.hpp"
+#include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_rows.hpp"
 
 namespace consent::server::sqlite {
 namespace {
 
-void fail_all(GroupCommitter::Batch& batch, const Error& cause) {
-    const Error error = make_error("storage.commit_failed", "the batch was not committed: " + cause.message);
+void fail_all(GroupCommitter::Batch& batch, const Error& error) {
     for (auto& pending : batch) pending.outcome = error;
 }
+
+Error commit_failed(const Error& cause) {
+    return make_error("storage.commit_failed", "the batch was not committed: " + cause.message);
+}
+
+Error checkpoint_failed(const Error& cause) {
+    return make_error("storage.checkpoint_failed",
+                      "the batch was not committed: its checkpoint could not be made: " + cause.code + ": " +
+                          cause.message);
+}
+
+bool acknowledged(const PendingAppend& pending) { return pending.outcome && pending.outcome->ok(); }
 
 // The seal is the caller's code (the signer); an exception from it must not
 // take the committer thread down with the whole batch.
@@ -42,6 +57,17 @@ StoredReceipt make_stored(const AppendRequest& request, const ReceiptSlot& slot,
     return r;
 }
 
+// The checkpoint signer is the caller's code too (the log key).
+Result<std::string> call_signer(const CheckpointSigner& signer, const Checkpoint& checkpoint) {
+    try {
+        return signer(checkpoint.tree_size, checkpoint.root, checkpoint.timestamp);
+    } catch (const std::exception& e) {
+        return make_error("storage.checkpoint_failed", std::string("signing the checkpoint failed: ") + e.what());
+    } catch (...) {
+        return make_error("storage.checkpoint_failed", "signing the checkpoint failed");
+    }
+}
+
 Result<bool> exists(Connection& connection, const char* sql, const std::string& key) {
     auto statement = connection.prepare(sql);
     if (!statement) return statement.error();
@@ -55,20 +81,26 @@ LogWriter::LogWriter(std::unique_ptr<Connection> connection, std::function<std::
 
 void LogWriter::commit_batch(GroupCommitter::Batch& batch) {
     auto transaction = Transaction::begin(*connection_, Transaction::Mode::immediate);
-    if (!transaction) return fail_all(batch, transaction.error());
+    if (!transaction) return fail_all(batch, commit_failed(transaction.error()));
     // Read inside the write lock: the log continues where the file ends.
-    auto next = connection_->query_int64("SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts");
-    if (!next) return fail_all(batch, next.error());
+    auto next = log_size(*connection_);
+    if (!next) return fail_all(batch, commit_failed(next.error()));
     next_index_ = *next;
     for (auto& pending : batch) {
         pending.outcome = append_one(pending);
         // After an automatic rollback, later statements would each commit on
         // their own and earlier "ok" outcomes would be lost: stop the batch.
-        if (!connection_->in_transaction())
-            return fail_all(batch, make_error("storage.sqlite_error", "SQLite rolled the transaction back"));
+        if (!connection_->in_transaction()) {
+            const Error rolled_back = make_error("storage.sqlite_error", "SQLite rolled the transaction back");
+            return fail_all(batch, commit_failed(rolled_back));
+        }
     }
+    // Still inside the transaction: without its checkpoint, no receipt of the
+    // batch is acknowledged (the transaction rolls back as it goes).
+    auto checkpointed = attach_checkpoint(batch);
+    if (!checkpointed) return fail_all(batch, checkpoint_failed(checkpointed.error()));
     auto committed = transaction.value().commit();
-    if (!committed) return fail_all(batch, committed.error());  // the transaction rolls back
+    if (!committed) return fail_all(batch, commit_failed(committed.error()));  // the transaction rolls back
     commits_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -77,7 +109,7 @@ Result<AppendOutcome> LogWriter::append_one(const PendingAppend& pending) {
     // Earlier requests of this batch are visible here: same transaction.
     auto existing = find_receipt_by_decision(*connection_, request.site_id, request.decision.decision_id);
     if (!existing) return existing.error();
-    if (existing.value()) return AppendOutcome{std::move(*existing.value()), true};
+    if (existing.value()) return AppendOutcome{std::move(*existing.value()), true, {}};
     auto checked = check_request(request);
     if (!checked) return checked.error();
     auto slot = next_slot(request);
@@ -88,7 +120,63 @@ Result<AppendOutcome> LogWriter::append_one(const PendingAppend& pending) {
     auto written = write(request, receipt, *slot, pending.decision_json);
     if (!written) return written.error();
     ++next_index_;  // only a written receipt takes a position: the log has no gaps
-    return AppendOutcome{std::move(receipt), false};
+    return AppendOutcome{std::move(receipt), false, {}};
+}
+
+void LogWriter::set_checkpoint_signer(CheckpointSigner signer) {
+    std::lock_guard<std::mutex> lock(signer_mutex_);
+    signer_ = std::move(signer);
+}
+
+CheckpointSigner LogWriter::current_signer() const {
+    std::lock_guard<std::mutex> lock(signer_mutex_);
+    return signer_;
+}
+
+// Every acknowledged outcome gets a checkpoint whose tree holds its receipt:
+// the batch's new one, or for replays alone the latest (a replayed receipt is
+// already in an earlier tree).
+Status LogWriter::attach_checkpoint(GroupCommitter::Batch& batch) {
+    if (std::none_of(batch.begin(), batch.end(), acknowledged)) return Unit{};
+    auto checkpoint = checkpoint_for_batch();
+    if (!checkpoint) return checkpoint.error();
+    if (!*checkpoint) return Unit{};
+    for (auto& pending : batch) {
+        if (!acknowledged(pending)) continue;
+        AppendOutcome& outcome = pending.outcome->value();
+        // Without a signer, the latest checkpoint may predate the receipt: then it gets none.
+        if (outcome.receipt.log_index < (*checkpoint)->tree_size) outcome.checkpoint = **checkpoint;
+    }
+    return Unit{};
+}
+
+// A new tree head is signed whenever the log is larger than the latest
+// checkpoint: after every batch that appended, and after replays alone only
+// when receipts were appended while no signer was set.
+Result<std::optional<Checkpoint>> LogWriter::checkpoint_for_batch() {
+    auto latest = latest_checkpoint(*connection_);
+    if (!latest) return latest.error();
+    const std::int64_t signed_size = *latest ? (*latest)->tree_size : 0;
+    const CheckpointSigner signer = current_signer();
+    if (!signer || next_index_ <= signed_size) return latest;
+    auto fresh = sign_checkpoint(signer);
+    if (!fresh) return fresh.error();
+    return std::optional<Checkpoint>(std::move(fresh.value()));
+}
+
+// The root is read back from the nodes stored in this transaction, never kept
+// in memory beside them: what is signed is the very tree that proofs are built
+// from, so two checkpoints can only disagree if the file itself was changed.
+Result<Checkpoint> LogWriter::sign_checkpoint(const CheckpointSigner& signer) {
+    auto root = stored_root(*connection_, next_index_);
+    if (!root) return root.error();
+    Checkpoint checkpoint{next_index_, *root, clock_(), {}};
+    auto note = call_signer(signer, checkpoint);
+    if (!note) return note.error();
+    checkpoint.note = std::move(note.value());
+    auto inserted = insert_checkpoint(*connection_, checkpoint);
+    if (!inserted) return inserted.error();
+    return checkpoint;
 }
 
 Status LogWriter::check_request(const AppendRequest& request) {
@@ -125,6 +213,8 @@ Status LogWriter::write(const AppendRequest& request, const StoredReceipt& recei
     if (!savepoint) return savepoint.error();
     auto inserted = insert_receipt(receipt, slot, decision_json);
     if (!inserted) return inserted.error();  // the savepoint rolls back as it goes
+    auto in_tree = append_to_tree(receipt);
+    if (!in_tree) return in_tree.error();
     auto updated = update_state(request.site_id, request.decision, receipt);
     if (!updated) return updated.error();
     return savepoint.value().release();
@@ -140,6 +230,12 @@ Status LogWriter::insert_receipt(const StoredReceipt& r, const ReceiptSlot& slot
         .bind(5, r.decision_id).bind(6, r.server_time).bind(7, r.jws).bind(8, r.payload)
         .bind(9, r.method).bind(10, slot.previous_receipt_hash).bind(11, decision_json)
         .run();
+}
+
+// RFC 9162 §2.1.1: leaf data is the compact JWS, byte for byte as handed out,
+// so anyone holding a receipt can recompute its leaf hash.
+Status LogWriter::append_to_tree(const StoredReceipt& receipt) {
+    return append_leaf(*connection_, receipt.log_index, merkle::leaf_hash(receipt.jws));
 }
 
 // The core folds the decision (apply_decision); this only stores the rows

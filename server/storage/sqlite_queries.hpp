@@ -36,6 +36,19 @@ std::vector<Row> read_rows(ReadPool& pool, const std::string& sql, Bind bind, Re
     }
 }
 
+// read(connection) -> Result<T> on a leased read connection inside one read
+// transaction: all its queries see the same committed state (the log's size
+// and the nodes a proof is built from, say). The transaction rolls back, then
+// the lease returns, after the result is made.
+template <class Read>
+auto in_read_snapshot(ReadPool& pool, Read read) -> decltype(read(std::declval<Connection&>())) {
+    auto lease = pool.acquire();
+    if (!lease) return lease.error();
+    auto snapshot = Transaction::begin(*lease.value(), Transaction::Mode::deferred);
+    if (!snapshot) return snapshot.error();
+    return read(*lease.value());
+}
+
 // Whether sql (after bind) returns a row.
 template <class Bind>
 Result<bool> has_row(Connection& connection, const std::string& sql, Bind bind) {

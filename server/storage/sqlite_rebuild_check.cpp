@@ -7,6 +7,7 @@
 #include "consent/canonical_json.hpp"
 #include "consent/decision.hpp"
 #include "consent/policy.hpp"
+#include "storage/sqlite_log_audit.hpp"
 #include "storage/sqlite_rows.hpp"
 
 namespace consent::server::sqlite {
@@ -100,7 +101,9 @@ Status rebuild_check(Connection& connection) {
     if (!snapshot) return snapshot.error();
     auto with_receipts = check_subjects_with_receipts(connection);
     if (!with_receipts) return with_receipts;
-    return check_no_state_without_receipts(connection);
+    auto without_receipts = check_no_state_without_receipts(connection);
+    if (!without_receipts) return without_receipts;
+    return check_log(connection);
 }
 
 }  // namespace consent::server::sqlite

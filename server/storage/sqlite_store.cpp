@@ -7,8 +7,10 @@
 #include <utility>
 
 #include "storage/group_committer.hpp"
+#include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_connection.hpp"
 #include "storage/sqlite_log_writer.hpp"
+#include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_queries.hpp"
 #include "storage/sqlite_read_pool.hpp"
 #include "storage/sqlite_rebuild_check.hpp"
@@ -121,6 +123,44 @@ std::int64_t SqliteStore::receipt_count() try {
     return count.empty() ? 0 : count.front();
 } catch (...) {
     return 0;
+}
+
+void SqliteStore::set_checkpoint_signer(CheckpointSigner signer) {
+    writer_->set_checkpoint_signer(std::move(signer));
+}
+
+std::optional<Checkpoint> SqliteStore::latest_checkpoint() try {
+    auto found = sqlite::in_read_snapshot(*reads_, [](Connection& c) { return sqlite::latest_checkpoint(c); });
+    return found ? std::move(found.value()) : std::nullopt;
+} catch (...) {
+    return std::nullopt;
+}
+
+std::optional<Checkpoint> SqliteStore::checkpoint_at(std::int64_t tree_size) try {
+    auto found =
+        sqlite::in_read_snapshot(*reads_, [&](Connection& c) { return sqlite::checkpoint_at(c, tree_size); });
+    return found ? std::move(found.value()) : std::nullopt;
+} catch (...) {
+    return std::nullopt;
+}
+
+Result<merkle::Hash> SqliteStore::root_at(std::int64_t tree_size) try {
+    return sqlite::in_read_snapshot(*reads_, [&](Connection& c) { return sqlite::root_at(c, tree_size); });
+} catch (...) {
+    return sqlite::internal_error();
+}
+
+Result<std::vector<merkle::Hash>> SqliteStore::inclusion_proof(std::int64_t index, std::int64_t tree_size) try {
+    return sqlite::in_read_snapshot(*reads_,
+                                    [&](Connection& c) { return sqlite::inclusion_proof(c, index, tree_size); });
+} catch (...) {
+    return sqlite::internal_error();
+}
+
+Result<std::vector<merkle::Hash>> SqliteStore::consistency_proof(std::int64_t from, std::int64_t to) try {
+    return sqlite::in_read_snapshot(*reads_, [&](Connection& c) { return sqlite::consistency_proof(c, from, to); });
+} catch (...) {
+    return sqlite::internal_error();
 }
 
 Status SqliteStore::rebuild_check() try {

@@ -4,6 +4,9 @@
 // - the write connection, owned by the group committer's thread: appends;
 // - the admin connection, behind a mutex: sites, notices, API keys (rare);
 // - leased read connections: every read, concurrent with the committer.
+// Every receipt is also a leaf of the Merkle log (sqlite_merkle.hpp), and
+// once a checkpoint signer is set, every batch that grows the log ends with a
+// signed checkpoint in the same transaction.
 // append() is acknowledged only after the COMMIT of the batch that holds it,
 // with synchronous=FULL, so an acknowledged receipt survives a power cut.
 #pragma once
@@ -67,6 +70,17 @@ public:
     std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
                                               std::size_t limit) override;
     std::int64_t receipt_count() override;
+
+    // The Merkle log: nodes and checkpoints are written by the committer in
+    // each batch's transaction; roots and proofs are read through the read
+    // pool, each request in one snapshot, for any size up to the log's.
+    void set_checkpoint_signer(CheckpointSigner signer) override;
+    std::optional<Checkpoint> latest_checkpoint() override;
+    std::optional<Checkpoint> checkpoint_at(std::int64_t tree_size) override;
+    Result<merkle::Hash> root_at(std::int64_t tree_size) override;
+    Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t index, std::int64_t tree_size) override;
+    Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from, std::int64_t to) override;
+
     Status rebuild_check() override;
 
     // Statistics for /metrics and tests.

@@ -420,3 +420,72 @@ TEST_CASE("a batch of 1000 checks fits the backend body limit and 1001 is refuse
     CHECK(over->status == 400);
     CHECK(error_code(over) == "request.too_many_checks");
 }
+
+#include "consent/checkpoint.hpp"
+#include "consent/merkle.hpp"
+
+namespace {
+
+std::vector<std::vector<std::uint8_t>> proof_bytes(const json& list) {
+    std::vector<std::vector<std::uint8_t>> out;
+    for (const auto& h : list) out.push_back(*consent::base64_decode(h.get<std::string>()));
+    return out;
+}
+
+std::vector<std::uint8_t> bytes_of(const consent::merkle::Hash& h) { return {h.begin(), h.end()}; }
+
+}  // namespace
+
+TEST_CASE("a decision's answer carries a signed checkpoint and an inclusion proof that verify offline",
+          "[server][http][log]") {
+    RunningServer s;
+    for (int i = 0; i < 5; ++i)
+        REQUIRE(post_decision(s, s.decision("dec-log-000" + std::to_string(i), kBrowserSubject, "reject_all"))->status ==
+                201);
+    auto r = post_decision(s, s.decision("dec-log-0099", kBrowserSubject, "accept_all"));
+    const json answer = body_of(r);
+    REQUIRE(answer.contains("checkpoint"));
+    auto note = consent::checkpoint::parse(answer["checkpoint"].get<std::string>());
+    REQUIRE(note.ok());
+    const auto* key = s.keys().find(s.keys().active_kid());
+    REQUIRE(key != nullptr);
+    CHECK(consent::checkpoint::verify(*note, "consentd/receipts", "consentd/receipts", key->bytes.data()).ok());
+    CHECK(note->body.tree_size == answer["tree_size"]);
+    const auto leaf = consent::merkle::leaf_hash(answer["receipt"].get<std::string>());
+    CHECK(consent::merkle::verify_inclusion(answer["log_index"].get<std::uint64_t>(), note->body.tree_size,
+                                            bytes_of(leaf), proof_bytes(answer["inclusion_proof"]),
+                                            bytes_of(note->body.root))
+              .ok());
+}
+
+TEST_CASE("the log serves its checkpoint and consistent proofs between tree sizes", "[server][http][log]") {
+    RunningServer s;
+    auto empty = s.client().Get("/v1/log/checkpoint");
+    REQUIRE(empty);
+    CHECK(empty->status == 404);
+    REQUIRE(post_decision(s, s.decision("dec-logc-001", kBrowserSubject, "accept_all"))->status == 201);
+    auto first = consent::checkpoint::parse(s.client().Get("/v1/log/checkpoint")->body);
+    REQUIRE(first.ok());
+    for (int i = 2; i < 9; ++i)
+        REQUIRE(post_decision(s, s.decision("dec-logc-00" + std::to_string(i), kBrowserSubject, "reject_all"))->status ==
+                201);
+    auto latest = consent::checkpoint::parse(s.client().Get("/v1/log/checkpoint")->body);
+    REQUIRE(latest.ok());
+    CHECK(latest->body.tree_size == 8);
+    const std::string path = "/v1/log/proofs/consistency?from=" + std::to_string(first->body.tree_size) +
+                             "&to=" + std::to_string(latest->body.tree_size);
+    const json consistency = body_of(s.client().Get(path.c_str()));
+    CHECK(consent::merkle::verify_consistency(static_cast<std::uint64_t>(first->body.tree_size), 8,
+                                              bytes_of(first->body.root), bytes_of(latest->body.root),
+                                              proof_bytes(consistency["proof"]))
+              .ok());
+    const json inclusion = body_of(s.client().Get("/v1/log/proofs/inclusion?leaf=3&size=8"));
+    CHECK(inclusion["proof"].size() == 3);
+    auto bad = s.client().Get("/v1/log/proofs/inclusion?leaf=9&size=8");
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    CHECK(error_code(bad) == "storage.bad_proof_request");
+    auto junk = s.client().Get("/v1/log/proofs/inclusion?leaf=x&size=8");
+    REQUIRE(junk);
+    CHECK(error_code(junk) == "request.invalid_parameter");
+}

@@ -20,6 +20,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,7 @@
 #include "consent/canonical_json.hpp"
 #include "consent/decision.hpp"
 #include "consent/encoding.hpp"
+#include "consent/merkle.hpp"
 #include "consent/notice.hpp"
 #include "consent/policy.hpp"
 #include "consent/sha256.hpp"
@@ -49,6 +51,8 @@ using consent::Result;
 using consent::server::ApiKeyRecord;
 using consent::server::AppendOutcome;
 using consent::server::AppendRequest;
+using consent::server::Checkpoint;
+using consent::server::CheckpointSigner;
 using consent::server::ReceiptSlot;
 using consent::server::ReceiptStore;
 using consent::server::SealedReceipt;
@@ -60,6 +64,7 @@ using consent::server::StoredReceipt;
 using consent::test::kNow;
 using consent::test::shop_notice;
 using nlohmann::json;
+namespace merkle = consent::merkle;
 
 // Opens the store under test over the same backing data on every call.
 using StoreFactory = std::function<std::unique_ptr<ReceiptStore>()>;
@@ -150,16 +155,144 @@ consent::PolicyContext policy_context() {
                                   false};
 }
 
-void check_error(const consent::Status& status, const std::string& code) {
-    REQUIRE_FALSE(status.ok());
-    CAPTURE(status.error().message);
-    CHECK(status.error().code == code);
+template <class T>
+void check_error(const consent::Result<T>& result, const std::string& code) {
+    REQUIRE_FALSE(result.ok());
+    CAPTURE(result.error().message);
+    CHECK(result.error().code == code);
 }
 
 std::vector<std::int64_t> indexes_of(const std::vector<StoredReceipt>& receipts) {
     std::vector<std::int64_t> out;
     for (const auto& r : receipts) out.push_back(r.log_index);
     return out;
+}
+
+// ---------------------------------------------------------------- the Merkle log
+
+using RawHash = std::vector<std::uint8_t>;
+
+RawHash bytes_of(const merkle::Hash& hash) { return RawHash(hash.begin(), hash.end()); }
+
+std::vector<RawHash> bytes_of(const std::vector<merkle::Hash>& proof) {
+    std::vector<RawHash> out;
+    for (const auto& hash : proof) out.push_back(bytes_of(hash));
+    return out;
+}
+
+std::string fake_note(std::int64_t tree_size, const merkle::Hash& root, std::int64_t timestamp) {
+    return "consentd test log\n" + std::to_string(tree_size) + "\n" + consent::hex_encode(root) + "\n" +
+           std::to_string(timestamp) + "\n";
+}
+
+// A stand-in for the log key (written elsewhere): a note that repeats what it
+// signs, and a record of every call. Declare it before the store that uses it.
+class RecordingSigner {
+public:
+    CheckpointSigner function() {
+        return [this](std::int64_t tree_size, const merkle::Hash& root, std::int64_t timestamp) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            calls_.push_back(Checkpoint{tree_size, root, timestamp, fake_note(tree_size, root, timestamp)});
+            return Result<std::string>(calls_.back().note);
+        };
+    }
+    std::vector<Checkpoint> calls() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return calls_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<Checkpoint> calls_;
+};
+
+bool same_checkpoint(const Checkpoint& a, const Checkpoint& b) {
+    return a.tree_size == b.tree_size && a.root == b.root && a.timestamp == b.timestamp && a.note == b.note;
+}
+
+template <class T>
+T ok_value(Result<T> result) {
+    if (!result) FAIL(result.error().code << ": " << result.error().message);
+    return std::move(result).value();
+}
+
+// The independent tree: leaf_hash of every stored receipt's JWS, in log order.
+std::vector<merkle::Hash> stored_leaf_hashes(ReceiptStore& store, const std::string& site_id) {
+    const auto receipts = store.receipts_after(site_id, -1, 1u << 20);
+    std::vector<merkle::Hash> leaves;
+    for (const auto& r : receipts) {
+        REQUIRE(r.log_index == static_cast<std::int64_t>(leaves.size()));
+        leaves.push_back(merkle::leaf_hash(r.jws));
+    }
+    return leaves;
+}
+
+// What the core computes over the first k leaves, to hold the store's answers against.
+struct MemoryTree {
+    std::vector<merkle::Hash> leaves;
+    merkle::Hash root;
+    std::int64_t size() const { return static_cast<std::int64_t>(leaves.size()); }
+};
+
+MemoryTree memory_tree(const std::vector<merkle::Hash>& all, std::size_t k) {
+    MemoryTree tree{std::vector<merkle::Hash>(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k)), {}};
+    tree.root = merkle::root_from_leaf_hashes(tree.leaves);
+    return tree;
+}
+
+void compare_inclusion(ReceiptStore& store, const MemoryTree& tree, std::size_t i,
+                       std::vector<std::string>& problems) {
+    const std::string what = "inclusion_proof(" + std::to_string(i) + ", " + std::to_string(tree.size()) + ")";
+    const auto got = store.inclusion_proof(static_cast<std::int64_t>(i), tree.size());
+    if (!got) return problems.push_back(what + ": " + got.error().code);
+    if (got.value() != merkle::inclusion_proof(tree.leaves, i).value())
+        problems.push_back(what + " differs from the core's");
+    if (!merkle::verify_inclusion(i, tree.leaves.size(), bytes_of(tree.leaves[i]), bytes_of(got.value()), bytes_of(tree.root)))
+        problems.push_back(what + " does not verify");
+}
+
+void compare_consistency(ReceiptStore& store, const MemoryTree& old_tree, const MemoryTree& tree,
+                         std::vector<std::string>& problems) {
+    const auto m = old_tree.leaves.size();
+    const std::string what = "consistency_proof(" + std::to_string(m) + ", " + std::to_string(tree.size()) + ")";
+    const auto got = store.consistency_proof(old_tree.size(), tree.size());
+    if (!got) return problems.push_back(what + ": " + got.error().code);
+    if (got.value() != merkle::consistency_proof(tree.leaves, m).value())
+        problems.push_back(what + " differs from the core's");
+    if (!merkle::verify_consistency(m, tree.leaves.size(), bytes_of(old_tree.root), bytes_of(tree.root), bytes_of(got.value())))
+        problems.push_back(what + " does not verify");
+}
+
+// Every root_at(k), inclusion_proof(i, k) and consistency_proof(m, k) for
+// 0 <= i < k, 1 <= m <= k <= N, held against the core over the same leaves.
+std::vector<std::string> differences_from_memory(ReceiptStore& store, const std::vector<merkle::Hash>& leaves) {
+    std::vector<MemoryTree> trees;
+    for (std::size_t k = 0; k <= leaves.size(); ++k) trees.push_back(memory_tree(leaves, k));
+    std::vector<std::string> problems;
+    for (const MemoryTree& tree : trees) {
+        const auto root = store.root_at(tree.size());
+        if (!root || root.value() != tree.root) problems.push_back("root_at(" + std::to_string(tree.size()) + ")");
+        for (std::size_t i = 0; i < tree.leaves.size(); ++i) compare_inclusion(store, tree, i, problems);
+        for (std::size_t m = 1; m <= tree.leaves.size(); ++m) compare_consistency(store, trees[m], tree, problems);
+    }
+    return problems;
+}
+
+// An outcome's checkpoint is the stored one, its tree holds the receipt, and
+// the store's inclusion proof leads from the receipt's JWS to its root.
+void check_outcome_checkpoint(ReceiptStore& store, const AppendOutcome& outcome) {
+    const Checkpoint& checkpoint = outcome.checkpoint;
+    const std::int64_t index = outcome.receipt.log_index;
+    CAPTURE(index, checkpoint.tree_size);
+    CHECK(checkpoint.tree_size > index);
+    CHECK(checkpoint.note == fake_note(checkpoint.tree_size, checkpoint.root, checkpoint.timestamp));
+    const auto stored = store.checkpoint_at(checkpoint.tree_size);
+    REQUIRE(stored.has_value());
+    CHECK(same_checkpoint(*stored, checkpoint));
+    const auto proof = ok_value(store.inclusion_proof(index, checkpoint.tree_size));
+    CHECK(merkle::verify_inclusion(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(checkpoint.tree_size),
+                                   bytes_of(merkle::leaf_hash(outcome.receipt.jws)), bytes_of(proof), bytes_of(checkpoint.root))
+              .ok());
 }
 
 // ---------------------------------------------------------------- conformance
@@ -504,6 +637,180 @@ void receipts_after_pages(const StoreFactory& open) {
     CHECK(store->receipts_after("nowhere", -1, 100).empty());
 }
 
+void proofs_match_an_in_memory_tree(const StoreFactory& open, int appends) {
+    auto store = open();
+    setup_site(*store, kShop);
+    for (int i = 0; i < appends; ++i)
+        append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-" + std::to_string(i % 5))));
+    const auto leaves = stored_leaf_hashes(*store, kShop);
+    REQUIRE(leaves.size() == static_cast<std::size_t>(appends));
+    CHECK(differences_from_memory(*store, leaves) == std::vector<std::string>{});
+    CHECK(ok_value(store->root_at(0)) == merkle::empty_root());  // RFC 9162 §2.1.1: MTH({}) = SHA-256()
+}
+
+// threads x per_thread appends at once; every acknowledged outcome, for checks after the threads end.
+std::vector<AppendOutcome> outcomes_from_threads(ReceiptStore& store, int threads, int per_thread) {
+    const auto decisions = decisions_per_thread(threads, per_thread);
+    std::vector<std::vector<AppendOutcome>> per(decisions.size());
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t < decisions.size(); ++t)
+        workers.emplace_back([&, t] {
+            for (const auto& d : decisions[t])
+                if (auto outcome = store.append(request(kShop, d))) per[t].push_back(std::move(outcome.value()));
+        });
+    for (auto& w : workers) w.join();
+    std::vector<AppendOutcome> all;
+    for (auto& outcomes : per) all.insert(all.end(), outcomes.begin(), outcomes.end());
+    return all;
+}
+
+void checkpoints_follow_batches(const StoreFactory& open, std::atomic<std::int64_t>& now) {
+    RecordingSigner signer;
+    auto store = open();
+    store->set_checkpoint_signer(signer.function());
+    setup_site(*store, kShop);
+    CHECK_FALSE(store->latest_checkpoint().has_value());
+    for (int i = 0; i < 3; ++i) {  // one append, one batch, one checkpoint
+        now = kNow + i;
+        const auto outcome = append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-a")));
+        CHECK(outcome.checkpoint.tree_size == i + 1);
+        CHECK(outcome.checkpoint.timestamp == kNow + i);
+        check_outcome_checkpoint(*store, outcome);
+    }
+    const auto outcomes = outcomes_from_threads(*store, 8, 10);
+    REQUIRE(outcomes.size() == 80);
+    for (const auto& outcome : outcomes) check_outcome_checkpoint(*store, outcome);
+    const auto calls = signer.calls();
+    REQUIRE_FALSE(calls.empty());
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        CAPTURE(i, calls[i].tree_size);
+        if (i > 0) CHECK(calls[i].tree_size > calls[i - 1].tree_size);  // strictly growing
+        CHECK(ok_value(store->root_at(calls[i].tree_size)) == calls[i].root);
+        const auto stored = store->checkpoint_at(calls[i].tree_size);
+        REQUIRE(stored.has_value());
+        CHECK(same_checkpoint(*stored, calls[i]));
+    }
+    CHECK(calls.back().tree_size == store->receipt_count());
+    REQUIRE(store->latest_checkpoint().has_value());
+    CHECK(same_checkpoint(*store->latest_checkpoint(), calls.back()));
+    // A replay adds no receipt and signs nothing: its receipt is in the latest tree already.
+    const auto replay = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    CHECK(replay.replayed);
+    CHECK(same_checkpoint(replay.checkpoint, calls.back()));
+    CHECK(signer.calls().size() == calls.size());
+    CHECK(store->rebuild_check().ok());
+}
+
+void failing_checkpoint_signer_fails_the_batch(const StoreFactory& open) {
+    RecordingSigner good;
+    auto store = open();
+    store->set_checkpoint_signer(good.function());
+    setup_site(*store, kShop);
+    append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    append_ok(*store, request(kShop, decide("decision-2", "subj-a", Method::withdraw, {}, {"marketing"})));
+    const auto before = store->latest_checkpoint();
+    REQUIRE(before.has_value());
+    const auto state_before = store->subject_state(kShop, "subj-a");
+    store->set_checkpoint_signer([](std::int64_t, const merkle::Hash&, std::int64_t) {
+        return Result<std::string>(consent::make_error("keys.sign_failed", "the log key is unavailable"));
+    });
+    const auto refused = store->append(request(kShop, decide("decision-3", "subj-a", Method::reject_all)));
+    check_error(refused, "storage.checkpoint_failed");
+    CHECK_THAT(refused.error().message, Catch::Contains("keys.sign_failed"));
+    store->set_checkpoint_signer([](std::int64_t, const merkle::Hash&, std::int64_t) -> Result<std::string> {
+        throw std::runtime_error("boom");
+    });
+    check_error(store->append(request(kShop, decide("decision-3", "subj-a", Method::reject_all))),
+                "storage.checkpoint_failed");
+    // Nothing of the refused batches was kept: no receipt, node, state or checkpoint.
+    CHECK(store->receipt_count() == 2);
+    check_error(store->root_at(3), "storage.bad_proof_request");
+    CHECK(ok_value(store->root_at(2)) == before->root);
+    CHECK(same_checkpoint(*store->latest_checkpoint(), *before));
+    CHECK(store->subject_state(kShop, "subj-a").at("analytics").receipt_id ==
+          state_before.at("analytics").receipt_id);
+    CHECK(store->rebuild_check().ok());
+    // The decision was not recorded: with a working signer it is a new receipt at the next index.
+    store->set_checkpoint_signer(good.function());
+    const auto retried = append_ok(*store, request(kShop, decide("decision-3", "subj-a", Method::reject_all)));
+    CHECK_FALSE(retried.replayed);
+    CHECK(retried.receipt.log_index == 2);
+    CHECK(retried.checkpoint.tree_size == 3);
+    const auto proof = ok_value(store->consistency_proof(2, 3));
+    CHECK(merkle::verify_consistency(2, 3, bytes_of(before->root), bytes_of(retried.checkpoint.root), bytes_of(proof)).ok());
+}
+
+void no_signer_means_no_checkpoint(const StoreFactory& open) {
+    RecordingSigner signer;
+    auto store = open();
+    setup_site(*store, kShop);
+    const auto first = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    CHECK(first.checkpoint.tree_size == 0);  // none
+    CHECK_FALSE(store->latest_checkpoint().has_value());
+    CHECK_FALSE(store->checkpoint_at(1).has_value());
+    // The log itself is kept all the same: a one-leaf tree's root is its leaf hash.
+    CHECK(ok_value(store->root_at(1)) == merkle::leaf_hash(first.receipt.jws));
+    store->set_checkpoint_signer(signer.function());
+    // The replayed receipt is in no signed tree yet, so its batch signs one.
+    const auto replay = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    CHECK(replay.replayed);
+    CHECK(replay.checkpoint.tree_size == 1);
+    check_outcome_checkpoint(*store, replay);
+    const auto second = append_ok(*store, request(kShop, grant_all("decision-2", "subj-b")));
+    CHECK(second.checkpoint.tree_size == 2);
+    check_outcome_checkpoint(*store, second);
+    CHECK(signer.calls().size() == 2);
+}
+
+void bad_proof_requests_are_refused(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    for (int i = 0; i < 3; ++i) append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-a")));
+    const std::string bad = "storage.bad_proof_request";
+    check_error(store->root_at(-1), bad);
+    check_error(store->root_at(4), bad);
+    CHECK_THAT(store->root_at(4).error().message, Catch::Contains("beyond the log"));
+    check_error(store->inclusion_proof(3, 3), bad);  // index >= size
+    check_error(store->inclusion_proof(0, 0), bad);  // the empty tree has no leaf
+    check_error(store->inclusion_proof(-1, 2), bad);
+    check_error(store->inclusion_proof(0, 4), bad);  // beyond the log
+    check_error(store->consistency_proof(0, 3), bad);  // RFC 9162 §2.1.4.1: only from 0 < m
+    check_error(store->consistency_proof(-2, 3), bad);
+    check_error(store->consistency_proof(3, 2), bad);
+    check_error(store->consistency_proof(1, 4), bad);
+    CHECK(ok_value(store->consistency_proof(3, 3)).empty());  // a tree is consistent with itself
+    CHECK(ok_value(store->inclusion_proof(0, 1)).empty());
+    CHECK_FALSE(store->checkpoint_at(4).has_value());
+    CHECK_FALSE(store->checkpoint_at(-1).has_value());
+}
+
+void log_survives_reopening(const StoreFactory& open) {
+    RecordingSigner signer;
+    std::optional<Checkpoint> before;
+    {
+        auto store = open();
+        store->set_checkpoint_signer(signer.function());
+        setup_site(*store, kShop);
+        for (int i = 0; i < 5; ++i)
+            append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-a")));
+        before = store->latest_checkpoint();
+    }
+    REQUIRE(before.has_value());
+    auto store = open();
+    const auto latest = store->latest_checkpoint();
+    REQUIRE(latest.has_value());
+    CHECK(same_checkpoint(*latest, *before));
+    CHECK(ok_value(store->root_at(5)) == before->root);
+    store->set_checkpoint_signer(signer.function());
+    const auto next = append_ok(*store, request(kShop, grant_all("decision-5", "subj-a")));
+    CHECK(next.receipt.log_index == 5);
+    check_outcome_checkpoint(*store, next);
+    const auto proof = ok_value(store->consistency_proof(5, next.checkpoint.tree_size));
+    CHECK(merkle::verify_consistency(5, 6, bytes_of(before->root), bytes_of(next.checkpoint.root), bytes_of(proof)).ok());
+    CHECK(differences_from_memory(*store, stored_leaf_hashes(*store, kShop)) == std::vector<std::string>{});
+    CHECK(store->rebuild_check().ok());
+}
+
 }  // namespace conformance
 
 // ---------------------------------------------------------------- the SQLite back end
@@ -648,13 +955,57 @@ TEST_CASE("sqlite: receipts_after pages through one site's receipts in log order
     conformance::receipts_after_pages(h.factory());
 }
 
+TEST_CASE("sqlite: every root and proof of the log equals the core's over an in-memory tree",
+          "[server][storage][sqlite][merkle]") {
+    const int appends = GENERATE(1, 2, 3, 7, 8, 9, 31, 64, 100);
+    CAPTURE(appends);
+    SqliteHarness h;
+    conformance::proofs_match_an_in_memory_tree(h.factory(), appends);
+}
+
+TEST_CASE("sqlite: each batch signs a checkpoint of a larger tree that includes its receipts",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    conformance::checkpoints_follow_batches(h.factory(), h.now);
+}
+
+TEST_CASE("sqlite: a failing checkpoint signer fails the batch and leaves the log unchanged",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    conformance::failing_checkpoint_signer_fails_the_batch(h.factory());
+}
+
+TEST_CASE("sqlite: without a checkpoint signer the log grows but no checkpoint is stored",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    conformance::no_signer_means_no_checkpoint(h.factory());
+}
+
+TEST_CASE("sqlite: a proof request for a tree or leaf that does not exist is refused",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    conformance::bad_proof_requests_are_refused(h.factory());
+}
+
+TEST_CASE("sqlite: the log and its checkpoints survive closing and reopening the store",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    conformance::log_survives_reopening(h.factory());
+}
+
 TEST_CASE("sqlite: 64 threads appending at once share commits and leave a gapless log",
           "[server][storage][sqlite][concurrency]") {
     SqliteHarness h;
+    RecordingSigner signer;
     auto store = h.open();
+    store->set_checkpoint_signer(signer.function());
     const std::int64_t appends = conformance::concurrent_appends(*store, 64, 50);
     CAPTURE(appends, store->commit_count());
     CHECK(store->commit_count() < appends);
+    // One checkpoint per commit, the last one over the whole log.
+    CHECK(static_cast<std::int64_t>(signer.calls().size()) == store->commit_count());
+    REQUIRE(store->latest_checkpoint().has_value());
+    CHECK(store->latest_checkpoint()->tree_size == appends);
 }
 
 TEST_CASE("sqlite: no connection can update or delete or replace a receipt",
@@ -709,6 +1060,90 @@ TEST_CASE("sqlite: rebuild_check names the subject whose current state was tampe
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().code == "storage.state_mismatch");
     CHECK_THAT(status.error().message, Catch::Contains("site 'shop'") && Catch::Contains("purpose 'marketing'"));
+}
+
+TEST_CASE("sqlite: no connection can update or delete or replace a Merkle node or a checkpoint",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    RecordingSigner signer;
+    auto store = h.open();
+    store->set_checkpoint_signer(signer.function());
+    setup_site(*store, kShop);
+    for (int i = 0; i < 3; ++i) append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-a")));
+    const auto root = ok_value(store->root_at(3));
+    RawConnection raw_db(h.db_path());
+    const std::string nodes = "the Merkle log is append-only";
+    CHECK(raw_db.exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 0") == nodes);
+    CHECK(raw_db.exec("DELETE FROM merkle_nodes WHERE level = 1 AND idx = 0") == nodes);
+    CHECK(raw_db.exec("DELETE FROM merkle_nodes") == nodes);
+    // REPLACE would delete the stored node without firing the DELETE trigger.
+    CHECK(raw_db.exec("INSERT OR REPLACE INTO merkle_nodes VALUES (0, 0, zeroblob(32))") == nodes);
+    CHECK(raw_db.exec("INSERT INTO merkle_nodes VALUES (0, 3, zeroblob(32))") == nodes);  // no receipt 3
+    CHECK(raw_db.exec("INSERT INTO merkle_nodes VALUES (1, 1, zeroblob(32))") == nodes);  // leaf 3 missing
+    const std::string checkpoints = "checkpoints are append-only";
+    CHECK(raw_db.exec("UPDATE checkpoints SET note = 'forged'") == checkpoints);
+    CHECK(raw_db.exec("DELETE FROM checkpoints WHERE tree_size = 3") == checkpoints);
+    CHECK(raw_db.exec("INSERT OR REPLACE INTO checkpoints SELECT tree_size, zeroblob(32), timestamp, note "
+                      "FROM checkpoints WHERE tree_size = 3") == checkpoints);
+    CHECK(raw_db.exec("INSERT INTO checkpoints SELECT 9, root, timestamp, note FROM checkpoints "
+                      "WHERE tree_size = 3") == checkpoints);  // beyond the log
+    CHECK(ok_value(store->root_at(3)) == root);
+    CHECK(store->latest_checkpoint()->note == signer.calls().back().note);
+    CHECK(store->rebuild_check().ok());
+}
+
+TEST_CASE("sqlite: rebuild_check names the Merkle node or checkpoint that was tampered with",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    RecordingSigner signer;
+    auto store = h.open();
+    store->set_checkpoint_signer(signer.function());
+    setup_site(*store, kShop);
+    // Five leaves: nodes (1, 0), (1, 1) and (2, 0) above leaves 0-3, leaf 4 alone at the right edge.
+    for (int i = 0; i < 5; ++i) append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-a")));
+    REQUIRE(store->rebuild_check().ok());
+    RawConnection raw_db(h.db_path());
+    std::string where;
+
+    SECTION("an interior node changed") {
+        REQUIRE(raw_db.exec("DROP TRIGGER merkle_nodes_no_update").empty());
+        REQUIRE(raw_db.exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1").empty());
+        where = "level 1, index 1";
+    }
+    SECTION("a leaf changed") {
+        REQUIRE(raw_db.exec("DROP TRIGGER merkle_nodes_no_update").empty());
+        REQUIRE(raw_db.exec("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 3").empty());
+        where = "level 0, index 3";
+    }
+    SECTION("a receipt's JWS changed under its leaf") {
+        REQUIRE(raw_db.exec("DROP TRIGGER receipts_no_update").empty());
+        REQUIRE(raw_db.exec("UPDATE receipts SET jws = 'h.p.forged' WHERE log_index = 2").empty());
+        where = "level 0, index 2";
+    }
+    SECTION("an interior node removed") {
+        REQUIRE(raw_db.exec("DROP TRIGGER merkle_nodes_no_delete").empty());
+        REQUIRE(raw_db.exec("DELETE FROM merkle_nodes WHERE level = 1 AND idx = 0").empty());
+        where = "level 1, index 0";
+    }
+    SECTION("the root of the largest complete subtree removed") {
+        REQUIRE(raw_db.exec("DROP TRIGGER merkle_nodes_no_delete").empty());
+        REQUIRE(raw_db.exec("DELETE FROM merkle_nodes WHERE level = 2 AND idx = 0").empty());
+        where = "level 2, index 0";
+    }
+    SECTION("a node beyond the log added") {
+        REQUIRE(raw_db.exec("DROP TRIGGER merkle_nodes_append_only").empty());
+        REQUIRE(raw_db.exec("INSERT INTO merkle_nodes VALUES (1, 2, zeroblob(32))").empty());
+        where = "level 1, index 2";
+    }
+    SECTION("a checkpoint's root changed") {
+        REQUIRE(raw_db.exec("DROP TRIGGER checkpoints_no_update").empty());
+        REQUIRE(raw_db.exec("UPDATE checkpoints SET root = zeroblob(32) WHERE tree_size = 3").empty());
+        where = "checkpoint at tree size 3";
+    }
+    const auto status = store->rebuild_check();
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().code == "storage.log_mismatch");
+    CHECK_THAT(status.error().message, Catch::Contains(where));
 }
 
 struct BatchRun {
@@ -782,6 +1217,40 @@ TEST_CASE("sqlite: a failing seal in a group commit does not stop the others of 
     CHECK(store->rebuild_check().ok());
 }
 
+TEST_CASE("sqlite: the requests of one group commit share its one checkpoint",
+          "[server][storage][sqlite][merkle][concurrency]") {
+    SqliteHarness h;
+    RecordingSigner signer;
+    auto store = h.open();
+    store->set_checkpoint_signer(signer.function());
+    setup_site(*store, kShop);
+    const auto first = append_ok(*store, request(kShop, grant_all("decision-first", "subj-first")));
+    std::vector<AppendRequest> requests;
+    for (int i = 0; i < 6; ++i)
+        requests.push_back(request(kShop, grant_all("decision-batch-" + std::to_string(i), "subj-" + std::to_string(i))));
+    requests.push_back(request(kShop, grant_all("decision-first", "subj-first")));  // a replay
+    requests.push_back(request(kShop, grant_all("decision-batch-seal", "subj-x"), [](const ReceiptSlot&) {
+        return Result<SealedReceipt>(consent::make_error("keys.sign_failed", "no signer"));
+    }));
+    const BatchRun run = append_as_one_batch(*store, std::move(requests));
+    REQUIRE(run.commits == 2);  // the blocker's batch, then all the others in one
+    const auto calls = signer.calls();
+    REQUIRE(calls.size() == 3);  // first, blocker, the batch
+    CHECK(calls[1].tree_size == 2);
+    CHECK(calls[2].tree_size == 8);  // first, blocker and six new receipts
+    for (std::size_t i = 0; i < 7; ++i) {
+        CAPTURE(i);
+        const auto& outcome = *run.outcomes[i];
+        REQUIRE(outcome.ok());
+        CHECK(outcome.value().replayed == (i == 6));
+        CHECK(same_checkpoint(outcome.value().checkpoint, calls[2]));
+        check_outcome_checkpoint(*store, outcome.value());
+    }
+    CHECK(run.outcomes[6]->value().receipt.log_index == first.receipt.log_index);
+    check_error(*run.outcomes[7], "keys.sign_failed");
+    CHECK(store->rebuild_check().ok());
+}
+
 TEST_CASE("sqlite: when the batch cannot commit no request of it is acknowledged", "[server][storage][sqlite]") {
     SqliteHarness h;
     h.options.busy_timeout_ms = 50;  // how long the committer waits for the lock held below
@@ -839,6 +1308,10 @@ TEST_CASE("sqlite: append throughput with 1 and 64 threads", "[.][benchmark]") {
     for (const int threads : {1, 64}) {
         SqliteHarness h;
         auto store = h.open();
+        // As deployed, every batch signs a checkpoint (a stand-in here: without Ed25519's cost).
+        store->set_checkpoint_signer([](std::int64_t tree_size, const merkle::Hash& root, std::int64_t timestamp) {
+            return Result<std::string>(fake_note(tree_size, root, timestamp));
+        });
         setup_site(*store, kShop);
         const auto decisions = conformance::decisions_per_thread(threads, threads == 1 ? 1000 : 100);
         const auto start = std::chrono::steady_clock::now();

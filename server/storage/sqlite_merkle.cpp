@@ -1,0 +1,216 @@
+#include "storage/sqlite_merkle.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace consent::server::sqlite {
+namespace {
+
+using merkle::Hash;
+
+// Leaves [start, start + size) of the log: a subtree whose MTH is a proof
+// element (size >= 1) or a tree's root.
+struct Span {
+    std::uint64_t start;
+    std::uint64_t size;
+};
+
+// Sizes are below 2^63 (SQLite integers), so levels stay below 63.
+constexpr int kTopLevel = 62;
+
+// RFC 9162 §2.1.1: k is the largest power of two smaller than n (n >= 2).
+// Written as k < n - k so that doubling k can never overflow.
+std::uint64_t split_point(std::uint64_t n) noexcept {
+    std::uint64_t k = 1;
+    while (k < n - k) k <<= 1;
+    return k;
+}
+
+Error bad_request(const std::string& message) { return make_error("storage.bad_proof_request", message); }
+
+Result<Hash> read_node(Connection& connection, std::uint64_t level, std::uint64_t index) {
+    auto statement = connection.prepare("SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2");
+    if (!statement) return statement.error();
+    const auto l = static_cast<std::int64_t>(level);
+    const auto i = static_cast<std::int64_t>(index);
+    auto row = statement.value().bind(1, l).bind(2, i).step();
+    if (!row) return row.error();
+    if (!*row) return log_mismatch(l, i, "is missing");
+    auto hash = hash_column(statement.value(), 0);
+    if (!hash) return log_mismatch(l, i, "is not a 32-byte hash");
+    return *hash;
+}
+
+Status insert_node(Connection& connection, std::uint64_t level, std::uint64_t index, const Hash& hash) {
+    auto statement = connection.prepare("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)");
+    if (!statement) return statement.error();
+    return statement.value()
+        .bind(1, static_cast<std::int64_t>(level))
+        .bind(2, static_cast<std::int64_t>(index))
+        .bind_blob(3, hash.data(), hash.size())
+        .run();
+}
+
+// MTH(D[start:start + size]). Every span that RFC 9162's recursion names
+// starts at a multiple of the power of two at or above its size (the left
+// part of each split is a power of two), so:
+// - a complete span (size a power of two) is exactly one stored node;
+// - an incomplete one, only ever at the tree's right edge, splits by §2.1.1
+//   into the complete subtrees of its size's binary digits, largest first:
+//   MTH = node(part1, node(part2, ... partN)), a fold from the right.
+// A span of no leaves is the empty tree, MTH({}) = SHA-256().
+Result<Hash> span_root(Connection& connection, Span span) {
+    if (span.size == 0) return merkle::empty_root();
+    std::vector<Hash> parts;  // left to right
+    std::uint64_t start = span.start;
+    for (int level = kTopLevel; level >= 0; --level) {
+        const std::uint64_t width = std::uint64_t{1} << level;
+        if ((span.size & width) == 0) continue;
+        auto node = read_node(connection, static_cast<std::uint64_t>(level), start >> level);
+        if (!node) return node.error();
+        parts.push_back(*node);
+        start += width;
+    }
+    Hash root = parts.back();
+    for (auto part = parts.rbegin() + 1; part != parts.rend(); ++part) root = merkle::node_hash(*part, root);
+    return root;
+}
+
+Result<std::vector<Hash>> span_roots(Connection& connection, const std::vector<Span>& spans) {
+    std::vector<Hash> hashes;
+    hashes.reserve(spans.size());
+    for (const Span& span : spans) {
+        auto root = span_root(connection, span);
+        if (!root) return root.error();
+        hashes.push_back(*root);
+    }
+    return hashes;
+}
+
+// RFC 9162 §2.1.3.1 PATH(m, D[n]) as the spans whose roots make the proof.
+// The recursion descends into the half holding leaf m and appends the other
+// half's MTH after the deeper part, so the spans found top-down are reversed.
+std::vector<Span> inclusion_spans(std::uint64_t m, std::uint64_t n) {
+    std::vector<Span> top_down;
+    std::uint64_t start = 0;
+    while (n > 1) {
+        const std::uint64_t k = split_point(n);
+        if (m < k) {
+            top_down.push_back({start + k, n - k});
+            n = k;
+        } else {
+            top_down.push_back({start, k});
+            m -= k;
+            start += k;
+            n -= k;
+        }
+    }
+    return {top_down.rbegin(), top_down.rend()};
+}
+
+// RFC 9162 §2.1.4.1 PROOF(m, D[n]) = SUBPROOF(m, D[n], true), 0 < m <= n.
+// `whole` is SUBPROOF's b: it turns false once the recursion enters a right
+// half, after which the old tree's subtree D[m] is not known to the verifier
+// and is sent first.
+std::vector<Span> consistency_spans(std::uint64_t m, std::uint64_t n) {
+    std::vector<Span> top_down;
+    std::uint64_t start = 0;
+    bool whole = true;
+    while (m != n) {
+        const std::uint64_t k = split_point(n);
+        if (m <= k) {
+            top_down.push_back({start + k, n - k});
+            n = k;
+        } else {
+            top_down.push_back({start, k});
+            m -= k;
+            start += k;
+            n -= k;
+            whole = false;
+        }
+    }
+    if (!whole) top_down.push_back({start, n});
+    return {top_down.rbegin(), top_down.rend()};
+}
+
+// Sizes and indexes arrive from callers as int64: negative is a bad request,
+// and a tree larger than the log cannot be proved yet.
+Status check_size(Connection& connection, std::int64_t size, const char* name) {
+    if (size < 0) return bad_request(std::string(name) + " " + std::to_string(size) + " is negative");
+    auto current = log_size(connection);
+    if (!current) return current.error();
+    if (size > *current)
+        return bad_request(std::string(name) + " " + std::to_string(size) + " is beyond the log, which has " +
+                           std::to_string(*current) + " receipts");
+    return Unit{};
+}
+
+}  // namespace
+
+Error log_mismatch(std::int64_t level, std::int64_t index, const std::string& what) {
+    return make_error("storage.log_mismatch", "the Merkle node at level " + std::to_string(level) + ", index " +
+                                                  std::to_string(index) + " " + what);
+}
+
+std::optional<merkle::Hash> hash_column(const Statement& row, int column) {
+    const std::vector<std::uint8_t> bytes = row.blob(column);
+    if (bytes.size() != kSha256Size) return std::nullopt;
+    merkle::Hash hash{};
+    std::copy(bytes.begin(), bytes.end(), hash.begin());
+    return hash;
+}
+
+Result<std::int64_t> log_size(Connection& connection) {
+    return connection.query_int64("SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts");
+}
+
+// Leaf n completes node (l, n >> l) exactly when it is that subtree's last
+// leaf, i.e. while the low bits of n are ones: each step pairs the left
+// sibling (already stored) with the new right node, like a binary carry.
+Status append_leaf(Connection& connection, std::int64_t index, const merkle::Hash& leaf_hash) {
+    auto position = static_cast<std::uint64_t>(index);
+    std::uint64_t level = 0;
+    Hash hash = leaf_hash;
+    if (auto inserted = insert_node(connection, level, position, hash); !inserted) return inserted;
+    while ((position & 1u) != 0) {
+        auto left = read_node(connection, level, position - 1);
+        if (!left) return left.error();
+        hash = merkle::node_hash(*left, hash);  // RFC 9162 §2.1.1
+        ++level;
+        position >>= 1;
+        if (auto inserted = insert_node(connection, level, position, hash); !inserted) return inserted;
+    }
+    return Unit{};
+}
+
+Result<merkle::Hash> stored_root(Connection& connection, std::int64_t size) {
+    return span_root(connection, Span{0, static_cast<std::uint64_t>(size)});
+}
+
+Result<merkle::Hash> root_at(Connection& connection, std::int64_t size) {
+    if (auto checked = check_size(connection, size, "tree size"); !checked) return checked.error();
+    return stored_root(connection, size);
+}
+
+Result<std::vector<merkle::Hash>> inclusion_proof(Connection& connection, std::int64_t index, std::int64_t size) {
+    if (index < 0) return bad_request("leaf index " + std::to_string(index) + " is negative");
+    if (index >= size)
+        return bad_request("leaf index " + std::to_string(index) + " is not below tree size " + std::to_string(size));
+    if (auto checked = check_size(connection, size, "tree size"); !checked) return checked.error();
+    return span_roots(connection, inclusion_spans(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(size)));
+}
+
+Result<std::vector<merkle::Hash>> consistency_proof(Connection& connection, std::int64_t from, std::int64_t to) {
+    // RFC 9162 §2.1.4.1 defines consistency for 0 < m only: an empty old tree commits to nothing.
+    if (from <= 0)
+        return bad_request("old tree size " + std::to_string(from) + " is not positive: a consistency proof starts "
+                           "from a tree of at least one leaf");
+    if (from > to)
+        return bad_request("old tree size " + std::to_string(from) + " is larger than tree size " +
+                           std::to_string(to));
+    if (auto checked = check_size(connection, to, "tree size"); !checked) return checked.error();
+    return span_roots(connection, consistency_spans(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
+}
+
+}  // namespace consent::server::sqlite
