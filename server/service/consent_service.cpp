@@ -4,6 +4,7 @@
 
 #include "consent/canonical_json.hpp"
 #include "consent/checkpoint.hpp"
+#include "consent/encoding.hpp"
 #include "consent/field_reader.hpp"
 #include "consent/receipt.hpp"
 #include "consent/state_json.hpp"
@@ -240,23 +241,41 @@ Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, cons
     return record(site_id, *decision, current);
 }
 
+// A self-contained proof bundle (DESIGN.md "Receipts and the log"): the
+// receipts, the exact notice texts shown, the public keys, a checkpoint and an
+// inclusion proof per receipt, so `consentctl verify` needs nothing else.
 Result<json> ConsentService::export_subject(const std::string& site_id, const std::string& subject_id) {
     if (!store_.site(site_id)) return not_found("site");
     const auto receipts = store_.subject_receipts(site_id, subject_id);
-    json out = {{"site", site_id}, {"subject", subject_id}, {"receipts", json::array()},
-                {"notices", json::object()}, {"keys", keys_.jwks()}};
+    const auto checkpoint = store_.latest_checkpoint();
+    json out = {{"bundle", "consent-proof-bundle/1"}, {"site", site_id}, {"subject", subject_id},
+                {"receipts", json::array()}, {"notices", json::object()}, {"keys", keys_.jwks()}};
+    if (checkpoint) out["log"] = {{"origin", log_origin_}, {"checkpoint", checkpoint->note}};
     for (const auto& r : receipts) {
-        out["receipts"].push_back({{"receipt_id", r.receipt_id}, {"log_index", r.log_index}, {"jws", r.jws}});
-        auto payload = parse_json_strict(r.payload);
-        if (!payload || !payload->contains("notice")) continue;
-        const std::int64_t version = (*payload)["notice"].value("version", std::int64_t{0});
-        const std::string key = std::to_string(version);
-        if (out["notices"].contains(key)) continue;
-        if (auto n = store_.notice(site_id, version)) out["notices"][key] = {{"hash", n->content_hash},
-                                                                             {"canonical_json", n->canonical_json}};
+        json entry = {{"receipt_id", r.receipt_id}, {"log_index", r.log_index}, {"jws", r.jws}};
+        if (checkpoint && r.log_index < checkpoint->tree_size) {
+            auto proof = store_.inclusion_proof(r.log_index, checkpoint->tree_size);
+            if (!proof) return proof.error();
+            entry["inclusion_proof"] = json::array();
+            for (const auto& h : *proof) entry["inclusion_proof"].push_back(base64_encode(h));
+        }
+        out["receipts"].push_back(std::move(entry));
+        add_notice_text(site_id, r.payload, out["notices"]);
     }
     out["state"] = subject_state_to_json(store_.subject_state(site_id, subject_id));
     return out;
+}
+
+// The notice version a receipt names, as the canonical text that was shown.
+void ConsentService::add_notice_text(const std::string& site_id, const std::string& payload_text, json& notices) {
+    auto payload = parse_json_strict(payload_text);
+    if (!payload || !payload->contains("notice") || !(*payload)["notice"].is_object()) return;
+    const json& version = (*payload)["notice"]["version"];
+    if (!version.is_number_integer()) return;
+    const std::string key = std::to_string(version.get<std::int64_t>());
+    if (notices.contains(key)) return;
+    if (auto n = notice_version(site_id, version.get<std::int64_t>()))
+        notices[key] = {{"hash", n->content_hash}, {"canonical_json", n->canonical_json}};
 }
 
 Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, const json& body) {

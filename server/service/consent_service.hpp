@@ -83,6 +83,7 @@ private:
     static constexpr std::int64_t kNoticeCacheSeconds = 2;
     Result<std::shared_ptr<const NoticeContext>> notice_context(const std::string& site_id);
     std::shared_ptr<const StoredNotice> notice_version(const std::string& site_id, std::int64_t version);
+    void add_notice_text(const std::string& site_id, const std::string& payload_text, nlohmann::json& notices);
 
     ReceiptStore& store_;
     const KeyRing& keys_;
