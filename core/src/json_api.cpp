@@ -6,6 +6,9 @@
 
 #include "consent/banner_view.hpp"
 #include "consent/canonical_json.hpp"
+#include "consent/checkpoint.hpp"
+#include "consent/ed25519.hpp"
+#include "consent/receipt.hpp"
 #include "consent/consent_mode.hpp"
 #include "consent/encoding.hpp"
 #include "consent/field_reader.hpp"
@@ -197,6 +200,58 @@ Result<json> op_merkle_leaf_hash(const json& in) {
     return json{{"hash", base64_encode(merkle::leaf_hash(data))}};
 }
 
+// Public Ed25519 keys of a JWKS (RFC 8037 OKP), by kid.
+std::vector<std::pair<std::string, Bytes>> okp_keys(const json& jwks) {
+    std::vector<std::pair<std::string, Bytes>> out;
+    if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) return out;
+    for (const auto& k : jwks["keys"]) {
+        if (!k.is_object() || k.value("kty", "") != "OKP" || k.value("crv", "") != "Ed25519") continue;
+        if (!k.contains("x") || !k["x"].is_string()) continue;
+        auto x = base64url_decode(k["x"].get_ref<const std::string&>());
+        if (x && x->size() == kEd25519PublicKeySize) out.emplace_back(k.value("kid", ""), std::move(x).value());
+    }
+    return out;
+}
+
+// {"jws": "<compact>", "jwks": {...}} -> {"valid", "kid", "payload"} : a receipt
+// checked in the browser with the core's own Ed25519, as any JOSE library would.
+Result<json> op_receipt_verify(const json& in) {
+    FieldReader r(in, "", "api");
+    const std::string compact = r.string("jws", 65536);
+    const json* jwks = r.object("jwks", true);
+    if (!r.ok()) return r.error();
+    auto jws = parse_compact_jws(compact);
+    if (!jws) return json{{"valid", false}, {"reason", jws.error().code}, {"message", jws.error().message}};
+    const std::string kid = jws->header.value("kid", "");
+    for (const auto& [key_id, key] : okp_keys(*jwks)) {
+        if (key_id != kid) continue;
+        if (!ed25519_verify(key, jws->signing_input, jws->signature)) break;
+        return json{{"valid", true}, {"kid", kid}, {"payload", jws->payload}};
+    }
+    return json{{"valid", false}, {"reason", "receipt.signature_invalid"},
+                {"message", "no key of this kid verifies the signature"}};
+}
+
+// {"note", "origin", "jwks"} -> {"valid", "tree_size", "root", "timestamp"}
+Result<json> op_checkpoint_verify(const json& in) {
+    FieldReader r(in, "", "api");
+    const std::string text = r.string("note", 8192);
+    const std::string origin = r.string("origin", 256);
+    const json* jwks = r.object("jwks", true);
+    if (!r.ok()) return r.error();
+    auto note = checkpoint::parse(text);
+    if (!note) return json{{"valid", false}, {"reason", note.error().code}, {"message", note.error().message}};
+    Error last = make_error("checkpoint.no_signature_for_key", "no key of the JWKS signed this checkpoint");
+    for (const auto& entry : okp_keys(*jwks)) {
+        auto verdict = checkpoint::verify(*note, origin, origin, entry.second.data());
+        if (verdict)
+            return json{{"valid", true}, {"tree_size", note->body.tree_size}, {"root", base64_encode(note->body.root)},
+                        {"timestamp", note->body.timestamp}};
+        if (verdict.error().code != "checkpoint.no_signature_for_key") last = verdict.error();
+    }
+    return json{{"valid", false}, {"reason", last.code}, {"message", last.message}};
+}
+
 const std::map<std::string, Operation, std::less<>>& operations() {
     static const std::map<std::string, Operation, std::less<>> table{
         {"jcs.canonicalize", op_canonicalize},  {"notice.parse", op_notice_parse},
@@ -206,6 +261,7 @@ const std::map<std::string, Operation, std::less<>>& operations() {
         {"merkle.verify_inclusion", op_merkle_verify_inclusion},
         {"merkle.verify_consistency", op_merkle_verify_consistency},
         {"merkle.leaf_hash", op_merkle_leaf_hash},
+        {"receipt.verify", op_receipt_verify},  {"checkpoint.verify", op_checkpoint_verify},
     };
     return table;
 }

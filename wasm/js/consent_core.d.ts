@@ -78,6 +78,8 @@ export interface ConsentCore {
   merkleLeafHash(data: string): string;
   verifyInclusion(args: { leaf_index: number; tree_size: number; leaf_hash: string; proof: string[] | null; root: string }): ProofAnswer;
   verifyConsistency(args: { size1: number; size2: number; root1: string; root2: string; proof: string[] | null }): ProofAnswer;
+  verifyReceipt(jws: string, jwks: { keys: object[] }): { valid: boolean; kid?: string; payload?: Record<string, unknown>; reason?: string; message?: string };
+  verifyCheckpoint(note: string, origin: string, jwks: { keys: object[] }): { valid: boolean; tree_size?: number; root?: string; timestamp?: number; reason?: string; message?: string };
 }
 
 export declare function loadConsentCore(options?: { wasmBinary?: ArrayBuffer | Uint8Array; locateFile?: (path: string) => string; createModule?: (opts: object) => Promise<unknown> }): Promise<ConsentCore>;

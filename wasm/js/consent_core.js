@@ -66,6 +66,8 @@
     merkleLeafHash(data) { return this.call('merkle.leaf_hash', { data }).hash; }
     verifyInclusion(args) { return this.call('merkle.verify_inclusion', args); }
     verifyConsistency(args) { return this.call('merkle.verify_consistency', args); }
+    verifyReceipt(jws, jwks) { return this.call('receipt.verify', { jws, jwks }); }
+    verifyCheckpoint(note, origin, jwks) { return this.call('checkpoint.verify', { note, origin, jwks }); }
   }
 
   /**
