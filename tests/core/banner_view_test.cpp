@@ -35,19 +35,8 @@ PolicyContext context_for(const Notice& notice, std::int64_t now = kNow, bool gp
 
 void record(SubjectState& state, const Notice& notice, Method method, std::map<std::string, bool> choices = {},
             Strings withdraw = {}) {
-    consent::DecisionRequest r;
-    r.decision_id = "dec_0001-abcd";
-    r.subject_id = "3f9a1c2e-visitor";
-    r.notice_id = notice.notice_id;
-    r.notice_version = notice.version;
-    r.notice_hash = consent::notice_content_hash(notice);
-    r.language = notice.default_language();
-    r.method = method;
-    r.choices = std::move(choices);
-    r.withdraw = std::move(withdraw);
-    auto d = consent::make_decision(notice, r.notice_hash, r);
-    if (!d) FAIL("make_decision: " << d.error().code << " at " << d.error().path);
-    consent::apply_decision(state, *d, kNow, "r" + std::to_string(state.size()));
+    const auto d = consent::test::test_decision(notice, method, std::move(choices), std::move(withdraw));
+    consent::apply_decision(state, d, kNow, "r" + std::to_string(state.size()));
 }
 
 // The shop notice with one more language, its texts copied from English.

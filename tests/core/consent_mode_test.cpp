@@ -28,19 +28,8 @@ PolicyContext context_for(const Notice& notice, bool gpc = false) {
 }
 
 SubjectState after(const Notice& notice, Method method, std::map<std::string, bool> choices = {}) {
-    consent::DecisionRequest r;
-    r.decision_id = "dec_0001-abcd";
-    r.subject_id = "3f9a1c2e-visitor";
-    r.notice_id = notice.notice_id;
-    r.notice_version = notice.version;
-    r.notice_hash = consent::notice_content_hash(notice);
-    r.language = notice.default_language();
-    r.method = method;
-    r.choices = std::move(choices);
-    auto d = consent::make_decision(notice, r.notice_hash, r);
-    if (!d) FAIL("make_decision: " << d.error().code << " at " << d.error().path);
     SubjectState state;
-    consent::apply_decision(state, *d, kNow, "r1");
+    consent::apply_decision(state, consent::test::test_decision(notice, method, std::move(choices)), kNow, "r1");
     return state;
 }
 

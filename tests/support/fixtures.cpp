@@ -16,4 +16,21 @@ Notice shop_notice() {
     return std::move(parsed).value();
 }
 
+Decision test_decision(const Notice& notice, Method method, std::map<std::string, bool> choices,
+                       std::vector<std::string> withdraw) {
+    DecisionRequest r;
+    r.decision_id = "dec_0001-abcd";
+    r.subject_id = "3f9a1c2e-visitor";
+    r.notice_id = notice.notice_id;
+    r.notice_version = notice.version;
+    r.notice_hash = notice_content_hash(notice);
+    r.language = notice.default_language();
+    r.method = method;
+    r.choices = std::move(choices);
+    r.withdraw = std::move(withdraw);
+    auto d = make_decision(notice, r.notice_hash, r);
+    if (!d) throw std::runtime_error("make_decision: " + d.error().code + " at " + d.error().path);
+    return std::move(d).value();
+}
+
 }  // namespace consent::test

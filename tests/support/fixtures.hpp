@@ -1,10 +1,13 @@
 // Shared test inputs built from the project's own data files.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "consent/decision.hpp"
 #include "consent/notice.hpp"
 
 namespace consent::test {
@@ -13,6 +16,11 @@ namespace consent::test {
 // marketing as sale/sharing), languages en, de, ar, version 3, material.
 nlohmann::json shop_notice_json();
 Notice shop_notice();
+
+// A decision by one test visitor on notice, made by the core (make_decision);
+// throws with the error code if the core refuses it.
+Decision test_decision(const Notice& notice, Method method, std::map<std::string, bool> choices = {},
+                       std::vector<std::string> withdraw = {});
 
 // Days to seconds, for readable policy tests.
 constexpr std::int64_t days(std::int64_t n) { return n * 86400; }
