@@ -1,4 +1,5 @@
 #include "cli/admin_commands.hpp"
+#include "cli/verify_command.hpp"
 
 #include <algorithm>
 #include <array>
@@ -78,7 +79,8 @@ std::string check_options(const Args& a) {
             if (values.size() != 1 || !values.front().empty()) return "--check takes no value";
             continue;
         }
-        if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject")
+        if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
+            name != "checkpoint" && name != "consistency")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -226,6 +228,10 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
             if (auto r = s.rebuild_check(); !r) return fail(r.error());
             return {0, "current state equals the rebuild from " + std::to_string(s.receipt_count()) + " receipts", {}};
         });
+    if (cmd == "verify" && !word(1).empty() && a.words.size() == 2)
+        return run_verify(word(1), a.get("checkpoint"), a.get("consistency"));
+    if (cmd == "audit")
+        return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
     return fail(kExitUsage, command_usage(cmd));
 }
 
@@ -233,7 +239,8 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" ||
-           command == "export" || command == "rebuild" || command == "notice";
+           command == "export" || command == "rebuild" || command == "notice" ||
+           command == "verify" || command == "audit";
 }
 
 std::string admin_usage() {
@@ -245,6 +252,8 @@ std::string admin_usage() {
            "  consentctl keys rotate [--keys=DIR]\n"
            "  consentctl export --site=ID --subject=SUBJECT\n"
            "  consentctl rebuild --check\n"
+           "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON]   check an export offline\n"
+           "  consentctl audit   state equals the rebuild, every checkpoint note is signed\n"
            "  (every command takes --database=F (default consentd.db) and --keys=DIR (default consentd-keys))\n";
 }
 
