@@ -489,3 +489,51 @@ TEST_CASE("the log serves its checkpoint and consistent proofs between tree size
     REQUIRE(junk);
     CHECK(error_code(junk) == "request.invalid_parameter");
 }
+
+TEST_CASE("every proof the server returns agrees with an independent in-memory tree of its receipts",
+          "[server][http][log]") {
+    RunningServer s;
+    std::vector<consent::merkle::Hash> leaves;  // the independent tree: leaf hashes of the receipts we were given
+    for (int i = 0; i < 13; ++i) {
+        const json answer = body_of(post_decision(
+            s, s.decision("dec-tree-" + std::to_string(100 + i), kBrowserSubject, i % 2 ? "accept_all" : "reject_all")));
+        REQUIRE(answer["log_index"] == i);
+        leaves.push_back(consent::merkle::leaf_hash(answer["receipt"].get<std::string>()));
+        // The checkpoint handed out with the receipt has exactly our tree's root.
+        auto note = consent::checkpoint::parse(answer["checkpoint"].get<std::string>());
+        REQUIRE(note.ok());
+        const std::vector<consent::merkle::Hash> prefix(leaves.begin(), leaves.begin() + note->body.tree_size);
+        CHECK(note->body.root == consent::merkle::root_from_leaf_hashes(prefix));
+    }
+    for (std::size_t size = 1; size <= leaves.size(); ++size) {
+        const std::vector<consent::merkle::Hash> prefix(leaves.begin(), leaves.begin() + static_cast<long>(size));
+        for (std::size_t leaf = 0; leaf < size; ++leaf) {
+            CAPTURE(size, leaf);
+            const std::string path =
+                "/v1/log/proofs/inclusion?leaf=" + std::to_string(leaf) + "&size=" + std::to_string(size);
+            const json served = body_of(s.client().Get(path.c_str()));
+            auto expected = consent::merkle::inclusion_proof(prefix, leaf);
+            REQUIRE(expected.ok());
+            CHECK(proof_bytes(served["proof"]) == [&] {
+                std::vector<std::vector<std::uint8_t>> out;
+                for (const auto& h : *expected) out.push_back(bytes_of(h));
+                return out;
+            }());
+        }
+        for (std::size_t from = 1; from < size; ++from) {
+            CAPTURE(size, from);
+            const std::string path =
+                "/v1/log/proofs/consistency?from=" + std::to_string(from) + "&to=" + std::to_string(size);
+            const json served = body_of(s.client().Get(path.c_str()));
+            auto expected = consent::merkle::consistency_proof(prefix, from);
+            REQUIRE(expected.ok());
+            CHECK(served["proof"].size() == expected->size());
+            CHECK(consent::merkle::verify_consistency(
+                      from, size,
+                      bytes_of(consent::merkle::root_from_leaf_hashes(
+                          std::vector<consent::merkle::Hash>(prefix.begin(), prefix.begin() + static_cast<long>(from)))),
+                      bytes_of(consent::merkle::root_from_leaf_hashes(prefix)), proof_bytes(served["proof"]))
+                      .ok());
+        }
+    }
+}
