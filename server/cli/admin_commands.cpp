@@ -80,7 +80,7 @@ std::string check_options(const Args& a) {
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
-            name != "checkpoint" && name != "consistency")
+            name != "checkpoint" && name != "consistency" && name != "receipt")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -229,7 +229,8 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
             return {0, "current state equals the rebuild from " + std::to_string(s.receipt_count()) + " receipts", {}};
         });
     if (cmd == "verify" && !word(1).empty() && a.words.size() == 2)
-        return run_verify(word(1), a.get("checkpoint"), a.get("consistency"));
+        return run_verify(word(1), a.get("checkpoint"), a.get("consistency"),
+                          a.options.count("receipt") ? a.options.at("receipt") : std::vector<std::string>{});
     if (cmd == "audit")
         return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
     return fail(kExitUsage, command_usage(cmd));
@@ -252,7 +253,7 @@ std::string admin_usage() {
            "  consentctl keys rotate [--keys=DIR]\n"
            "  consentctl export --site=ID --subject=SUBJECT\n"
            "  consentctl rebuild --check\n"
-           "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON]   check an export offline\n"
+           "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON] [--receipt=HELD]…   check an export offline\n"
            "  consentctl audit   state equals the rebuild, every checkpoint note is signed\n"
            "  (every command takes --database=F (default consentd.db) and --keys=DIR (default consentd-keys))\n";
 }

@@ -1,5 +1,7 @@
 #include "cli/verify_command.hpp"
 
+#include <algorithm>
+
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -271,17 +273,38 @@ Status check_consistency(const checkpoint::Note& old_note, const checkpoint::Not
     return Unit{};
 }
 
+// A receipt the subject kept (the banner keeps each one with its proof): the
+// compact JWS alone, or a decision answer {"receipt": "<jws>", …}.
+Result<BundleReceipt> read_held_receipt(const std::string& path) {
+    auto text = read_text(path);
+    if (!text) return text.error();
+    std::string jws = *text;
+    auto as_json = parse_json_strict(jws);
+    if (as_json && as_json->is_object()) jws = string_member(*as_json, "receipt").value_or("");
+    while (!jws.empty() && (jws.back() == '\n' || jws.back() == '\r' || jws.back() == ' ')) jws.pop_back();
+    BundleReceipt r;
+    r.jws = jws;
+    auto parsed = parse_compact_jws(jws);
+    if (!parsed) return make_error("verify.jws_malformed", "the held receipt in " + path + ": " + parsed.error().message);
+    r.parsed = std::move(*parsed);
+    r.receipt_id = string_member(r.parsed.payload, "receipt_id").value_or("?");
+    r.log_index = int_member(r.parsed.payload, "log_index").value_or(-1);
+    return r;
+}
+
 // Runs the checks in order; each passed check adds one line.
 class Verifier {
 public:
     explicit Verifier(json bundle) : bundle_(std::move(bundle)) {}
 
-    Status run(const std::string& old_checkpoint_path, const std::string& consistency_path) {
+    Status run(const std::string& old_checkpoint_path, const std::string& consistency_path,
+               const std::vector<std::string>& held_paths) {
         if (string_member(bundle_, "bundle") != std::string(kBundleFormat) || !string_member(bundle_, "site") ||
             !string_member(bundle_, "subject"))
             return bad_bundle("not a consent-proof-bundle/1 with site and subject");
         if (auto s = load(); !s) return s;
         if (auto s = receipts_checks(); !s) return s;
+        if (auto s = held_checks(held_paths); !s) return s;
         if (auto s = log_checks(); !s) return s;
         if (old_checkpoint_path.empty()) return Unit{};
         return consistency(old_checkpoint_path, consistency_path);
@@ -312,6 +335,23 @@ private:
         lines_.push_back("notices: every receipt's notice text hashes to the hash it names");
         if (auto s = check_chain(receipts_); !s) return s;
         lines_.push_back("chain: receipts in log order, each naming the one before");
+        return Unit{};
+    }
+
+    // A bundle can leave out a subject's newest receipts and still chain: a
+    // receipt the subject holds, validly signed, must be in it.
+    Status held_checks(const std::vector<std::string>& paths) {
+        for (const auto& path : paths) {
+            auto held = read_held_receipt(path);
+            if (!held) return held.error();
+            if (auto s = check_signature(*held, keys_); !s) return s;
+            const bool present = std::any_of(receipts_.begin(), receipts_.end(),
+                                             [&](const BundleReceipt& r) { return r.jws == held->jws; });
+            if (!present)
+                return receipt_error(*held, "verify.receipt_missing",
+                                     "the bundle leaves out this receipt, which the subject holds signed");
+        }
+        if (!paths.empty()) lines_.push_back("held: every receipt the subject kept is in the bundle");
         return Unit{};
     }
 
@@ -376,14 +416,14 @@ Status audit_checkpoint(const server::Checkpoint& c, const server::KeyRing& keys
 }  // namespace
 
 Outcome run_verify(const std::string& bundle_path, const std::string& old_checkpoint_path,
-                   const std::string& consistency_path) {
+                   const std::string& consistency_path, const std::vector<std::string>& held_receipts) {
     if (old_checkpoint_path.empty() != consistency_path.empty())
         return {kExitUsage, {}, "usage: consentctl verify BUNDLE --checkpoint=OLD_NOTE needs --consistency=PROOF_JSON "
                                  "(from GET /v1/log/proofs/consistency), and the other way round"};
     auto bundle = read_json(bundle_path);
     if (!bundle) return failure(bundle.error());
     Verifier verifier(std::move(*bundle));
-    if (auto s = verifier.run(old_checkpoint_path, consistency_path); !s) return failure(s.error());
+    if (auto s = verifier.run(old_checkpoint_path, consistency_path, held_receipts); !s) return failure(s.error());
     std::string out;
     for (const auto& line : verifier.lines()) out += line + "\n";
     return {0, out + "ok: " + std::to_string(verifier.receipt_count()) + " receipts verified", {}};

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli/core_commands.hpp"
 #include "crypto/key_ring.hpp"
@@ -22,8 +23,10 @@ namespace consent::cli {
 // consistency proof (GET /v1/log/proofs/consistency) from its size to the
 // bundle's; one without the other is a usage error (64). A failed check is one
 // line "verify.<what>: …" and exit 65; success prints one line per check.
+// held_receipts: files with receipts the subject kept (a JWS, or a decision
+// answer); each must be in the bundle (verify.receipt_missing otherwise).
 Outcome run_verify(const std::string& bundle_path, const std::string& old_checkpoint_path,
-                   const std::string& consistency_path);
+                   const std::string& consistency_path, const std::vector<std::string>& held_receipts = {});
 
 // rebuild_check() plus each checkpoint note's signature under the ring's public keys.
 Outcome run_audit(server::ReceiptStore& store, const server::KeyRing& keys);

@@ -199,6 +199,17 @@ test('a receipt dropped from the bundle (the withdrawal) breaks the chain', () =
   assert.ok(err.includes(`receipt ${last.receipt_id}`), err);
 });
 
+test('a bundle that leaves out the newest receipt still chains, but not past a receipt the subject holds', () => {
+  const newest = main.bundle.receipts[2];
+  const truncated = bundleFile((b) => { b.receipts.pop(); });
+  ok(['verify', truncated]);
+  const held = write('held-receipt.json', JSON.stringify({ receipt: newest.jws }));
+  const err = fails(['verify', truncated, `--receipt=${held}`], EX_DATAERR, 'verify.receipt_missing');
+  assert.ok(err.includes(`receipt ${newest.receipt_id}`), err);
+  const out = ok(['verify', bundleFile(), `--receipt=${held}`]).stdout;
+  assert.match(out, /^held:/m);
+});
+
 test('two receipts swapped fail the order check; indices edited back into order contradict the signed payload', () => {
   fails(['verify', bundleFile((b) => { [b.receipts[1], b.receipts[2]] = [b.receipts[2], b.receipts[1]]; })],
     EX_DATAERR, 'verify.order_invalid');
