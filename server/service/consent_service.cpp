@@ -46,7 +46,6 @@ SealFunction make_seal(const KeyRing& keys, const StoredNotice& shown, const Dec
     };
 }
 
-
 std::array<std::uint8_t, kEd25519PublicKeySize> to_public_key(const Bytes& bytes) {
     std::array<std::uint8_t, kEd25519PublicKeySize> key{};
     std::copy(bytes.begin(), bytes.end(), key.begin());
@@ -69,7 +68,6 @@ Status verify_subject_token(const Site& site, const std::string& token, const st
     }
     return invalid;
 }
-
 
 // Signs a checkpoint note for the store (C2SP signed note, key name = log origin).
 CheckpointSigner make_checkpoint_signer(const KeyRing& keys, const std::string& origin) {
@@ -104,10 +102,9 @@ Result<std::vector<merkle::Hash>> ConsentService::consistency_proof(std::int64_t
 }
 
 Result<StoredNotice> ConsentService::current_notice(const std::string& site_id) {
-    if (!store_.site(site_id)) return not_found("site");
-    auto current = store_.current_notice(site_id);
-    if (!current) return make_error("notice.none_published", "this site has no published notice yet");
-    return *current;
+    auto notices = notice_context(site_id);
+    if (!notices) return notices.error();
+    return (*notices)->current;
 }
 
 Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body,
@@ -116,7 +113,7 @@ Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_i
     if (!site) return not_found("site");
     auto request = parse_decision_request(body);
     if (!request) return request.error();
-    if (is_withdrawal(request->method) && request->method == Method::server_withdraw)
+    if (request->method == Method::server_withdraw)
         return make_error("decision.method_not_allowed", "server_withdraw is only for the backend withdrawal route",
                           "/method");
     // The decision names the version it was shown; any published version is
