@@ -3,9 +3,11 @@
 #   native  - debug, with AddressSanitizer + UndefinedBehaviorSanitizer (tests)
 #   release - optimized native programs (demo, benchmarks)
 #   wasm    - Emscripten: the core, its bindings, and the same core tests
+#   web     - the banner's served files (consent.js, consent.css, the wasm) into
+#             build/web/dist; needs 'wasm' first
 set -euo pipefail
 cd "$(dirname "$0")/.."
-flavour=${1:?usage: scripts/build.sh native|release|wasm}
+flavour=${1:?usage: scripts/build.sh native|release|wasm|web}
 jobs=$(nproc)
 # Debian's emcc runs acorn from Debian's node modules (TOOLCHAIN.md).
 export NODE_PATH=/usr/share/nodejs
@@ -19,6 +21,8 @@ case "$flavour" in
     [ -x build/native/tests/consent_vectors_tool ] || { echo "build.sh: build 'native' first (the differential test needs it)" >&2; exit 1; }
     emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel \
       -DCONSENT_NATIVE_VECTORS_TOOL="$PWD/build/native/tests/consent_vectors_tool" >/dev/null ;;
+  web)
+    exec node web/build.mjs ;;
   *) echo "build.sh: unknown flavour '$flavour'" >&2; exit 64 ;;
 esac
 cmake --build "build/$flavour" -j "$jobs"

@@ -8,6 +8,7 @@ packages=(
   nlohmann-json3-dev catch2          # core: JSON; tests: Catch2 v2
   libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev   # consentd: Ed25519, storage, HTTP
   emscripten                         # the wasm build (brings Debian's nodejs when none is installed)
+  chromium                           # the banner's browser tests and benchmark (driven by playwright-core)
 )
 # node and npm may come from Debian or from another node distribution: look
 # for the commands, not the packages.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that sets up a machine and runs every test: the core suite
 # natively (under ASan/UBSan) and as wasm under node, the differential test,
-# and the JS API tests. Prints CTest's results for each target, then a total.
+# the JS API tests, and the banner's tests in a real Chromium against a real
+# consentd. Prints CTest's results for each target, then a total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,6 +15,7 @@ fi
 
 scripts/build.sh native
 scripts/build.sh wasm
+scripts/build.sh web
 
 run_ctest() {
   local dir=$1 log=$2

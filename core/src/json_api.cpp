@@ -1,270 +1,15 @@
 #include "consent/json_api.hpp"
 
-#include <cstdint>
-#include <functional>
-#include <map>
+#include <algorithm>
+#include <initializer_list>
 
-#include "consent/banner_view.hpp"
 #include "consent/canonical_json.hpp"
-#include "consent/checkpoint.hpp"
-#include "consent/ed25519.hpp"
-#include "consent/receipt.hpp"
-#include "consent/consent_mode.hpp"
-#include "consent/encoding.hpp"
-#include "consent/field_reader.hpp"
-#include "consent/merkle.hpp"
-#include "consent/state_json.hpp"
+#include "json_api_tables.hpp"
 
 namespace consent {
 namespace {
 
 using nlohmann::json;
-using Operation = Result<json> (*)(const json&);
-
-// Arguments shared by the policy operations:
-// {"notice":{…}, "last_material_version":n?, "now":s, "gpc":bool?, "state":{…}?, "languages":[…]?}
-struct PolicyArgs {
-    Notice notice;
-    std::int64_t last_material_version = 1;
-    std::int64_t now = 0;
-    bool gpc = false;
-    SubjectState state;
-    PolicyContext context() const { return PolicyContext{notice, last_material_version, now, gpc}; }
-};
-
-Result<PolicyArgs> read_policy_args(const json& in) {
-    FieldReader r(in, "", "api");
-    const json* notice = r.object("notice", true);
-    const json* state = r.object("state", false);
-    PolicyArgs args;
-    args.now = r.integer("now", 0, 253402300799);
-    args.gpc = r.boolean_or("gpc", false);
-    if (!r.ok()) return r.error();
-    auto n = parse_notice(*notice);
-    if (!n) return make_error(n.error().code, n.error().message, "/notice" + n.error().path);
-    args.notice = std::move(n).value();
-    // Without a version history the current version is the newest material one
-    // if it is itself material; callers that know the history pass it.
-    const std::int64_t fallback = args.notice.material ? args.notice.version : 1;
-    args.last_material_version = r.integer_or("last_material_version", 1, args.notice.version, fallback);
-    if (!r.ok()) return r.error();
-    if (state != nullptr) {
-        auto s = parse_subject_state(*state);
-        if (!s) return make_error(s.error().code, s.error().message, "/state" + s.error().path);
-        args.state = std::move(s).value();
-    }
-    return args;
-}
-
-Result<json> op_canonicalize(const json& in) {
-    auto text = canonicalize(in);
-    if (!text) return text.error();
-    return json(*text);
-}
-
-Result<json> op_notice_parse(const json& in) {
-    auto n = parse_notice(in);
-    if (!n) return n.error();
-    return json{{"notice", notice_to_json(*n)}, {"hash", notice_content_hash(*n)}};
-}
-
-Result<json> op_banner_view(const json& in) {
-    auto args = read_policy_args(in);
-    if (!args) return args.error();
-    std::vector<std::string> languages;
-    if (in.contains("languages") && in["languages"].is_array())
-        for (const auto& l : in["languages"])
-            if (l.is_string()) languages.push_back(l.get<std::string>());
-    return banner_view_to_json(banner_view(args->context(), languages, args->state));
-}
-
-Result<json> op_decision_make(const json& in) {
-    FieldReader r(in, "", "api");
-    const json* notice = r.object("notice", true);
-    const json* request = r.object("request", true);
-    if (!r.ok()) return r.error();
-    auto n = parse_notice(*notice);
-    if (!n) return make_error(n.error().code, n.error().message, "/notice" + n.error().path);
-    auto req = parse_decision_request(*request);
-    if (!req) return make_error(req.error().code, req.error().message, "/request" + req.error().path);
-    auto d = make_decision(*n, notice_content_hash(*n), *req);
-    if (!d) return make_error(d.error().code, d.error().message, "/request" + d.error().path);
-    return decision_to_json(*d);
-}
-
-Result<json> op_state_apply(const json& in) {
-    FieldReader r(in, "", "api");
-    const json* decision = r.object("decision", true);
-    const std::int64_t decided_at = r.integer("decided_at", 0, 253402300799);
-    const std::string receipt_id = r.optional_string("receipt_id", 128).value_or("");
-    if (!r.ok()) return r.error();
-    SubjectState state;
-    if (in.contains("state")) {
-        auto s = parse_subject_state(in["state"]);
-        if (!s) return make_error(s.error().code, s.error().message, "/state" + s.error().path);
-        state = std::move(s).value();
-    }
-    auto d = parse_decision(*decision);
-    if (!d) return make_error(d.error().code, d.error().message, "/decision" + d.error().path);
-    apply_decision(state, *d, decided_at, receipt_id);
-    return subject_state_to_json(state);
-}
-
-Result<json> op_is_allowed(const json& in) {
-    auto args = read_policy_args(in);
-    if (!args) return args.error();
-    FieldReader r(in, "", "api");
-    const std::string purpose = r.string("purpose", 64);
-    if (!r.ok()) return r.error();
-    return verdict_to_json(is_allowed(args->context(), purpose, args->state));
-}
-
-Result<json> op_needs_prompt(const json& in) {
-    auto args = read_policy_args(in);
-    if (!args) return args.error();
-    return prompt_verdict_to_json(needs_prompt(args->context(), args->state));
-}
-
-Result<json> op_consent_mode(const json& in) {
-    auto args = read_policy_args(in);
-    if (!args) return args.error();
-    return json(consent_mode_state(args->context(), args->state));
-}
-
-// Merkle hashes travel as standard base64 (as in the RFC 9162 test vectors).
-Result<std::vector<std::uint8_t>> read_b64(const json& in, const char* key, bool allow_null_as_empty) {
-    if (!in.contains(key) || (allow_null_as_empty && in[key].is_null())) {
-        if (allow_null_as_empty) return std::vector<std::uint8_t>{};
-        return make_error("api.missing_field", std::string("required field \"") + key + "\" is missing", json_pointer_append("", key));
-    }
-    if (!in[key].is_string()) return make_error("api.wrong_type", std::string(key) + " must be base64 text", json_pointer_append("", key));
-    auto bytes = base64_decode(in[key].get_ref<const std::string&>());
-    if (!bytes) return make_error(bytes.error().code, bytes.error().message, json_pointer_append("", key));
-    return std::move(bytes).value();
-}
-
-Result<std::vector<std::vector<std::uint8_t>>> read_b64_list(const json& in, const char* key) {
-    std::vector<std::vector<std::uint8_t>> out;
-    if (!in.contains(key) || in[key].is_null()) return out;  // no proof: an empty one
-    if (!in[key].is_array()) return make_error("api.wrong_type", "proof must be an array", json_pointer_append("", key));
-    for (std::size_t i = 0; i < in[key].size(); ++i) {
-        const json& v = in[key][i];
-        auto bytes = v.is_string() ? base64_decode(v.get_ref<const std::string&>())
-                                   : Result<Bytes>(make_error("api.wrong_type", "proof element must be base64 text"));
-        if (!bytes) return make_error(bytes.error().code, bytes.error().message, json_pointer_append(json_pointer_append("", key), i));
-        out.push_back(std::move(bytes).value());
-    }
-    return out;
-}
-
-json proof_answer(const Status& verdict) {
-    if (verdict) return json{{"valid", true}};
-    return json{{"valid", false}, {"reason", verdict.error().code}, {"message", verdict.error().message}};
-}
-
-Result<json> op_merkle_verify_inclusion(const json& in) {
-    FieldReader r(in, "", "api");
-    const auto index = r.integer("leaf_index", 0, INT64_MAX);
-    const auto size = r.integer("tree_size", 0, INT64_MAX);
-    if (!r.ok()) return r.error();
-    auto leaf = read_b64(in, "leaf_hash", false);
-    auto root = read_b64(in, "root", false);
-    auto proof = read_b64_list(in, "proof");
-    if (!leaf) return leaf.error();
-    if (!root) return root.error();
-    if (!proof) return proof.error();
-    return proof_answer(merkle::verify_inclusion(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(size),
-                                                 *leaf, *proof, *root));
-}
-
-Result<json> op_merkle_verify_consistency(const json& in) {
-    FieldReader r(in, "", "api");
-    const auto size1 = r.integer("size1", 0, INT64_MAX);
-    const auto size2 = r.integer("size2", 0, INT64_MAX);
-    if (!r.ok()) return r.error();
-    auto root1 = read_b64(in, "root1", false);
-    auto root2 = read_b64(in, "root2", false);
-    auto proof = read_b64_list(in, "proof");
-    if (!root1) return root1.error();
-    if (!root2) return root2.error();
-    if (!proof) return proof.error();
-    return proof_answer(merkle::verify_consistency(static_cast<std::uint64_t>(size1), static_cast<std::uint64_t>(size2),
-                                                   *root1, *root2, *proof));
-}
-
-// {"data": "<text>"} -> {"hash": "<base64 of RFC 9162 leaf hash>"}
-Result<json> op_merkle_leaf_hash(const json& in) {
-    FieldReader r(in, "", "api");
-    const std::string data = r.string("data", 1u << 20);
-    if (!r.ok()) return r.error();
-    return json{{"hash", base64_encode(merkle::leaf_hash(data))}};
-}
-
-// Public Ed25519 keys of a JWKS (RFC 8037 OKP), by kid.
-std::vector<std::pair<std::string, Bytes>> okp_keys(const json& jwks) {
-    std::vector<std::pair<std::string, Bytes>> out;
-    if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) return out;
-    for (const auto& k : jwks["keys"]) {
-        if (!k.is_object() || k.value("kty", "") != "OKP" || k.value("crv", "") != "Ed25519") continue;
-        if (!k.contains("x") || !k["x"].is_string()) continue;
-        auto x = base64url_decode(k["x"].get_ref<const std::string&>());
-        if (x && x->size() == kEd25519PublicKeySize) out.emplace_back(k.value("kid", ""), std::move(x).value());
-    }
-    return out;
-}
-
-// {"jws": "<compact>", "jwks": {...}} -> {"valid", "kid", "payload"} : a receipt
-// checked in the browser with the core's own Ed25519, as any JOSE library would.
-Result<json> op_receipt_verify(const json& in) {
-    FieldReader r(in, "", "api");
-    const std::string compact = r.string("jws", 65536);
-    const json* jwks = r.object("jwks", true);
-    if (!r.ok()) return r.error();
-    auto jws = parse_compact_jws(compact);
-    if (!jws) return json{{"valid", false}, {"reason", jws.error().code}, {"message", jws.error().message}};
-    const std::string kid = jws->header.value("kid", "");
-    for (const auto& [key_id, key] : okp_keys(*jwks)) {
-        if (key_id != kid) continue;
-        if (!ed25519_verify(key, jws->signing_input, jws->signature)) break;
-        return json{{"valid", true}, {"kid", kid}, {"payload", jws->payload}};
-    }
-    return json{{"valid", false}, {"reason", "receipt.signature_invalid"},
-                {"message", "no key of this kid verifies the signature"}};
-}
-
-// {"note", "origin", "jwks"} -> {"valid", "tree_size", "root", "timestamp"}
-Result<json> op_checkpoint_verify(const json& in) {
-    FieldReader r(in, "", "api");
-    const std::string text = r.string("note", 8192);
-    const std::string origin = r.string("origin", 256);
-    const json* jwks = r.object("jwks", true);
-    if (!r.ok()) return r.error();
-    auto note = checkpoint::parse(text);
-    if (!note) return json{{"valid", false}, {"reason", note.error().code}, {"message", note.error().message}};
-    Error last = make_error("checkpoint.no_signature_for_key", "no key of the JWKS signed this checkpoint");
-    for (const auto& entry : okp_keys(*jwks)) {
-        auto verdict = checkpoint::verify(*note, origin, origin, entry.second.data());
-        if (verdict)
-            return json{{"valid", true}, {"tree_size", note->body.tree_size}, {"root", base64_encode(note->body.root)},
-                        {"timestamp", note->body.timestamp}};
-        if (verdict.error().code != "checkpoint.no_signature_for_key") last = verdict.error();
-    }
-    return json{{"valid", false}, {"reason", last.code}, {"message", last.message}};
-}
-
-const std::map<std::string, Operation, std::less<>>& operations() {
-    static const std::map<std::string, Operation, std::less<>> table{
-        {"jcs.canonicalize", op_canonicalize},  {"notice.parse", op_notice_parse},
-        {"banner.view", op_banner_view},        {"decision.make", op_decision_make},
-        {"state.apply", op_state_apply},        {"policy.is_allowed", op_is_allowed},
-        {"policy.needs_prompt", op_needs_prompt}, {"consent_mode.state", op_consent_mode},
-        {"merkle.verify_inclusion", op_merkle_verify_inclusion},
-        {"merkle.verify_consistency", op_merkle_verify_consistency},
-        {"merkle.leaf_hash", op_merkle_leaf_hash},
-        {"receipt.verify", op_receipt_verify},  {"checkpoint.verify", op_checkpoint_verify},
-    };
-    return table;
-}
 
 std::string envelope(const Result<json>& result) {
     // Replace rather than throw on invalid UTF-8: an answer must always be JSON.
@@ -275,25 +20,38 @@ std::string envelope(const Result<json>& result) {
         -1, ' ', false, replace);
 }
 
+// Finds the operation in the given tables; unknown names get one clear error.
+std::string dispatch(std::initializer_list<const api::OperationTable*> tables, std::string_view operation,
+                     std::string_view input_json) {
+    for (const auto* table : tables) {
+        const auto op = table->find(operation);
+        if (op == table->end()) continue;
+        auto input = parse_json_strict(input_json);
+        if (!input) return envelope(input.error());
+        return envelope(op->second(*input));
+    }
+    return envelope(make_error("api.unknown_operation", "unknown operation \"" + std::string(operation) + "\""));
+}
+
 }  // namespace
 
 const std::vector<std::string>& json_api_operations() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> out;
-        for (const auto& entry : operations()) out.push_back(entry.first);
+        for (const auto* table : {&api::banner_operations(), &api::proof_operations()})
+            for (const auto& entry : *table) out.push_back(entry.first);
+        std::sort(out.begin(), out.end());
         return out;
     }();
     return names;
 }
 
 std::string call_json_api(std::string_view operation, std::string_view input_json) {
-    const auto& table = operations();
-    const auto op = table.find(operation);
-    if (op == table.end())
-        return envelope(make_error("api.unknown_operation", "unknown operation \"" + std::string(operation) + "\""));
-    auto input = parse_json_strict(input_json);
-    if (!input) return envelope(input.error());
-    return envelope(op->second(*input));
+    return dispatch({&api::banner_operations(), &api::proof_operations()}, operation, input_json);
+}
+
+std::string call_banner_api(std::string_view operation, std::string_view input_json) {
+    return dispatch({&api::banner_operations()}, operation, input_json);
 }
 
 }  // namespace consent

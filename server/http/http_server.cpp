@@ -207,9 +207,10 @@ void HttpServer::Impl::public_routes() {
     });
     server_.Get(kSite + "/notice", [this](const Request& req, Response& res) {
         if (!allow_public(req, res, req.matches[1])) return;
-        auto notice = service_.current_notice(req.matches[1]);
-        if (!notice) return send_error(res, notice.error());
-        const std::string etag = "\"" + notice->content_hash + "\"";
+        auto current = service_.current_notice(req.matches[1]);
+        if (!current) return send_error(res, current.error());
+        const StoredNotice& notice = current->notice;
+        const std::string etag = "\"" + notice.content_hash + "\"";
         res.set_header("ETag", etag);
         res.set_header("Cache-Control", "no-cache");
         if (req.get_header_value("If-None-Match") == etag) {
@@ -217,7 +218,8 @@ void HttpServer::Impl::public_routes() {
             return;
         }
         res.status = 200;
-        res.set_content("{\"hash\":\"" + notice->content_hash + "\",\"notice\":" + notice->canonical_json + "}",
+        res.set_content("{\"hash\":\"" + notice.content_hash + "\",\"last_material_version\":" +
+                            std::to_string(current->last_material_version) + ",\"notice\":" + notice.canonical_json + "}",
                         "application/json");
     });
     server_.Post(kSite + "/decisions", [this](const Request& req, Response& res) {

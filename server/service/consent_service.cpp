@@ -101,10 +101,10 @@ Result<std::vector<merkle::Hash>> ConsentService::consistency_proof(std::int64_t
     return store_.consistency_proof(from_size, to_size);
 }
 
-Result<StoredNotice> ConsentService::current_notice(const std::string& site_id) {
+Result<ConsentService::CurrentNotice> ConsentService::current_notice(const std::string& site_id) {
     auto notices = notice_context(site_id);
     if (!notices) return notices.error();
-    return (*notices)->current;
+    return CurrentNotice{(*notices)->current, (*notices)->last_material_version};
 }
 
 Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body,

@@ -47,7 +47,13 @@ public:
     const std::string& log_origin() const { return log_origin_; }
 
     // Public: the current notice of a site (normalized JSON text, hash, version).
-    Result<StoredNotice> current_notice(const std::string& site_id);
+    // The current notice and the newest material version at or below it: the
+    // banner's policy needs both to know whether an earlier choice still holds.
+    struct CurrentNotice {
+        StoredNotice notice;
+        std::int64_t last_material_version = 1;
+    };
+    Result<CurrentNotice> current_notice(const std::string& site_id);
     // Public: record a decision posted by the banner. body is the decision request;
     // subject_token ("" if none) lets a grant name a subject id the site's backend vouches for.
     Result<DecisionAnswer> submit_decision(const std::string& site_id, const nlohmann::json& body,

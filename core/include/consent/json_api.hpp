@@ -20,4 +20,10 @@ const std::vector<std::string>& json_api_operations();
 // not JSON is "json.parse_error".
 std::string call_json_api(std::string_view operation, std::string_view input_json);
 
+// The same, limited to what the banner needs (notices, views, decisions, state,
+// policy, Consent Mode, JCS): what consent-banner.wasm exports, so the page
+// that only asks does not download the proof verifiers. Other names are
+// "api.unknown_operation".
+std::string call_banner_api(std::string_view operation, std::string_view input_json);
+
 }  // namespace consent

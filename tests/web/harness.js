@@ -1,0 +1,178 @@
+// The banner's test bench: a real consentd (its own SQLite file and keys), the
+// built banner and a test shop served over real HTTP on 127.0.0.1, a second
+// server standing in for a third party (it counts what reaches it), and Debian's
+// Chromium driven by playwright-core.
+'use strict';
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { createStaticServer, listen } = require('../../web/tools/static_server.js');
+
+const consentd = path.resolve(process.env.CONSENTD || 'build/native/server/consentd');
+const consentctl = path.resolve(process.env.CONSENTCTL || 'build/native/server/consentctl');
+const dataDir = path.resolve(process.env.CONSENT_TEST_DATA_DIR || path.join(__dirname, '../data'));
+const distDir = path.resolve(process.env.CONSENT_WEB_DIST || path.join(__dirname, '../../build/web/dist'));
+const SITE = 'bike-shop';
+const START_TIMEOUT_MS = 15000;
+
+// TOOLCHAIN.md: without these, Chromium keeps calling hosts this network refuses.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+function ctl(common, args) {
+  const r = spawnSync(consentctl, [...args, ...common], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, `consentctl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** One request on its own connection. */
+function request(method, url, headers = {}, body = undefined) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: { ...headers, Connection: 'close' }, agent: false, timeout: 10000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, text, json: () => JSON.parse(text) }));
+      });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** consentd on its SQLite file; restartable on the same port (to play "the server is back"). */
+class Consentd {
+  constructor(dir, origin) {
+    this.dir = dir;
+    this.common = [`--database=${path.join(dir, 'db.sqlite')}`, `--keys=${path.join(dir, 'keys')}`];
+    ctl(this.common, ['init', `--site=${SITE}`, `--origin=${origin}`]);
+    ctl(this.common, ['notice', 'publish', path.join(dataDir, 'notices', 'shop.json'), `--site=${SITE}`]);
+    this.apiKey = ctl(this.common, ['apikey', 'create', `--site=${SITE}`]).trim();
+    this.port = 0;
+    this.child = null;
+  }
+
+  async start() {
+    const child = spawn(consentd, [...this.common, `--port=${this.port}`, '--rate-per-minute=100000', '--rate-burst=10000'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.on('exit', resolve));
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    let timer;
+    this.url = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/[0-9.]+:(\d+))/);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`consentd exited with ${code}: ${stderr}`)));
+      timer = setTimeout(() => reject(new Error('consentd did not start')), START_TIMEOUT_MS);
+    }).finally(() => clearTimeout(timer));
+    this.port = Number(new URL(this.url).port);
+    return this;
+  }
+
+  async stop() {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    if (this.child) await this.exited;
+    this.child = null;
+  }
+
+  backend(method, route, body) {
+    const headers = { Authorization: `Bearer ${this.apiKey}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return request(method, `${this.url}/v1/sites/${SITE}${route}`, headers, body === undefined ? undefined : JSON.stringify(body));
+  }
+
+  async check(subject, purpose) {
+    const r = await this.backend('GET', `/subjects/${subject}/purposes/${purpose}`);
+    assert.equal(r.status, 200, r.text);
+    return r.json();
+  }
+
+  async exportReceipts(subject) {
+    const r = await this.backend('GET', `/subjects/${subject}/export`);
+    assert.equal(r.status, 200, r.text);
+    return r.json().receipts;
+  }
+
+  /** Publishes a variant of the shop notice (change(notice) edits a copy). */
+  async publish(change) {
+    const notice = JSON.parse(fs.readFileSync(path.join(dataDir, 'notices', 'shop.json'), 'utf8'));
+    change(notice);
+    const r = await this.backend('POST', '/notices', notice);
+    assert.equal(r.status, 201, r.text);
+    return r.json();
+  }
+}
+
+/**
+ * Everything a banner test needs. Pages: /shop.html (the test shop: an analytics
+ * inline script, a third-party marketing script and frame, all gated) and any
+ * page the test writes with bench.page(name, html).
+ */
+async function startBench() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consent-web-'));
+  const pagesDir = path.join(dir, 'pages');
+  fs.mkdirSync(pagesDir);
+  const thirdPartyHits = [];
+  const third = await listen(createStaticServer([{ prefix: '/', dir: path.join(__dirname, 'pages', 'third-party') }],
+    { log: (req) => thirdPartyHits.push(req.url) }));
+  const site = await listen(createStaticServer([{ prefix: '/dist/', dir: distDir }, { prefix: '/', dir: pagesDir }]));
+  const server = await new Consentd(dir, site.url).start();
+  const bench = {
+    dir, site: site.url, third: third.url, server, thirdPartyHits, browser: await launchBrowser(),
+    page(name, html) {
+      fs.writeFileSync(path.join(pagesDir, name), html.replaceAll('{{CONSENTD}}', server.url)
+        .replaceAll('{{THIRD}}', third.url).replaceAll('{{SITE}}', SITE));
+    },
+    async close() {
+      await bench.browser.close();
+      await server.stop();
+      site.server.close();
+      third.server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  bench.page('shop.html', fs.readFileSync(path.join(__dirname, 'pages', 'shop.html'), 'utf8'));
+  return bench;
+}
+
+/** A fresh browser profile (no storage) with a page that records every request and console error. */
+async function openPage(bench, options = {}) {
+  const context = await bench.browser.newContext(Object.assign({ locale: 'en-GB', reducedMotion: 'reduce' }, options.context));
+  if (options.gpc) {
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+  }
+  const page = await context.newPage();
+  page.requests = [];
+  page.errors = [];
+  page.on('request', (r) => page.requests.push(r.url()));
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  return { context, page };
+}
+
+/** Loads a page and waits until the banner is running (Consent.ready). */
+async function load(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.Consent && window.Consent.ready);
+  await page.evaluate(() => window.Consent.ready);
+}
+
+async function waitForReceipts(page, count) {
+  await page.waitForFunction((n) => window.Consent.receipts().length >= n && window.Consent.pending() === 0, count,
+    { timeout: 15000 });
+}
+
+module.exports = { startBench, openPage, load, waitForReceipts, request, SITE };

@@ -1,0 +1,176 @@
+// The banner's controller: it asks the core (wasm) every question — what to
+// show, whether to ask, what a click means, what is allowed — and carries out
+// the answers on the page: gating, cookies, Consent Mode, events, the outbox.
+import { Dialog } from './ui/dialog.js';
+import { Gate } from './gating.js';
+import { cookiePatterns, deleteCookies } from './cookies.js';
+import { pushUpdate } from './consent_mode.js';
+import { randomId } from './storage.js';
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function uaClass(ua) {
+  if (/bot|crawl|spider|slurp/i.test(ua)) return 'bot';
+  if (/ipad|tablet/i.test(ua)) return 'tablet';
+  if (/mobi|android|iphone/i.test(ua)) return 'mobile';
+  return 'desktop';
+}
+
+export class Banner {
+  constructor({ win, config, store, core, notice, events, outbox }) {
+    this.win = win;
+    this.doc = win.document;
+    this.config = config;
+    this.store = store;
+    this.core = core;
+    this.notice = notice;            // {notice, hash, lastMaterialVersion}
+    this.events = events;
+    this.outbox = outbox;
+    this.subject = store.subject();
+    this.verdicts = {};
+    this.gate = new Gate(this.doc, (p) => this.allowed(p));
+    this.dialog = new Dialog(this.doc, {
+      accept: () => this.decide('accept'),
+      reject: () => this.decide('reject'),
+      save: (choices) => this.decide('save', choices),
+      download: () => this.download(),
+      close: () => {},
+    });
+  }
+
+  gpc() { return this.win.navigator.globalPrivacyControl === true; }
+
+  state() { return this.store.get('state', {}); }
+
+  _args(extra) {
+    return Object.assign({
+      notice: this.notice.notice,
+      last_material_version: this.notice.lastMaterialVersion,
+      now: nowSeconds(),
+      gpc: this.gpc(),
+      state: this.state(),
+    }, extra);
+  }
+
+  view() {
+    const languages = this.config.lang ? [this.config.lang] : Array.from(this.win.navigator.languages || []);
+    return this.core.bannerView(this._args({ languages }));
+  }
+
+  /** Recomputes every purpose's verdict with the core (after any change of state). */
+  _refresh() {
+    const verdicts = {};
+    const args = this._args();
+    for (const p of this.notice.notice.purposes) verdicts[p.id] = this.core.isAllowed(Object.assign({ purpose: p.id }, args)).allowed;
+    this.verdicts = verdicts;
+    return verdicts;
+  }
+
+  allowed(purpose) { return this.verdicts[purpose] === true; }
+
+  start() {
+    this._refresh();
+    this.gate.apply();
+    this.gate.watch();
+    if (Object.keys(this.state()).length) pushUpdate(this.win, this.core.consentMode(this._args()));
+    const view = this.view();
+    this.dialog.showReopen(view, () => this.show());
+    if (view.prompt) this.dialog.showFirst(view);
+    // Another tab decided: follow it here too.
+    this.win.addEventListener('storage', (e) => {
+      if (this.store.owns(e.key) && e.key.endsWith(':state')) this._changed('sync');
+    });
+  }
+
+  /** Opens the second layer: every choice, as the visitor left it. */
+  show() {
+    this.dialog.showChoices(this.view(), false, this.store.get('receipts', []).length);
+  }
+
+  _request(action, choices) {
+    const n = this.notice.notice;
+    const request = {
+      decision_id: randomId(),
+      subject_id: this.subject,
+      notice_id: n.notice_id,
+      notice_version: n.version,
+      notice_hash: this.notice.hash,
+      language: this.view().language,
+      client_time: Date.now(),
+    };
+    const origin = this.win.location.origin;
+    request.context = { ua_class: uaClass(this.win.navigator.userAgent || '') };
+    if (/^https?:\/\//.test(origin)) request.context.origin = origin;
+    const consentPurposes = n.purposes.filter((p) => p.legal_basis === 'consent').map((p) => p.id);
+    if (this.gpc()) {
+      // Under GPC every decision is recorded as method "gpc": the core holds off
+      // sale/sharing purposes whatever the choices say.
+      request.method = 'gpc';
+      const all = {};
+      for (const id of consentPurposes) all[id] = action === 'accept';
+      request.choices = action === 'save' ? choices : all;
+      return request;
+    }
+    if (action === 'accept') request.method = 'accept_all';
+    else if (action === 'reject') request.method = 'reject_all';
+    else {
+      // Only switching granted purposes off is a withdrawal; anything else is a custom choice.
+      const turnedOff = consentPurposes.filter((id) => this.allowed(id) && choices[id] === false);
+      const turnedOn = consentPurposes.filter((id) => !this.allowed(id) && choices[id] === true);
+      if (turnedOff.length && !turnedOn.length) {
+        request.method = 'withdraw';
+        request.purposes = turnedOff;
+      } else {
+        request.method = 'custom';
+        request.choices = choices;
+      }
+    }
+    return request;
+  }
+
+  /** A click: the core makes the decision, it applies here at once, and it is queued for the server. */
+  decide(action, choices) {
+    const request = this._request(action, choices || {});
+    const decision = this.core.makeDecision(this.notice.notice, request);
+    const state = this.core.applyDecision(this.state(), decision, nowSeconds());
+    this.store.set('state', state);
+    this.outbox.add(request);
+    this.dialog.hide();
+    this._changed(request.method);
+    this.outbox.flush(true);
+  }
+
+  /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners. */
+  _changed(method) {
+    const before = this.verdicts;
+    const after = this._refresh();
+    const revoked = Object.keys(before).filter((p) => before[p] && !after[p]);
+    const granted = Object.keys(after).filter((p) => after[p] && !before[p]);
+    for (const p of revoked) deleteCookies(this.doc, cookiePatterns(this.notice.notice, p));
+    if (revoked.length) this.gate.revoke();
+    this.gate.apply();
+    pushUpdate(this.win, this.core.consentMode(this._args()));
+    const view = this.view();
+    this.dialog.showReopen(view, () => this.show());
+    this.events.emit('change', { allowed: Object.assign({}, after), granted, revoked, method });
+  }
+
+  /** The visitor's own copy of their signed receipts, as a JSON file. */
+  download() {
+    const body = JSON.stringify({
+      format: 'consent-receipts/1',
+      site: this.config.site,
+      server: this.config.server,
+      subject_id: this.subject,
+      receipts: this.store.get('receipts', []),
+    }, null, 2);
+    const url = URL.createObjectURL(new Blob([body], { type: 'application/json' }));
+    const a = this.doc.createElement('a');
+    a.href = url;
+    a.download = 'consent-receipts-' + this.config.site + '.json';
+    this.doc.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+}

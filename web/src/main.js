@@ -1,0 +1,86 @@
+// consent.js: the one script a site adds. It runs async and never blocks the
+// first paint. Until the core has loaded and said otherwise, nothing gated runs
+// (fail closed): Consent.allowed() answers false for every purpose.
+import { readConfig } from './config.js';
+import { Store } from './storage.js';
+import { Outbox } from './outbox.js';
+import { Events } from './events.js';
+import { pushDefaults } from './consent_mode.js';
+import { loadCore } from './core_loader.js';
+import { loadNotice, checkNotice } from './notice_loader.js';
+import { Banner } from './banner.js';
+
+function storageOf(win) {
+  try { return win.localStorage; } catch (e) { return null; }
+}
+
+function loadStylesheet(doc, href) {
+  const link = doc.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = href;
+  doc.head.appendChild(link);
+}
+
+async function postDecision(config, request) {
+  const res = await fetch(config.server + '/v1/sites/' + encodeURIComponent(config.site) + '/decisions', {
+    method: 'POST', credentials: 'omit', mode: 'cors',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  let body = null;
+  try { body = await res.json(); } catch (e) { /* not JSON: keep the status */ }
+  return { status: res.status, body };
+}
+
+function boot(win) {
+  const doc = win.document;
+  // Consent Mode defaults first, before anything else on the page can ask.
+  pushDefaults(win);
+  const config = readConfig(doc);
+  const store = new Store(config.site, storageOf(win));
+  const events = new Events(doc);
+  let banner = null;
+
+  const outbox = new Outbox(store, (request) => postDecision(config, request), (request, answer) => {
+    const receipts = store.get('receipts', []);
+    if (!receipts.some((r) => r.receipt_id === answer.receipt_id)) {
+      receipts.push(Object.assign({ decision_id: request.decision_id, method: request.method }, answer));
+      store.set('receipts', receipts);
+    }
+    events.emit('receipt', { receipt_id: answer.receipt_id, decision_id: request.decision_id });
+  }, (request, error) => {
+    console.error('consent.js: the server refused decision ' + request.decision_id + ': ' + error.code);
+  });
+
+  const api = {
+    allowed: (purpose) => (banner ? banner.allowed(purpose) : false),
+    on: (name, fn) => events.on(name, fn),
+    show: () => { if (banner) banner.show(); },
+    receipt: () => { const r = store.get('receipts', []); return r.length ? r[r.length - 1] : null; },
+    receipts: () => store.get('receipts', []),
+    subject: () => store.subject(),
+    pending: () => outbox.pending(),
+    ready: null,
+  };
+  win.Consent = api;
+
+  loadStylesheet(doc, config.base + 'consent.css');
+  // Sends whatever earlier visits left behind, and again whenever the network returns.
+  outbox.flush(true);
+  win.addEventListener('online', () => outbox.flush(true));
+
+  // The core, the notice and the page's markup arrive in parallel.
+  const domReady = new Promise((resolve) => {
+    if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', resolve, { once: true });
+    else resolve();
+  });
+  api.ready = Promise.all([loadCore(config.base), loadNotice(config, store), domReady]).then(([core, loaded]) => {
+    banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox });
+    banner.start();
+    events.emit('ready', { allowed: Object.assign({}, banner.verdicts) });
+    return api;
+  });
+  api.ready.catch((error) => console.error('consent.js: nothing gated will run: ' + error.message));
+}
+
+boot(window);
