@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <optional>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "consent/state_json.hpp"
 #include "http/api_keys.hpp"
 #include "http/error_mapping.hpp"
+#include "service/opt_in_stats.hpp"
 
 namespace consent::server {
 namespace {
@@ -76,6 +78,24 @@ Result<std::int64_t> int_param(const Request& req, const char* name) {
         return make_error("request.invalid_parameter", std::string("query parameter \"") + name +
                                                            "\" must be a non-negative integer");
     return value;
+}
+
+// An optional query parameter: absent is nullopt, present must be an integer as above.
+Result<std::optional<std::int64_t>> optional_int_param(const Request& req, const char* name) {
+    if (!req.has_param(name)) return std::optional<std::int64_t>();
+    auto value = int_param(req, name);
+    if (!value) return value.error();
+    return std::optional<std::int64_t>(*value);
+}
+
+Result<OptInQuery> opt_in_query(const Request& req) {
+    auto bucket = optional_int_param(req, "bucket");
+    if (!bucket) return bucket.error();
+    auto since = optional_int_param(req, "since");
+    if (!since) return since.error();
+    auto until = optional_int_param(req, "until");
+    if (!until) return until.error();
+    return OptInQuery{*bucket, *since, *until};
 }
 
 // Bodies are JSON objects, parsed strictly (duplicate keys rejected).
@@ -275,6 +295,14 @@ void HttpServer::Impl::backend_routes() {
     server_.Get(kSite + "/events", [this](const Request& req, Response& res) {
         if (!allow_backend(req, res, req.matches[1])) return;
         stream_events(req, res, req.matches[1]);
+    });
+    server_.Get(kSite + "/stats/opt-in", [this](const Request& req, Response& res) {
+        if (!allow_backend(req, res, req.matches[1])) return;
+        auto query = opt_in_query(req);
+        if (!query) return send_error(res, query.error());
+        auto stats = opt_in_stats(service_.store(), req.matches[1], *query, service_.now());
+        if (!stats) return send_error(res, stats.error());
+        send_json(res, 200, *stats);
     });
 }
 

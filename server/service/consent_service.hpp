@@ -72,6 +72,8 @@ public:
     Result<StoredNotice> publish_notice(const std::string& site_id, const nlohmann::json& body);
 
     nlohmann::json jwks() const { return keys_.jwks(); }
+    // The service clock (seconds since the Unix epoch): reports default to "now" with it.
+    std::int64_t now() const { return clock_(); }
     EventHub& events() { return events_; }
     ReceiptStore& store() { return store_; }
 

@@ -100,6 +100,14 @@ struct Checkpoint {
 using CheckpointSigner =
     std::function<Result<std::string>(std::int64_t tree_size, const merkle::Hash& root, std::int64_t timestamp)>;
 
+// A place in one site's receipts ordered by (server_time, log_index): reports
+// page through a time range with it. {since, -1} lies before every receipt at
+// or after since; a page's last receipt is where the next page starts.
+struct TimePosition {
+    std::int64_t server_time = 0;
+    std::int64_t log_index = -1;
+};
+
 struct AppendOutcome {
     StoredReceipt receipt;
     bool replayed = false;  // the decision id was already recorded: this is that receipt
@@ -130,6 +138,12 @@ public:
     // Receipts of a site with log_index > after, oldest first, at most limit (event streams).
     virtual std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
                                                       std::size_t limit) = 0;
+    // Receipts of a site after `after` in (server_time, log_index) order with
+    // server_time < until, at most limit (reports: opt-in statistics). Unlike
+    // the reads above, a failure is an error, not an empty answer: a report
+    // must not quietly count less than was stored.
+    virtual Result<std::vector<StoredReceipt>> receipts_in_time(const std::string& site_id, TimePosition after,
+                                                                std::int64_t until, std::size_t limit) = 0;
     virtual std::int64_t receipt_count() = 0;
 
     // The Merkle log (issue: tamper-evident receipt log). Every receipt is leaf

@@ -115,6 +115,27 @@ std::vector<StoredReceipt> SqliteStore::receipts_after(const std::string& site_i
     return {};
 }
 
+// Served by receipts_by_time (site_id, server_time): SQLite keeps the rowid,
+// log_index here, as every index's last column, so the rows come in the
+// requested order without a sort. Rows of the cursor's own second are skipped
+// up to its log index; every later one is taken.
+Result<std::vector<StoredReceipt>> SqliteStore::receipts_in_time(const std::string& site_id, TimePosition after,
+                                                                 std::int64_t until, std::size_t limit) try {
+    const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    const auto bounded = static_cast<std::int64_t>(std::min(limit, max));
+    auto lease = reads_->acquire();
+    if (!lease) return lease.error();
+    auto statement = (*lease.value()).prepare(sqlite::select_receipts(
+        "WHERE site_id = ?1 AND server_time >= ?2 AND server_time < ?4 AND (server_time > ?2 OR log_index > ?3) "
+        "ORDER BY server_time, log_index LIMIT ?5"));
+    if (!statement) return statement.error();
+    Statement& rows = statement.value();
+    rows.bind(1, site_id).bind(2, after.server_time).bind(3, after.log_index).bind(4, until).bind(5, bounded);
+    return sqlite::collect_receipts(rows);
+} catch (...) {
+    return sqlite::internal_error();
+}
+
 std::int64_t SqliteStore::receipt_count() try {
     // The schema keeps the log gapless from 0, so its end is its size.
     auto count = sqlite::read_rows<std::int64_t>(

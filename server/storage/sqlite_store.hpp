@@ -69,6 +69,8 @@ public:
     std::vector<StoredReceipt> subject_receipts(const std::string& site_id, const std::string& subject_id) override;
     std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
                                               std::size_t limit) override;
+    Result<std::vector<StoredReceipt>> receipts_in_time(const std::string& site_id, TimePosition after,
+                                                        std::int64_t until, std::size_t limit) override;
     std::int64_t receipt_count() override;
 
     // The Merkle log: nodes and checkpoints are written by the committer in

@@ -637,6 +637,44 @@ void receipts_after_pages(const StoreFactory& open) {
     CHECK(store->receipts_after("nowhere", -1, 100).empty());
 }
 
+// Times step back once (a wall clock may) and repeat, so the order by
+// (server_time, log_index) differs from log order; the blog's receipts interleave.
+void receipts_in_time_pages(const StoreFactory& open, std::atomic<std::int64_t>& now) {
+    auto store = open();
+    setup_site(*store, kShop);
+    setup_site(*store, kBlog);
+    const std::int64_t offsets[] = {10, 20, 20, 5, 30, 20, 40, 10, 50};
+    std::vector<std::pair<std::int64_t, std::int64_t>> expected;  // (server_time, log_index) of shop's in [10, 50)
+    for (int i = 0; i < 9; ++i) {
+        now = kNow + offsets[i];
+        const std::string site = i % 4 == 1 ? kBlog : kShop;
+        const auto outcome = append_ok(*store, request(site, grant_all("decision-" + std::to_string(i), "subj-a")));
+        if (site == kShop && offsets[i] >= 10 && offsets[i] < 50)
+            expected.emplace_back(outcome.receipt.server_time, outcome.receipt.log_index);
+    }
+    std::sort(expected.begin(), expected.end());
+    REQUIRE(expected.size() == 5);
+    std::vector<std::pair<std::int64_t, std::int64_t>> paged;
+    consent::server::TimePosition after{kNow + 10, -1};
+    for (int pages = 0; pages < 10; ++pages) {
+        const auto page = ok_value(store->receipts_in_time(kShop, after, kNow + 50, 2));
+        CHECK(page.size() <= 2);
+        for (const auto& r : page) {
+            CHECK(r.site_id == kShop);
+            paged.emplace_back(r.server_time, r.log_index);
+        }
+        if (page.size() < 2) break;
+        after = {page.back().server_time, page.back().log_index};
+    }
+    CHECK(paged == expected);
+    CHECK(ok_value(store->receipts_in_time(kShop, {kNow + 20, -1}, kNow + 20, 100)).empty());  // until is excluded
+    CHECK(ok_value(store->receipts_in_time(kShop, {kNow, -1}, kNow + 100, 0)).empty());
+    CHECK(ok_value(store->receipts_in_time("nowhere", {0, -1}, kNow + 100, 100)).empty());
+    const auto rest = ok_value(store->receipts_in_time(kShop, {kNow + 10, expected[0].second}, kNow + 100, 100));
+    REQUIRE_FALSE(rest.empty());
+    CHECK(rest.front().log_index == expected[1].second);  // the same second, after the cursor's index
+}
+
 void proofs_match_an_in_memory_tree(const StoreFactory& open, int appends) {
     auto store = open();
     setup_site(*store, kShop);
@@ -885,6 +923,18 @@ public:
         return out;
     }
 
+    // Column `index` of every row, as text.
+    std::vector<std::string> column(const std::string& sql, int index = 0) {
+        std::pair<int, std::vector<std::string>> out{index, {}};
+        const auto collect = [](void* target, int count, char** values, char**) {
+            auto& [wanted, rows] = *static_cast<std::pair<int, std::vector<std::string>>*>(target);
+            rows.push_back(wanted < count && values[wanted] != nullptr ? values[wanted] : "");
+            return 0;
+        };
+        if (sqlite3_exec(db_, sql.c_str(), collect, &out, nullptr) != SQLITE_OK) FAIL(sqlite3_errmsg(db_));
+        return out.second;
+    }
+
 private:
     sqlite3* db_ = nullptr;
 };
@@ -953,6 +1003,12 @@ TEST_CASE("sqlite: everything survives closing and reopening the store", "[serve
 TEST_CASE("sqlite: receipts_after pages through one site's receipts in log order", "[server][storage][sqlite]") {
     SqliteHarness h;
     conformance::receipts_after_pages(h.factory());
+}
+
+TEST_CASE("sqlite: receipts_in_time pages through one site's time range in server-time order",
+          "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::receipts_in_time_pages(h.factory(), h.now);
 }
 
 TEST_CASE("sqlite: every root and proof of the log equals the core's over an in-memory tree",
@@ -1282,6 +1338,44 @@ TEST_CASE("sqlite: a file of another schema version is refused with a clear erro
     REQUIRE_FALSE(reopened.ok());
     CHECK(reopened.error().code == "storage.schema_version");
     CHECK_THAT(reopened.error().message, Catch::Contains("99") && Catch::Contains("newer consentd"));
+}
+
+TEST_CASE("sqlite: a version 1 file is migrated to version 2 and keeps its receipts and triggers",
+          "[server][storage][sqlite]") {
+    SqliteHarness h;
+    {
+        auto store = h.open();
+        setup_site(*store, kShop);
+        append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    }
+    {
+        RawConnection raw(h.db_path());  // what version 1 wrote: no index by time
+        REQUIRE(raw.exec("DROP INDEX receipts_by_time; UPDATE schema_version SET version = 1").empty());
+    }
+    {
+        auto store = h.open();
+        CHECK(store->receipt_count() == 1);
+        CHECK(ok_value(store->receipts_in_time(kShop, {kNow, -1}, kNow + 1, 10)).size() == 1);
+    }
+    RawConnection raw(h.db_path());
+    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"2"});
+    CHECK(raw.column("SELECT name FROM sqlite_master WHERE name = 'receipts_by_time'").size() == 1);
+    CHECK_THAT(raw.exec("DELETE FROM receipts"), Catch::Contains("append-only"));
+}
+
+TEST_CASE("sqlite: receipts_in_time reads the time index in order, without a sort", "[server][storage][sqlite]") {
+    SqliteHarness h;
+    h.open();
+    RawConnection raw(h.db_path());
+    const auto plan = raw.column(
+        "EXPLAIN QUERY PLAN SELECT * FROM receipts WHERE site_id = 's' AND server_time >= 1 AND server_time < 2 "
+        "AND (server_time > 1 OR log_index > 0) ORDER BY server_time, log_index LIMIT 5",
+        3);  // the "detail" column
+    std::string text;
+    for (const auto& row : plan) text += row + "\n";
+    CAPTURE(text);
+    CHECK(text.find("receipts_by_time") != std::string::npos);
+    CHECK(text.find("TEMP B-TREE") == std::string::npos);
 }
 
 TEST_CASE("sqlite: a file that consentd did not create is refused", "[server][storage][sqlite]") {

@@ -35,8 +35,9 @@ RunningServer::RunningServer(ServerOptions options) {
     const std::string key_dir = (dir_.path() / "keys").string();
     must(server::KeyRing::create_key(key_dir, unix_now()), "create key");
     keys_ = std::make_unique<server::KeyRing>(must(server::KeyRing::load(key_dir), "load keys"));
-    store_ = must(server::SqliteStore::open((dir_.path() / "consentd.db").string(), unix_now), "open store");
-    service_ = std::make_unique<server::ConsentService>(*store_, *keys_, unix_now);
+    const auto clock = [this] { return now(); };
+    store_ = must(server::SqliteStore::open((dir_.path() / "consentd.db").string(), clock), "open store");
+    service_ = std::make_unique<server::ConsentService>(*store_, *keys_, clock);
     for (const char* site : {"bike-shop", "other-site"}) {
         must(store_->put_site(server::Site{site, {kShopOrigin}, unix_now(), {}}) , "site");
         auto published = must(service_->publish_notice(site, shop_notice_json()), "publish");
@@ -61,6 +62,11 @@ RunningServer::RunningServer(ServerOptions options) {
 RunningServer::~RunningServer() {
     http_->stop();
     serving_.join();
+}
+
+std::int64_t RunningServer::now() const {
+    const std::int64_t fixed = fixed_time_;
+    return fixed >= 0 ? fixed : unix_now();
 }
 
 httplib::Client RunningServer::client() const {

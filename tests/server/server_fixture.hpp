@@ -3,6 +3,8 @@
 // two sites ("bike-shop" and "other-site") with the shop notice and an API key each.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -47,6 +49,10 @@ public:
     server::SqliteStore& store() { return *store_; }
     const server::KeyRing& keys() const { return *keys_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
+    // The clock of the store and the service (receipts' server time, "now"):
+    // the wall clock until a test sets a time, then that time until set again.
+    void set_time(std::int64_t unix_seconds) { fixed_time_ = unix_seconds; }
+    std::int64_t now() const;
 
     // A valid decision request body for the shop notice.
     nlohmann::json decision(const std::string& decision_id, const std::string& subject_id,
@@ -54,6 +60,7 @@ public:
 
 private:
     TempDir dir_;
+    std::atomic<std::int64_t> fixed_time_{-1};  // -1: the wall clock; outlives the store's committer
     std::unique_ptr<server::KeyRing> keys_;
     std::unique_ptr<server::SqliteStore> store_;
     std::unique_ptr<server::ConsentService> service_;
