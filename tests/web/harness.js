@@ -17,7 +17,7 @@ const consentctl = path.resolve(process.env.CONSENTCTL || 'build/native/server/c
 const dataDir = path.resolve(process.env.CONSENT_TEST_DATA_DIR || path.join(__dirname, '../data'));
 const distDir = path.resolve(process.env.CONSENT_WEB_DIST || path.join(__dirname, '../../build/web/dist'));
 const SITE = 'bike-shop';
-const START_TIMEOUT_MS = 15000;
+const START_TIMEOUT_MS = 30000;
 
 // TOOLCHAIN.md: without these, Chromium keeps calling hosts this network refuses.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -166,7 +166,7 @@ async function openPage(bench, options = {}) {
 /** Loads a page and waits until the banner is running (Consent.ready). */
 async function load(page, url) {
   await page.goto(url);
-  await page.waitForFunction(() => window.Consent && window.Consent.ready);
+  await page.waitForFunction(() => window.Consent && window.Consent.ready !== null);
   await page.evaluate(() => window.Consent.ready);
 }
 

@@ -70,9 +70,10 @@ export class Banner {
 
   start() {
     this._refresh();
+    // Consent Mode hears of an earlier choice before any tag it allows can run.
+    if (Object.keys(this.state()).length) pushUpdate(this.win, this.core.consentMode(this._args()));
     this.gate.apply();
     this.gate.watch();
-    if (Object.keys(this.state()).length) pushUpdate(this.win, this.core.consentMode(this._args()));
     const view = this.view();
     this.dialog.showReopen(view, () => this.show());
     if (view.prompt) this.dialog.showFirst(view);
@@ -105,9 +106,10 @@ export class Banner {
     if (this.gpc()) {
       // Under GPC every decision is recorded as method "gpc": the core holds off
       // sale/sharing purposes whatever the choices say.
+      // The view (the core) says which purposes the signal locks; only the rest can be chosen.
       request.method = 'gpc';
       const all = {};
-      for (const id of consentPurposes) all[id] = action === 'accept';
+      for (const p of this.view().purposes) if (p.toggleable) all[p.id] = action === 'accept';
       request.choices = action === 'save' ? choices : all;
       return request;
     }
@@ -131,7 +133,14 @@ export class Banner {
   /** A click: the core makes the decision, it applies here at once, and it is queued for the server. */
   decide(action, choices) {
     const request = this._request(action, choices || {});
-    const decision = this.core.makeDecision(this.notice.notice, request);
+    let decision;
+    try {
+      decision = this.core.makeDecision(this.notice.notice, request);
+    } catch (error) {
+      // The core refused the request: nothing is recorded or applied, and the dialog stays open.
+      console.error('consent.js: the decision was refused: ' + error.code + ': ' + error.message);
+      return;
+    }
     const state = this.core.applyDecision(this.state(), decision, nowSeconds());
     this.store.set('state', state);
     this.outbox.add(request);
@@ -148,8 +157,8 @@ export class Banner {
     const granted = Object.keys(after).filter((p) => after[p] && !before[p]);
     for (const p of revoked) deleteCookies(this.doc, cookiePatterns(this.notice.notice, p));
     if (revoked.length) this.gate.revoke();
-    this.gate.apply();
     pushUpdate(this.win, this.core.consentMode(this._args()));
+    this.gate.apply();
     const view = this.view();
     this.dialog.showReopen(view, () => this.show());
     this.events.emit('change', { allowed: Object.assign({}, after), granted, revoked, method });

@@ -1,0 +1,143 @@
+// Gating (REGULATORY.md: specific and granular; withdrawal stops processing):
+// marked scripts and frames stay inert — no request leaves for the third party
+// — until their purpose is granted; they come alive without a reload; a
+// withdrawal deletes the purpose's cookies and fires consent:change in the same
+// task, and nothing gated runs again. Observed in the browser and at the server.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startBench, openPage, load, waitForReceipts } = require('./harness.js');
+
+let bench;
+test.before(async () => { bench = await startBench(); });
+test.after(async () => { if (bench) await bench.close(); });
+
+async function visit(t, options) {
+  const { context, page } = await openPage(bench, options);
+  t.after(() => context.close());
+  await load(page, bench.site + '/shop.html');
+  return { context, page };
+}
+
+const thirdPartyRequests = (page) => page.requests.filter((u) => u.startsWith(bench.third));
+const ran = (page) => page.evaluate(() => ({ analytics: window.analyticsRan || 0, marketing: window.marketingRan || 0,
+  frame: document.querySelector('iframe[data-consent-src]').getAttribute('src') }));
+
+test('nothing gated runs and nothing leaves for the third party before a choice or after "Reject all"', async (t) => {
+  const { page } = await visit(t);
+  await page.locator('.cs-dialog').waitFor();
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  await page.click('[data-action="reject"]');
+  await waitForReceipts(page, 1);
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  const subject = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.check(subject, 'analytics')).allowed, false);
+  assert.equal((await bench.server.check(subject, 'marketing')).reason, 'denied');
+  // A later page view: no banner, still nothing.
+  await load(page, bench.site + '/shop.html');
+  assert.equal(await page.locator('.cs-dialog').count(), 0);
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  assert.deepEqual(thirdPartyRequests(page), []);
+  assert.equal(await page.evaluate(() => document.cookie), '');
+});
+
+test('"Accept all" brings gated scripts and frames alive without a reload, and the server agrees', async (t) => {
+  const { page } = await visit(t);
+  await page.click('[data-action="accept"]');
+  await page.waitForFunction(() => window.analyticsRan === 1 && window.marketingRan === 1);
+  assert.equal((await ran(page)).frame, `${bench.third}/frame.html`);
+  assert.ok(thirdPartyRequests(page).includes(`${bench.third}/pixel.js`));
+  const change = await page.evaluate(() => window.changes);
+  assert.equal(change.length, 1);
+  assert.deepEqual(change[0].granted.sort(), ['analytics', 'marketing', 'necessary'].sort().filter((p) => p !== 'necessary'));
+  assert.equal(change[0].method, 'accept_all');
+  await waitForReceipts(page, 1);
+  const subject = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.check(subject, 'marketing')).reason, 'granted');
+});
+
+test('granting one purpose allows only that one', async (t) => {
+  const { page } = await visit(t);
+  await page.click('[data-action="choose"]');
+  await page.check('input[data-purpose="analytics"]');
+  await page.click('[data-action="save"]');
+  await page.waitForFunction(() => window.analyticsRan === 1);
+  await waitForReceipts(page, 1);
+  assert.deepEqual(await ran(page), { analytics: 1, marketing: 0, frame: null });
+  assert.deepEqual(thirdPartyRequests(page), []);
+  const subject = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.check(subject, 'analytics')).allowed, true);
+  assert.equal((await bench.server.check(subject, 'marketing')).allowed, false);
+});
+
+test('withdrawing from "Privacy choices": cookies deleted and consent:change in the same task; nothing gated runs again', async (t) => {
+  const { page } = await visit(t);
+  await page.click('[data-action="accept"]');
+  await page.waitForFunction(() => window.marketingRan === 1 && document.cookie.includes('_ad_uid'));
+  await waitForReceipts(page, 1);
+  await page.click('[data-action="privacy-choices"]');
+  await page.locator('.cs-layer-2').waitFor();
+  assert.equal(await page.locator('input[data-purpose="marketing"]').isChecked(), true);
+  await page.uncheck('input[data-purpose="marketing"]');
+  // Click and look in one task: the event and the deletion must already have happened.
+  const sameTask = await page.evaluate(() => {
+    const before = window.changes.length;
+    document.querySelector('[data-action="save"]').click();
+    return { events: window.changes.length - before, last: window.changes[window.changes.length - 1],
+      cookie: document.cookie, allowed: Consent.allowed('marketing'),
+      frame: document.querySelector('iframe[data-consent-src]').getAttribute('src') };
+  });
+  assert.equal(sameTask.events, 1);
+  assert.deepEqual(sameTask.last.revoked, ['marketing']);
+  assert.equal(sameTask.last.method, 'withdraw');
+  assert.equal(sameTask.allowed, false);
+  assert.equal(sameTask.frame, null, 'the frame was emptied');
+  assert.ok(!sameTask.cookie.includes('_ad_uid'), `marketing cookie left: ${sameTask.cookie}`);
+  assert.ok(sameTask.cookie.includes('_pk_id.1.abcd'), 'analytics cookies stay');
+  await waitForReceipts(page, 2);
+  const subject = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.check(subject, 'marketing')).reason, 'withdrawn');
+  // After a reload the pixel is not fetched again; analytics still runs.
+  const pixelHits = bench.thirdPartyHits.filter((u) => u === '/pixel.js').length;
+  page.requests.length = 0;
+  await load(page, bench.site + '/shop.html');
+  await page.waitForFunction(() => window.analyticsRan === 1);
+  assert.deepEqual(await ran(page), { analytics: 1, marketing: 0, frame: null });
+  assert.deepEqual(thirdPartyRequests(page), []);
+  assert.equal(bench.thirdPartyHits.filter((u) => u === '/pixel.js').length, pixelHits);
+});
+
+test('gated elements added to the page later are held until consent, then run', async (t) => {
+  const { page } = await visit(t);
+  const add = () => page.evaluate(() => {
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.dataset.consent = 'analytics';
+    s.text = 'window.lateRan = (window.lateRan || 0) + 1;';
+    document.body.appendChild(s);
+  });
+  await add();
+  await page.waitForTimeout(100);
+  assert.equal(await page.evaluate(() => window.lateRan || 0), 0);
+  await page.click('[data-action="accept"]');
+  await page.waitForFunction(() => window.lateRan === 1);
+  await add();
+  await page.waitForFunction(() => window.lateRan === 2);
+});
+
+test('fails closed: without the wasm core nothing gated runs and Consent.allowed answers false', async (t) => {
+  const { context, page } = await openPage(bench);
+  t.after(() => context.close());
+  await page.route('**/consent-banner.wasm', (route) => route.abort());
+  // The visitor had accepted on an earlier visit: still nothing may run without the core.
+  await page.goto(bench.site + '/shop.html');
+  await page.evaluate(() => localStorage.setItem('consent:bike-shop:state', JSON.stringify({ marketing:
+    { state: 'granted', method: 'accept_all', notice_id: 'bike-shop', notice_version: 3, decided_at: Math.floor(Date.now() / 1000) } })));
+  await page.reload();
+  await page.waitForFunction(() => window.Consent && window.Consent.ready !== null);
+  const outcome = await page.evaluate(() => window.Consent.ready.then(() => 'ready', (e) => 'failed'));
+  assert.equal(outcome, 'failed');
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  assert.equal(await page.evaluate(() => Consent.allowed('marketing') || Consent.allowed('analytics')), false);
+  assert.deepEqual(thirdPartyRequests(page), []);
+});
