@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# One command: builds consentd's benchmark in Release (build/bench) and runs it.
+# One command: builds consentd's benchmark in Release (build/bench) and runs it,
+# then the log benchmark and the banner benchmark (bench/banner/run.js).
 # It prints one table of medians next to the machine's ceilings measured in the
 # same run, with the ratios to them; the table is also written to
 # build/bench/results-latest.txt (build/ is git-ignored). Nothing asserts speed.
 #
 #   bench/run.sh                      # 3 repetitions of 2 s per measurement (~1.5 min of measuring)
 #   bench/run.sh --reps=5 --seconds=3 # longer, steadier
-#   bench/run.sh --only=consentd      # only consentd_bench (default: consentd, then log)
+#   bench/run.sh --only=consentd      # only consentd_bench (default: consentd, then log, then banner)
 #   bench/run.sh --only=log           # only log_bench: the receipt log at 10^3/10^5/10^6 leaves (<= ~4 min of appending)
 #   bench/run.sh --log-budget=120     # --log-X=V is passed to log_bench as --X=V (budget, max-leaves, threads, samples)
-# log_bench's table is written to build/bench/log-results-latest.txt.
+#   bench/run.sh --only=banner        # only the banner bench: ours vs vanilla-cookieconsent vs klaro in Chromium (~1.5 min)
+#   bench/run.sh --banner-loads=20    # --banner-X=V is passed to bench/banner/run.js as --X=V (loads, cpu)
+# log_bench's table is written to build/bench/log-results-latest.txt, the
+# banner bench's numbers to build/bench/banner.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,16 +21,15 @@ for tool in cmake ninja pkg-config c++; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench/run.sh: '$tool' is missing: run scripts/setup.sh first" >&2; exit 1; }
 done
 
-# The bench runs consentd in-process, so it needs only the libraries, which its
-# own project compiles from the repository's sources (not consentd or consentctl).
-cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 only=all
 consentd_args=()
 log_args=()
+banner_args=()
 for arg in "$@"; do
   case "$arg" in
     --only=*) only="${arg#--only=}" ;;
     --log-*) log_args+=("--${arg#--log-}") ;;
+    --banner-*) banner_args+=("--${arg#--banner-}") ;;
     *) consentd_args+=("$arg") ;;
   esac
 done
@@ -34,16 +37,38 @@ case "$only" in
   all) targets=(consentd_bench log_bench) ;;
   consentd) targets=(consentd_bench) ;;
   log) targets=(log_bench) ;;
-  *) echo "bench/run.sh: --only must be consentd or log" >&2; exit 1 ;;
+  banner) targets=() ;;
+  *) echo "bench/run.sh: --only must be consentd, log or banner" >&2; exit 1 ;;
 esac
 
-cmake --build build/bench -j "$(nproc)" --target "${targets[@]}"
+# The C++ benches run consentd in-process, so they need only the libraries, which
+# their own project compiles from the repository's sources (not consentd or consentctl).
+if ((${#targets[@]})); then
+  cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/bench -j "$(nproc)" --target "${targets[@]}"
+fi
+# The banner bench drives Chromium against the Release consentd and consentctl
+# and the served banner (build/web/dist, from the wasm build, which needs the
+# native build's vectors tool). Every step is incremental: cheap when up to date.
+if [[ "$only" == all || "$only" == banner ]]; then
+  for need in node /usr/bin/chromium node_modules/playwright-core node_modules/klaro node_modules/vanilla-cookieconsent; do
+    [[ -e "$need" ]] || command -v "$need" >/dev/null 2>&1 || { echo "bench/run.sh: '$need' is missing: run scripts/setup.sh first" >&2; exit 1; }
+  done
+  scripts/build.sh release
+  [[ -x build/native/tests/consent_vectors_tool ]] || scripts/build.sh native
+  scripts/build.sh wasm
+  scripts/build.sh web
+fi
 echo
 label="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) plus the working tree"
-if [[ "$only" != log ]]; then
+if [[ "$only" == all || "$only" == consentd ]]; then
   build/bench/consentd_bench --out=build/bench/results-latest.txt --label="$label" ${consentd_args[@]+"${consentd_args[@]}"}
 fi
-if [[ "$only" != consentd ]]; then
+if [[ "$only" == all || "$only" == log ]]; then
   [[ "$only" == all ]] && echo
   build/bench/log_bench --out=build/bench/log-results-latest.txt --label="$label" ${log_args[@]+"${log_args[@]}"}
+fi
+if [[ "$only" == all || "$only" == banner ]]; then
+  [[ "$only" == all ]] && echo
+  node bench/banner/run.js --out=build/bench/banner.json --label="$label" ${banner_args[@]+"${banner_args[@]}"}
 fi

@@ -1,0 +1,354 @@
+#!/usr/bin/env node
+// The banner benchmark (issue #5, item 10): the same small shop page with our
+// banner, with vanilla-cookieconsent 3.1.0 and with klaro 0.7.22, each loaded
+// cold (a fresh browser context, caches off) in Debian's Chromium, interleaved
+// (ours, vanilla, klaro, ours, …) so that drift on a shared machine hits all
+// three alike. Per load it measures:
+//   - bytes over the network for the banner's own resources (its JS, CSS, wasm,
+//     configuration and, for ours, the notice from consentd), gzip as served by
+//     the same static server, and for the whole page (CDP Network events);
+//   - the time from navigation start to the banner's dialog being in the DOM
+//     and to it being visible (in the viewport, with a box, not
+//     display:none/visibility:hidden), sampled each animation frame;
+//   - main-thread long tasks (PerformanceObserver 'longtask', buffered) up to
+//     1 s after the banner became visible: their sum and the total blocking
+//     time (the sum of each task's time over 50 ms), plus CDP's ScriptDuration.
+// It prints one Markdown table per CPU setting (medians, p90, and our ratio to
+// each peer) and writes everything to build/bench/banner.json. Nothing asserts
+// speed: timings on shared machines are noisy, compare ratios within one run.
+//
+//   node bench/banner/run.js [--loads=10] [--cpu=1,4] [--out=build/bench/banner.json] [--label=TEXT]
+//
+// Needs build/release/server/{consentd,consentctl} (scripts/build.sh release)
+// and build/web/dist (scripts/build.sh wasm, then web); bench/run.sh builds them.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { createStaticServer, listen } = require('../../web/tools/static_server.js');
+
+const ROOT = path.resolve(__dirname, '../..');
+const SITE = 'bike-shop';
+const VISIBLE_TIMEOUT_MS = 20000;
+const AFTER_VISIBLE_MS = 1000;       // long tasks are counted up to this long after the banner shows
+const LONG_TASK_BLOCKING_MS = 50;    // the part of a long task over this blocks input (TBT's definition)
+// TOOLCHAIN.md: without the background-networking flags Chromium keeps calling hosts this network refuses.
+// The last flag keeps navigator.webdriver false, as for a real visitor: vanilla-cookieconsent's
+// default hideFromBots would otherwise never show its modal to the benchmark.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-blink-features=AutomationControlled'];
+
+// Which requests belong to each banner, and which element is its first-layer dialog.
+const BANNERS = [
+  { name: 'ours', page: '/ours.html', selector: '.cs-root [role=dialog]',
+    own: (url, env) => url.pathname.startsWith('/dist/') || url.origin === env.consentdOrigin },
+  { name: 'vanilla-cookieconsent', page: '/vanilla.html', selector: '#cc-main .cm',
+    own: (url) => url.pathname.startsWith('/vendor/vanilla-cookieconsent/') || url.pathname === '/vanilla_config.js' },
+  { name: 'klaro', page: '/klaro.html', selector: '#klaro-cookie-notice',
+    own: (url) => url.pathname.startsWith('/vendor/klaro/') || url.pathname === '/klaro_config.js' },
+];
+
+function parseArgs(argv) {
+  const args = { loads: 10, cpu: [1, 4], out: path.join(ROOT, 'build/bench/banner.json'), label: '' };
+  for (const arg of argv) {
+    const m = arg.match(/^--([a-z]+)=(.*)$/);
+    if (!m) throw new Error(`unknown argument '${arg}' (see the header of bench/banner/run.js)`);
+    if (m[1] === 'loads') args.loads = Math.max(1, Number(m[2]));
+    else if (m[1] === 'cpu') args.cpu = m[2].split(',').map(Number).filter((x) => x >= 1);
+    else if (m[1] === 'out') args.out = path.resolve(m[2]);
+    else if (m[1] === 'label') args.label = m[2];
+    else throw new Error(`unknown option --${m[1]}`);
+  }
+  if (!Number.isInteger(args.loads) || !args.cpu.length) throw new Error('--loads must be a whole number, --cpu a list of rates >= 1');
+  return args;
+}
+
+// ---------------------------------------------------------------- consentd
+
+function consentctl(common, args) {
+  const bin = path.join(ROOT, 'build/release/server/consentctl');
+  const r = spawnSync(bin, [...args, ...common], { encoding: 'utf8', timeout: 30000 });
+  if (r.status !== 0) throw new Error(`consentctl ${args.join(' ')} failed: ${r.stderr || r.error}`);
+}
+
+/** The Release consentd on a fresh SQLite file, the shop's notice published; resolves to {url, stop}. */
+async function startConsentd(dir, pageOrigin) {
+  const common = [`--database=${path.join(dir, 'db.sqlite')}`, `--keys=${path.join(dir, 'keys')}`];
+  consentctl(common, ['init', `--site=${SITE}`, `--origin=${pageOrigin}`]);
+  consentctl(common, ['notice', 'publish', path.join(ROOT, 'tests/data/notices/shop.json'), `--site=${SITE}`]);
+  // Many cold loads from one address: the default rate limit would answer 429.
+  const child = spawn(path.join(ROOT, 'build/release/server/consentd'),
+    [...common, '--port=0', '--rate-per-minute=100000', '--rate-burst=10000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  let timer;
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`consentd exited with ${code}: ${stderr}`)));
+    timer = setTimeout(() => reject(new Error('consentd did not say where it listens')), 15000);
+  }).finally(() => clearTimeout(timer));
+  return { url, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
+}
+
+// ---------------------------------------------------------------- the site
+
+/** The three shop pages (with consentd's address filled in) and their config files, in a temp folder. */
+function writeSite(dir, consentdUrl) {
+  const src = path.join(__dirname, 'site');
+  for (const f of fs.readdirSync(src)) {
+    const text = fs.readFileSync(path.join(src, f), 'utf8').replaceAll('{{CONSENTD}}', consentdUrl);
+    fs.writeFileSync(path.join(dir, f), text);
+  }
+}
+
+function startSite(pagesDir) {
+  const dist = path.join(ROOT, 'build/web/dist');
+  for (const f of ['consent.js', 'consent.css', 'consent-banner.wasm']) {
+    if (!fs.existsSync(path.join(dist, f))) throw new Error(`build/web/dist/${f} is missing: run scripts/build.sh web`);
+  }
+  return listen(createStaticServer([
+    { prefix: '/dist/', dir: dist },
+    { prefix: '/vendor/vanilla-cookieconsent/', dir: path.join(ROOT, 'node_modules/vanilla-cookieconsent/dist') },
+    { prefix: '/vendor/klaro/', dir: path.join(ROOT, 'node_modules/klaro/dist') },
+    { prefix: '/', dir: pagesDir },
+  ]));
+}
+
+// ---------------------------------------------------------------- one load
+
+/**
+ * Runs in the page before any of its scripts. A MutationObserver notes when the
+ * dialog is first in the DOM (a selector match, no layout forced); a
+ * requestAnimationFrame loop notes the first frame in which it is visible.
+ */
+function pageProbe(selector) {
+  const probe = { inDom: null, visible: null, longTasks: [] };
+  window.__bannerBench = probe;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) probe.longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+  const mo = new MutationObserver(() => {
+    if (document.querySelector(selector)) { probe.inDom = performance.now(); mo.disconnect(); }
+  });
+  mo.observe(document, { childList: true, subtree: true });
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const inView = r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
+    return inView && el.checkVisibility({ visibilityProperty: true });
+  };
+  const frame = () => {
+    const el = document.querySelector(selector);
+    if (el && visible(el)) probe.visible = performance.now();
+    else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+/** Every response's bytes on the wire (headers + body as encoded) by URL, from CDP's Network domain. */
+function recordNetwork(cdp) {
+  const requests = new Map();
+  cdp.on('Network.requestWillBeSent', (e) => { requests.set(e.requestId, { url: e.request.url, headers: 0, total: null }); });
+  cdp.on('Network.responseReceived', (e) => {
+    const r = requests.get(e.requestId);
+    if (r) { r.headers = e.response.encodedDataLength; r.status = e.response.status; }
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    const r = requests.get(e.requestId);
+    if (r) r.total = e.encodedDataLength;
+  });
+  cdp.on('Network.loadingFailed', (e) => {
+    const r = requests.get(e.requestId);
+    if (r) r.failed = e.errorText;
+  });
+  return requests;
+}
+
+function sumBytes(requests, banner, env) {
+  const sum = { bannerTransfer: 0, bannerBody: 0, bannerRequests: 0, pageTransfer: 0, pageRequests: 0, files: {} };
+  for (const r of requests.values()) {
+    if (r.total === null) continue;   // data: URLs and anything unfinished
+    const url = new URL(r.url);
+    sum.pageTransfer += r.total;
+    sum.pageRequests += 1;
+    if (!banner.own(url, env)) continue;
+    sum.bannerTransfer += r.total;
+    sum.bannerBody += r.total - r.headers;
+    sum.bannerRequests += 1;
+    sum.files[url.origin === env.consentdOrigin ? `consentd ${url.pathname}` : url.pathname] = r.total - r.headers;
+  }
+  return sum;
+}
+
+function longTaskTotals(longTasks, until) {
+  let sum = 0;
+  let blocking = 0;
+  for (const t of longTasks) {
+    if (t.start >= until) continue;
+    sum += t.duration;
+    blocking += Math.max(0, t.duration - LONG_TASK_BLOCKING_MS);
+  }
+  return { longTasks: sum, blocking };
+}
+
+/** One cold load of one banner's page: a new context (no cache, no cookies, no storage). */
+async function measureLoad(browser, banner, env, cpuRate) {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.addInitScript(pageProbe, banner.selector);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await cdp.send('Performance.enable');
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuRate });
+    const requests = recordNetwork(cdp);
+    await page.goto(env.site + banner.page, { waitUntil: 'commit' });
+    await page.waitForFunction(() => window.__bannerBench && window.__bannerBench.visible !== null,
+      null, { timeout: VISIBLE_TIMEOUT_MS, polling: 50 });
+    const until = await page.evaluate(() => window.__bannerBench.visible) + AFTER_VISIBLE_MS;
+    await page.waitForFunction((t) => performance.now() >= t, until, { polling: 50 });
+    const probe = await page.evaluate(() => Object.assign({ gatedRan: window.analyticsRan !== undefined }, window.__bannerBench));
+    // Not a speed check: a page whose gated script ran before any choice is set up wrong, and its numbers mean nothing.
+    if (probe.gatedRan) throw new Error(`${banner.page}: the gated analytics script ran before any choice`);
+    const metrics = await cdp.send('Performance.getMetrics');
+    const script = metrics.metrics.find((m) => m.name === 'ScriptDuration');
+    return {
+      inDom: probe.inDom, visible: probe.visible,
+      ...longTaskTotals(probe.longTasks, until),
+      scriptMs: script ? script.value * 1000 : null,
+      ...sumBytes(requests, banner, env),
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+// ---------------------------------------------------------------- statistics and the table
+
+function quantile(values, q) {
+  const v = values.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  if (!v.length) return null;
+  const pos = (v.length - 1) * q;
+  const lo = Math.floor(pos);
+  return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (pos - lo);
+}
+
+// The table's rows: a sample field, its heading, and how to print it.
+const METRICS = [
+  { key: 'bannerBody', title: 'banner bytes, gzip body as served (KB)', scale: 1 / 1000, digits: 1 },
+  { key: 'bannerTransfer', title: 'banner transfer incl. headers (KB)', scale: 1 / 1000, digits: 1 },
+  { key: 'bannerRequests', title: 'banner requests', scale: 1, digits: 0 },
+  { key: 'pageTransfer', title: 'whole page transfer (KB)', scale: 1 / 1000, digits: 1 },
+  { key: 'inDom', title: 'dialog in the DOM (ms from navigation)', scale: 1, digits: 0, spread: true },
+  { key: 'visible', title: 'dialog visible (ms from navigation)', scale: 1, digits: 0, spread: true },
+  { key: 'longTasks', title: 'long tasks until visible + 1 s (ms)', scale: 1, digits: 0, spread: true },
+  { key: 'blocking', title: 'total blocking time (ms)', scale: 1, digits: 0, spread: true },
+  { key: 'scriptMs', title: 'script time, CDP ScriptDuration (ms)', scale: 1, digits: 0, spread: true },
+];
+
+function summarize(samples) {
+  const out = {};
+  for (const m of METRICS) {
+    const values = samples.map((s) => s[m.key]);
+    out[m.key] = { median: quantile(values, 0.5), p90: quantile(values, 0.9), min: quantile(values, 0), max: quantile(values, 1) };
+  }
+  return out;
+}
+
+function cell(stat, m) {
+  if (stat.median === null) return '—';
+  const f = (x) => (x * m.scale).toFixed(m.digits);
+  return m.spread ? `${f(stat.median)} (p90 ${f(stat.p90)})` : f(stat.median);
+}
+
+function ratio(ours, peer) {
+  if (ours === null || peer === null) return '—';
+  if (peer === 0) return ours === 0 ? '1.00' : '—';
+  return (ours / peer).toFixed(2);
+}
+
+function table(summaries) {
+  const peers = BANNERS.slice(1).map((b) => b.name);
+  const lines = [
+    `| metric (median, p90) | ${BANNERS.map((b) => b.name).join(' | ')} | ${peers.map((p) => `ours : ${p}`).join(' | ')} |`,
+    `|---|${BANNERS.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|`,
+  ];
+  for (const m of METRICS) {
+    const cells = BANNERS.map((b) => cell(summaries[b.name][m.key], m));
+    const ratios = peers.map((p) => ratio(summaries.ours[m.key].median, summaries[p][m.key].median));
+    lines.push(`| ${m.title} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+/** One warm-up round (not counted), then `loads` rounds of A, B, C at one CPU rate. */
+async function runAtRate(browser, env, loads, cpuRate) {
+  const samples = Object.fromEntries(BANNERS.map((b) => [b.name, []]));
+  for (const b of BANNERS) await measureLoad(browser, b, env, cpuRate);
+  for (let i = 0; i < loads; i++) {
+    for (const b of BANNERS) samples[b.name].push(await measureLoad(browser, b, env, cpuRate));
+    if (process.stderr.isTTY) process.stderr.write(`\rbanner bench: CPU x${cpuRate}, round ${i + 1}/${loads}`);
+  }
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  const summaries = Object.fromEntries(BANNERS.map((b) => [b.name, summarize(samples[b.name])]));
+  return { cpuRate, samples, summaries };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consent-banner-bench-'));
+  const pagesDir = path.join(dir, 'site');
+  fs.mkdirSync(pagesDir);
+  const site = await startSite(pagesDir);
+  let consentd = null;
+  let browser = null;
+  try {
+    consentd = await startConsentd(dir, site.url);
+    writeSite(pagesDir, consentd.url);
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const env = { site: site.url, consentdOrigin: new URL(consentd.url).origin };
+    const runs = [];
+    for (const rate of args.cpu) runs.push(await runAtRate(browser, env, args.loads, rate));
+    report(args, browser.version(), runs);
+  } finally {
+    if (browser) await browser.close();
+    if (consentd) await consentd.stop();
+    site.server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(args, chromiumVersion, runs) {
+  console.log(`Banner benchmark: ${args.loads} cold loads per banner, interleaved; Chromium ${chromiumVersion}, headless, loopback.`);
+  if (args.label) console.log(args.label);
+  for (const run of runs) {
+    console.log(`\n### CPU ${run.cpuRate === 1 ? 'unthrottled' : `slowed ${run.cpuRate}x (CDP Emulation.setCPUThrottlingRate)`}\n`);
+    console.log(table(run.summaries));
+  }
+  console.log('\nBytes per file (gzip body, first load):');
+  for (const b of BANNERS) {
+    const files = runs[0].samples[b.name][0].files;
+    console.log(`  ${b.name}: ${Object.entries(files).map(([f, n]) => `${f} ${(n / 1000).toFixed(1)} KB`).join(', ')}`);
+  }
+  fs.mkdirSync(path.dirname(args.out), { recursive: true });
+  const json = { label: args.label, chromium: chromiumVersion, loads: args.loads, afterVisibleMs: AFTER_VISIBLE_MS,
+    banners: BANNERS.map((b) => ({ name: b.name, page: b.page, selector: b.selector })), runs };
+  fs.writeFileSync(args.out, JSON.stringify(json, null, 2) + '\n');
+  console.log(`\nwritten to ${path.relative(process.cwd(), args.out) || args.out}`);
+}
+
+main().catch((error) => {
+  console.error(`bench/banner/run.js: ${error.stack || error.message}`);
+  process.exitCode = 1;
+});
