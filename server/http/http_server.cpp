@@ -218,7 +218,7 @@ bool HttpServer::Impl::allow_backend(const Request& req, Response& res, const st
 }
 
 void HttpServer::Impl::public_routes() {
-    server_.Options(kSite + R"(/(notice|decisions))", [this](const Request& req, Response& res) {
+    server_.Options(kSite + R"(/(notice|decisions|banner-view))", [this](const Request& req, Response& res) {
         if (!allow_public(req, res, req.matches[1])) return;
         res.set_header("Access-Control-Allow-Methods", "GET, POST");
         res.set_header("Access-Control-Allow-Headers", "Content-Type, Consent-Subject-Token");
@@ -241,6 +241,21 @@ void HttpServer::Impl::public_routes() {
         res.set_content("{\"hash\":\"" + notice.content_hash + "\",\"last_material_version\":" +
                             std::to_string(current->last_material_version) + ",\"notice\":" + notice.canonical_json + "}",
                         "application/json");
+    });
+    // ?languages=de-AT,de&gpc=1 : the core's first-visit view, for a banner whose wasm did not load.
+    server_.Get(kSite + "/banner-view", [this](const Request& req, Response& res) {
+        if (!allow_public(req, res, req.matches[1])) return;
+        std::vector<std::string> languages;
+        std::string list = req.get_param_value("languages");
+        for (std::size_t start = 0; start < list.size() && languages.size() < 16;) {
+            const std::size_t comma = std::min(list.find(',', start), list.size());
+            if (comma > start) languages.push_back(list.substr(start, std::min<std::size_t>(comma - start, 35)));
+            start = comma + 1;
+        }
+        auto view = service_.first_visit_view(req.matches[1], languages, req.get_param_value("gpc") == "1");
+        if (!view) return send_error(res, view.error());
+        res.set_header("Cache-Control", "no-cache");
+        send_json(res, 200, *view);
     });
     server_.Post(kSite + "/decisions", [this](const Request& req, Response& res) {
         if (!allow_public(req, res, req.matches[1])) return;

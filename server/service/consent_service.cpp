@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "consent/banner_view.hpp"
 #include "consent/canonical_json.hpp"
 #include "consent/checkpoint.hpp"
 #include "consent/encoding.hpp"
@@ -105,6 +106,18 @@ Result<ConsentService::CurrentNotice> ConsentService::current_notice(const std::
     auto notices = notice_context(site_id);
     if (!notices) return notices.error();
     return CurrentNotice{(*notices)->current, (*notices)->last_material_version};
+}
+
+Result<json> ConsentService::first_visit_view(const std::string& site_id, const std::vector<std::string>& languages,
+                                               bool gpc) {
+    auto notices = notice_context(site_id);
+    if (!notices) return notices.error();
+    const NoticeContext& current = **notices;
+    const PolicyContext context{current.current.notice, current.last_material_version, clock_(), gpc};
+    return json{{"notice_id", current.current.notice.notice_id},
+                {"notice_version", current.current.notice.version},
+                {"hash", current.current.content_hash},
+                {"view", banner_view_to_json(banner_view(context, languages, SubjectState{}))}};
 }
 
 Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body,

@@ -58,6 +58,32 @@ TEST_CASE("the banner fetches the current notice with its hash and an ETag", "[s
     CHECK(again->status == 304);
 }
 
+TEST_CASE("the first-visit banner view: the core's view with every switch off, in the visitor's language", "[server][http]") {
+    RunningServer s;
+    auto r = s.client().Get("/v1/sites/bike-shop/banner-view?languages=de-AT,en&gpc=1", {{"Origin", kShopOrigin}});
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Access-Control-Allow-Origin") == kShopOrigin);
+    const json body = json::parse(r->body);
+    CHECK(body["hash"] == s.notice_hash());
+    CHECK(body["notice_id"] == "bike-shop");
+    const json& view = body["view"];
+    CHECK(view["language"] == "de");
+    CHECK(view["prompt"] == true);
+    CHECK(view["gpc_applied"] == true);
+    for (const auto& p : view["purposes"]) {
+        CAPTURE(p["id"]);
+        CHECK(p["checked"] == (p["necessary"] == true));
+        if (p["id"] == "marketing") CHECK(p["gpc_locked"] == true);
+    }
+    auto plain = body_of(s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", kShopOrigin}}));
+    CHECK(plain["view"]["gpc_applied"] == false);
+    auto foreign = s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", "https://evil.example"}});
+    REQUIRE(foreign);
+    CHECK(foreign->status == 403);
+    CHECK(error_code(s.client().Get("/v1/sites/no-such-site/banner-view")) == "request.not_found");
+}
+
 TEST_CASE("a posted decision returns a signed receipt and the next check reflects it", "[server][http]") {
     RunningServer s;
     json d = s.decision("dec-http-0001", kBrowserSubject, "custom");

@@ -141,3 +141,25 @@ test('fails closed: without the wasm core nothing gated runs and Consent.allowed
   assert.equal(await page.evaluate(() => Consent.allowed('marketing') || Consent.allowed('analytics')), false);
   assert.deepEqual(thirdPartyRequests(page), []);
 });
+
+test('without the wasm core a first-time visitor can still decide: the server draws the view, the choice is recorded', async (t) => {
+  const { context, page } = await openPage(bench);
+  t.after(() => context.close());
+  await page.route('**/consent-banner.wasm', (route) => route.abort());
+  await page.goto(bench.site + '/shop.html');
+  await page.locator('.cs-layer-1').waitFor();
+  assert.equal(await page.locator('#cs-title').textContent(), 'Your privacy choices');
+  await page.click('[data-action="accept"]');
+  await page.waitForFunction(() => Consent.pending() === 0);
+  // Recorded by the server, but nothing runs on a page whose browser has no core to ask.
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  assert.deepEqual(thirdPartyRequests(page), []);
+  const subject = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.check(subject, 'analytics')).reason, 'granted');
+  // The next visit loads the core, which applies the choice as made: no question, gated scripts run.
+  await page.unroute('**/consent-banner.wasm');
+  await load(page, bench.site + '/shop.html');
+  await page.waitForFunction(() => window.analyticsRan === 1 && window.marketingRan === 1);
+  assert.equal(await page.locator('.cs-dialog').count(), 0);
+  assert.equal((await bench.server.exportReceipts(subject)).length, 1);
+});

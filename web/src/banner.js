@@ -5,16 +5,9 @@ import { Dialog } from './ui/dialog.js';
 import { Gate } from './gating.js';
 import { cookiePatterns, deleteCookies } from './cookies.js';
 import { pushUpdate } from './consent_mode.js';
-import { randomId } from './storage.js';
+import { buildRequest } from './request.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-function uaClass(ua) {
-  if (/bot|crawl|spider|slurp/i.test(ua)) return 'bot';
-  if (/ipad|tablet/i.test(ua)) return 'tablet';
-  if (/mobi|android|iphone/i.test(ua)) return 'mobile';
-  return 'desktop';
-}
 
 export class Banner {
   constructor({ win, config, store, core, notice, events, outbox }) {
@@ -68,7 +61,26 @@ export class Banner {
 
   allowed(purpose) { return this.verdicts[purpose] === true; }
 
+  /** Choices made while the core could not load (fallback.js) take effect now, as made then. */
+  _applyUnapplied() {
+    const pending = this.store.get('unapplied', []);
+    if (!pending.length) return;
+    let state = this.state();
+    for (const request of pending) {
+      try {
+        const decision = this.core.makeDecision(this.notice.notice, request);
+        state = this.core.applyDecision(state, decision, Math.floor(request.client_time / 1000));
+      } catch (error) {
+        // Made on another notice version: the server still records it; here the visitor is asked again.
+        console.warn('consent.js: an earlier choice is not applied here: ' + error.code);
+      }
+    }
+    this.store.set('state', state);
+    this.store.set('unapplied', []);
+  }
+
   start() {
+    this._applyUnapplied();
     this._refresh();
     // Consent Mode hears of an earlier choice before any tag it allows can run.
     if (Object.keys(this.state()).length) pushUpdate(this.win, this.core.consentMode(this._args()));
@@ -90,44 +102,10 @@ export class Banner {
 
   _request(action, choices) {
     const n = this.notice.notice;
-    const request = {
-      decision_id: randomId(),
-      subject_id: this.subject,
-      notice_id: n.notice_id,
-      notice_version: n.version,
-      notice_hash: this.notice.hash,
-      language: this.view().language,
-      client_time: Date.now(),
-    };
-    const origin = this.win.location.origin;
-    request.context = { ua_class: uaClass(this.win.navigator.userAgent || '') };
-    if (/^https?:\/\//.test(origin)) request.context.origin = origin;
-    const consentPurposes = n.purposes.filter((p) => p.legal_basis === 'consent').map((p) => p.id);
-    if (this.gpc()) {
-      // Under GPC every decision is recorded as method "gpc": the core holds off
-      // sale/sharing purposes whatever the choices say.
-      // The view (the core) says which purposes the signal locks; only the rest can be chosen.
-      request.method = 'gpc';
-      const all = {};
-      for (const p of this.view().purposes) if (p.toggleable) all[p.id] = action === 'accept';
-      request.choices = action === 'save' ? choices : all;
-      return request;
-    }
-    if (action === 'accept') request.method = 'accept_all';
-    else if (action === 'reject') request.method = 'reject_all';
-    else {
-      // Only switching granted purposes off is a withdrawal; anything else is a custom choice.
-      const turnedOff = consentPurposes.filter((id) => this.allowed(id) && choices[id] === false);
-      const turnedOn = consentPurposes.filter((id) => !this.allowed(id) && choices[id] === true);
-      if (turnedOff.length && !turnedOn.length) {
-        request.method = 'withdraw';
-        request.purposes = turnedOff;
-      } else {
-        request.method = 'custom';
-        request.choices = choices;
-      }
-    }
-    return request;
+    return buildRequest({
+      win: this.win, view: this.view(), subject: this.subject, gpc: this.gpc(), allowed: (p) => this.allowed(p),
+      meta: { notice_id: n.notice_id, notice_version: n.version, hash: this.notice.hash }, action, choices,
+    });
   }
 
   /** A click: the core makes the decision, it applies here at once, and it is queued for the server. */

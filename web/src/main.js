@@ -9,6 +9,7 @@ import { pushDefaults } from './consent_mode.js';
 import { loadCore } from './core_loader.js';
 import { loadNotice, checkNotice } from './notice_loader.js';
 import { Banner } from './banner.js';
+import { startWithoutCore } from './fallback.js';
 
 function storageOf(win) {
   try { return win.localStorage; } catch (e) { return null; }
@@ -80,7 +81,11 @@ function boot(win) {
     events.emit('ready', { allowed: Object.assign({}, banner.verdicts) });
     return api;
   });
-  api.ready.catch((error) => console.error('consent.js: nothing gated will run: ' + error.message));
+  api.ready.catch((error) => {
+    console.error('consent.js: nothing gated will run: ' + error.message);
+    if (banner) return;
+    startWithoutCore({ win, config, store, outbox }).catch((e) => console.error('consent.js: no banner: ' + e.message));
+  });
 }
 
 boot(window);

@@ -3,7 +3,7 @@
 // signed receipts. Storage may be unavailable (private modes, quotas): then the
 // banner still works for this page view and simply remembers nothing.
 
-const KEYS = ['subject', 'state', 'notice', 'outbox', 'receipts'];
+const KEYS = ['subject', 'state', 'notice', 'outbox', 'receipts', 'unapplied'];
 
 function base64url(bytes) {
   let text = '';
