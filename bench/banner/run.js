@@ -22,12 +22,13 @@
 // Needs build/release/server/{consentd,consentctl} (scripts/build.sh release)
 // and build/web/dist (scripts/build.sh wasm, then web); bench/run.sh builds them.
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { createStaticServer, listen } = require('../../web/tools/static_server.js');
+const { spawnConsentd } = require('../../tests/support/consentd_process.js');
 
 const ROOT = path.resolve(__dirname, '../..');
 const SITE = 'bike-shop';
@@ -80,23 +81,9 @@ async function startConsentd(dir, pageOrigin) {
   consentctl(common, ['init', `--site=${SITE}`, `--origin=${pageOrigin}`]);
   consentctl(common, ['notice', 'publish', path.join(ROOT, 'tests/data/notices/shop.json'), `--site=${SITE}`]);
   // Many cold loads from one address: the default rate limit would answer 429.
-  const child = spawn(path.join(ROOT, 'build/release/server/consentd'),
-    [...common, '--port=0', '--rate-per-minute=100000', '--rate-burst=10000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  let timer;
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`consentd exited with ${code}: ${stderr}`)));
-    timer = setTimeout(() => reject(new Error('consentd did not say where it listens')), 15000);
-  }).finally(() => clearTimeout(timer));
-  return { url, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; } };
+  const server = await spawnConsentd(path.join(ROOT, 'build/release/server/consentd'),
+    [...common, '--port=0', '--rate-per-minute=100000', '--rate-burst=10000']);
+  return { url: server.url, stop: server.stop };
 }
 
 // ---------------------------------------------------------------- the site

@@ -6,19 +6,18 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const jose = require('jose');
+const { spawnConsentd, request: sharedRequest } = require('../support/consentd_process.js');
 
 const consentd = path.resolve(process.env.CONSENTD);
 const consentctl = path.resolve(process.env.CONSENTCTL);
 const noticeFile = path.resolve(process.env.CONSENT_TEST_DATA_DIR, 'notices', 'shop.json');
 const SITE = 'bike-shop';
 const ORIGIN = 'https://velo.example';
-const START_TIMEOUT_MS = 10000;
 
 // sysexits.h, as consentctl uses them.
 const EX_USAGE = 64;
@@ -85,55 +84,15 @@ function keyFiles(ws) {
   return fs.readdirSync(ws.keys).filter((n) => n.endsWith('.key')).sort();
 }
 
-// Starts consentd on the workspace's database and keys; fails the test if it
-// has not said where it listens within START_TIMEOUT_MS.
+// Starts consentd on the workspace's database and keys, stopped when the test ends.
 async function startServer(t, ws) {
-  const child = spawn(consentd, [...ws.common, '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  let timer;
-  const base = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`consentd exited with ${code}: ${stderr}`)));
-    child.on('error', reject);
-    timer = setTimeout(() => reject(new Error(`consentd did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-  }).catch((e) => { child.kill('SIGKILL'); throw e; }).finally(() => clearTimeout(timer));
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
-    await exited;
-    clearTimeout(killer);
-  };
-  t.after(stop);
-  return { base, stop };
+  const server = await spawnConsentd(consentd, [...ws.common, '--port=0']);
+  t.after(server.stop);
+  return { base: server.url, stop: server.stop };
 }
 
-// One request on its own connection (Connection: close), so that stopping
-// consentd never waits for an idle keep-alive connection to time out.
-function request(method, url, headers = {}, body = undefined) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { ...headers, Connection: 'close' }, agent: false, timeout: 10000 },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => { text += d; });
-        res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : null }));
-      });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
+// The shared request, with the body parsed (every answer here is JSON).
+const request = (...args) => sharedRequest(...args).then((r) => ({ status: r.status, body: r.text ? r.json() : null }));
 const getJson = (url, headers = {}) => request('GET', url, headers);
 
 async function postDecision(base, decisionId, subjectId, choices) {

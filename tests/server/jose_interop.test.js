@@ -4,11 +4,12 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const jose = require('jose');
+const { spawnConsentd } = require('../support/consentd_process.js');
 
 const consentd = process.env.CONSENTD;
 const consentctl = process.env.CONSENTCTL;
@@ -20,17 +21,8 @@ async function startServer() {
   const common = [`--database=${path.join(dir, 'db.sqlite')}`, `--keys=${path.join(dir, 'keys')}`];
   execFileSync(consentctl, ['init', ...common, '--site=bike-shop', `--origin=${ORIGIN}`]);
   execFileSync(consentctl, ['notice', 'publish', noticeFile, '--site=bike-shop', ...common]);
-  const child = spawn(consentd, [...common, '--port=0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`consentd exited with ${code}`)));
-  });
-  return { base, dir, stop: () => new Promise((r) => { child.on('exit', r); child.kill('SIGTERM'); }) };
+  const server = await spawnConsentd(consentd, [...common, '--port=0']);
+  return { base: server.url, dir, stop: server.stop };
 }
 
 async function postDecision(base, body) {

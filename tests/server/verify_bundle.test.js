@@ -6,11 +6,11 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { spawnConsentd, request } = require('../support/consentd_process.js');
 
 const consentd = path.resolve(process.env.CONSENTD);
 const consentctl = path.resolve(process.env.CONSENTCTL);
@@ -19,7 +19,6 @@ const SITE = 'bike-shop';
 const ORIGIN = 'https://velo.example';
 const SUBJECT = 'b_dmVyaWZ5LWJ1bmRsZS0wMQ';
 const OTHER_SUBJECT = 'b_b3RoZXItdmVyaWZ5LTAwMQ';
-const START_TIMEOUT_MS = 10000;
 
 // sysexits.h, as consentctl uses them.
 const EX_USAGE = 64;
@@ -48,22 +47,6 @@ function fails(args, exitCode, code) {
   return r.stderr;
 }
 
-// One request on its own connection, so stopping consentd never waits for a keep-alive.
-function request(method, url, headers = {}, body = undefined) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { ...headers, Connection: 'close' }, agent: false, timeout: 10000 },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => { text += d; });
-        res.on('end', () => resolve({ status: res.statusCode, text }));
-      });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function getText(url) {
   const r = await request('GET', url);
   assert.equal(r.status, 200, `GET ${url}: ${r.text}`);
@@ -77,25 +60,9 @@ async function startLog(dirs) {
   const common = [`--database=${path.join(dir, 'db.sqlite')}`, `--keys=${path.join(dir, 'keys')}`];
   ok(['init', ...common, `--site=${SITE}`, `--origin=${ORIGIN}`]);
   ok(['notice', 'publish', noticeFile, `--site=${SITE}`, ...common]);
-  const child = spawn(consentd, [...common, '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  let timer;
-  const base = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`consentd exited with ${code}: ${stderr}`)));
-    timer = setTimeout(() => reject(new Error(`consentd did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-  }).catch((e) => { child.kill('SIGKILL'); throw e; }).finally(() => clearTimeout(timer));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
+  const server = await spawnConsentd(consentd, [...common, '--port=0']);
+  const base = server.url;
+  const stop = server.stop;
   return { dir, common, base, stop };
 }
 

@@ -4,20 +4,19 @@
 // Chromium driven by playwright-core.
 'use strict';
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { createStaticServer, listen } = require('../../web/tools/static_server.js');
+const { spawnConsentd, request } = require('../support/consentd_process.js');
 
 const consentd = path.resolve(process.env.CONSENTD || 'build/native/server/consentd');
 const consentctl = path.resolve(process.env.CONSENTCTL || 'build/native/server/consentctl');
 const dataDir = path.resolve(process.env.CONSENT_TEST_DATA_DIR || path.join(__dirname, '../data'));
 const distDir = path.resolve(process.env.CONSENT_WEB_DIST || path.join(__dirname, '../../build/web/dist'));
 const SITE = 'bike-shop';
-const START_TIMEOUT_MS = 30000;
 
 // TOOLCHAIN.md: without these, Chromium keeps calling hosts this network refuses.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -33,22 +32,6 @@ function ctl(common, args) {
   return r.stdout;
 }
 
-/** One request on its own connection. */
-function request(method, url, headers = {}, body = undefined) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { ...headers, Connection: 'close' }, agent: false, timeout: 10000 },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => { text += d; });
-        res.on('end', () => resolve({ status: res.statusCode, text, json: () => JSON.parse(text) }));
-      });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** consentd on its SQLite file; restartable on the same port (to play "the server is back"). */
 class Consentd {
   constructor(dir, origin) {
@@ -58,36 +41,23 @@ class Consentd {
     ctl(this.common, ['notice', 'publish', path.join(dataDir, 'notices', 'shop.json'), `--site=${SITE}`]);
     this.apiKey = ctl(this.common, ['apikey', 'create', `--site=${SITE}`]).trim();
     this.port = 0;
-    this.child = null;
+    this.process = null;
   }
 
   async start() {
-    const child = spawn(consentd, [...this.common, `--port=${this.port}`, '--rate-per-minute=100000', '--rate-burst=10000'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.on('exit', resolve));
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    let timer;
-    this.url = await new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = out.match(/listening on (http:\/\/[0-9.]+:(\d+))/);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`consentd exited with ${code}: ${stderr}`)));
-      timer = setTimeout(() => reject(new Error('consentd did not start')), START_TIMEOUT_MS);
-    }).finally(() => clearTimeout(timer));
-    this.port = Number(new URL(this.url).port);
+    this.process = await spawnConsentd(consentd,
+      [...this.common, `--port=${this.port}`, '--rate-per-minute=100000', '--rate-burst=10000']);
+    this.url = this.process.url;
+    this.port = this.process.port;
     return this;
   }
 
   async stop() {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    if (this.child) await this.exited;
-    this.child = null;
+    if (this.process) await this.process.stop();
+    this.process = null;
   }
+
+  running() { return this.process !== null; }
 
   backend(method, route, body) {
     const headers = { Authorization: `Bearer ${this.apiKey}` };

@@ -24,7 +24,7 @@ test('a decision made while consentd is down applies at once and is delivered af
   const { page } = await visit(t);
   await page.locator('.cs-layer-1').waitFor();
   await bench.server.stop();
-  t.after(async () => { if (!bench.server.child) await bench.server.start(); });
+  t.after(async () => { if (!bench.server.running()) await bench.server.start(); });
   await page.click('[data-action="accept"]');
   await page.waitForFunction(() => window.analyticsRan === 1);   // applied locally, at once
   assert.equal(await page.evaluate(() => Consent.pending()), 1);
