@@ -1,0 +1,53 @@
+// The JSON API's two faces: call_json_api (every operation: consentctl, the
+// full wasm module) and call_banner_api (what consent-banner.wasm exports).
+// The banner's face must answer its operations exactly as the full one does
+// and know nothing of the proof verifiers, which it does not ship.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "consent/json_api.hpp"
+#include "fixtures.hpp"
+
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kBannerOperations{"consent_mode.state", "decision.make",      "jcs.canonicalize",
+                                                 "notice.parse",       "policy.is_allowed",  "policy.needs_prompt",
+                                                 "state.apply",        "banner.view"};
+const std::vector<std::string> kProofOperations{"checkpoint.verify", "merkle.leaf_hash", "merkle.verify_consistency",
+                                                "merkle.verify_inclusion", "receipt.verify"};
+
+}  // namespace
+
+TEST_CASE("the full API lists every operation once, in order", "[core][api]") {
+    auto all = kBannerOperations;
+    all.insert(all.end(), kProofOperations.begin(), kProofOperations.end());
+    std::sort(all.begin(), all.end());
+    CHECK(consent::json_api_operations() == all);
+}
+
+TEST_CASE("the banner's API answers its operations exactly as the full API does", "[core][api]") {
+    const json notice = consent::test::shop_notice_json();
+    const std::string view_input = json{{"notice", notice}, {"now", 1800000000}, {"languages", {"de-AT"}}}.dump();
+    CHECK(consent::call_banner_api("banner.view", view_input) == consent::call_json_api("banner.view", view_input));
+    CHECK(consent::call_banner_api("notice.parse", notice.dump()) == consent::call_json_api("notice.parse", notice.dump()));
+    const json parsed = json::parse(consent::call_banner_api("notice.parse", notice.dump()));
+    CHECK(parsed["ok"] == true);
+    // Errors too: same code, same path.
+    CHECK(consent::call_banner_api("notice.parse", "{\"notice_id\":1}") == consent::call_json_api("notice.parse", "{\"notice_id\":1}"));
+}
+
+TEST_CASE("the banner's API does not know the proof verifiers", "[core][api]") {
+    for (const auto& op : kProofOperations) {
+        CAPTURE(op);
+        const json answer = json::parse(consent::call_banner_api(op, "{}"));
+        CHECK(answer["ok"] == false);
+        CHECK(answer["error"]["code"] == "api.unknown_operation");
+        CHECK(json::parse(consent::call_json_api(op, "{}"))["error"]["code"] != "api.unknown_operation");
+    }
+}
