@@ -76,6 +76,19 @@ test('a first visit shows a labelled modal dialog with the notice text and three
   await nothingGatedRan(page);
 });
 
+test('on a phone-sized screen the three choices are still the same size', async (t) => {
+  const page = await fresh(t, { context: { viewport: { width: 360, height: 740 } } });
+  await page.locator('.cs-dialog').waitFor();
+  const [accept, reject, choose] = await buttonFacts(page, ['accept', 'reject', 'choose']);
+  for (const other of [reject, choose]) {
+    assert.ok(Math.abs(other.width - accept.width) <= 1, `widths ${accept.width} vs ${other.width}`);
+    assert.ok(Math.abs(other.height - accept.height) <= 1, `heights ${accept.height} vs ${other.height}`);
+  }
+  await page.click('[data-action="choose"]');
+  const [save, all, none] = await buttonFacts(page, ['save', 'accept', 'reject']);
+  for (const other of [all, none]) assert.ok(Math.abs(other.width - save.width) <= 1 && Math.abs(other.height - save.height) <= 1);
+});
+
 test('no cookie wall: the page behind the banner stays readable, scrollable and clickable', async (t) => {
   const page = await fresh(t);
   await page.locator('.cs-dialog').waitFor();
