@@ -163,3 +163,17 @@ test('without the wasm core a first-time visitor can still decide: the server dr
   assert.equal(await page.locator('.cs-dialog').count(), 0);
   assert.equal((await bench.server.exportReceipts(subject)).length, 1);
 });
+
+test('a choice made in one tab takes effect in the site\'s other open tabs', async (t) => {
+  const { context, page } = await visit(t);
+  const other = await context.newPage();
+  await load(other, bench.site + '/shop.html');
+  await page.click('[data-action="accept"]');
+  await other.waitForFunction(() => window.analyticsRan === 1 && window.changes.length === 1);
+  assert.equal(await other.evaluate(() => window.changes[0].method), 'sync');
+  // And a withdrawal there stops it here.
+  await other.click('[data-action="privacy-choices"]');
+  await other.uncheck('input[data-purpose="analytics"]');
+  await other.click('[data-action="save"]');
+  await page.waitForFunction(() => !Consent.allowed('analytics') && !document.cookie.includes('_pk_id'));
+});

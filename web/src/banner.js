@@ -138,6 +138,8 @@ export class Banner {
     pushUpdate(this.win, this.core.consentMode(this._args()));
     this.gate.apply();
     const view = this.view();
+    // Chosen in another tab: a question still open here is answered.
+    if (method === 'sync' && this.dialog.isOpen() && !view.prompt) this.dialog.hide();
     this.dialog.showReopen(view, () => this.show());
     this.events.emit('change', { allowed: Object.assign({}, after), granted, revoked, method });
   }
