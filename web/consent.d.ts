@@ -34,14 +34,22 @@ export interface ConsentApi {
   on(event: 'change', fn: (change: ConsentChange) => void): () => void;
   on(event: 'ready', fn: (detail: { allowed: Record<string, boolean> }) => void): () => void;
   on(event: 'receipt', fn: (detail: { receipt_id: string; decision_id: string }) => void): () => void;
+  /** The server refused a decision for good (e.g. an expired subject token for a grant); it is not retried. */
+  on(event: 'rejected', fn: (detail: { decision_id: string; code: string }) => void): () => void;
   /** Opens the choices (second layer). */
   show(): void;
   /** The newest signed receipt held by this browser, or null. */
   receipt(): ConsentReceipt | null;
   /** Every receipt held by this browser, oldest first. */
   receipts(): ConsentReceipt[];
-  /** This browser's random subject id ("b_" + 22 base64url characters). */
+  /** The subject decisions are recorded under: the account id after identify(), else this browser's random id ("b_" + 22 base64url characters). */
   subject(): string;
+  /**
+   * Records later decisions under a signed-in account: token is a subject token from the
+   * site's backend (compact JWS, typ consent-subject+jwt, claims {site, sub, iat, exp}, at
+   * most an hour). Returns the account id. identify(null) returns to the browser's id.
+   */
+  identify(token: string | null): string;
   /** Decisions not yet acknowledged by the server. */
   pending(): number;
   /** Resolves once the banner is running; rejects when it cannot (then nothing gated runs). */

@@ -139,3 +139,35 @@ test('asked again once a choice is older than its maximum age (180 days)', async
   await page.locator('.cs-layer-1').waitFor();
   assert.equal(await page.evaluate(() => [window.analyticsRan || 0, Consent.allowed('analytics')].join()), '0,false');
 });
+
+test('a signed-in visitor\'s choice is recorded under their account id, vouched for by the site backend\'s token', async (t) => {
+  const jose = require('jose');
+  const { spawnSync } = require('node:child_process');
+  const { publicKey, privateKey } = await jose.generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  const r = spawnSync(process.env.CONSENTCTL, ['site', 'subject-key', SITE, jwk.x, ...bench.server.common], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const kid = await jose.calculateJwkThumbprint(jwk);
+  const token = async (sub, lifetime) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new jose.CompactSign(new TextEncoder().encode(JSON.stringify({ site: SITE, sub, iat: now - 10, exp: now + lifetime })))
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'consent-subject+jwt', kid }).sign(privateKey);
+  };
+  const { page } = await visit(t);
+  const good = await token('account-1042', 600);
+  assert.equal(await page.evaluate((tk) => Consent.identify(tk), good), 'account-1042');
+  await page.click('[data-action="accept"]');
+  await waitForReceipts(page, 1);
+  assert.equal((await bench.server.check('account-1042', 'marketing')).reason, 'granted');
+  // A token that expired before delivery: the grant is refused for good, reported, and not retried.
+  await page.evaluate(() => { window.rejected = []; Consent.on('rejected', (d) => window.rejected.push(d.code)); });
+  const stale = await token('account-2077', -5);
+  await page.evaluate((tk) => Consent.identify(tk), stale);
+  await page.click('[data-action="privacy-choices"]');
+  await page.click('[data-action="accept"]');
+  await page.waitForFunction(() => window.rejected.length === 1 && Consent.pending() === 0);
+  assert.match(await page.evaluate(() => window.rejected[0]), /^subject\.token/);
+  assert.equal((await bench.server.check('account-2077', 'marketing')).allowed, false);
+  // Signed out: back to the browser's own id.
+  assert.match(await page.evaluate(() => Consent.identify(null)), /^b_[A-Za-z0-9_-]{22}$/);
+});

@@ -10,7 +10,7 @@ import { buildRequest } from './request.js';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class Banner {
-  constructor({ win, config, store, core, notice, events, outbox }) {
+  constructor({ win, config, store, core, notice, events, outbox, identity }) {
     this.win = win;
     this.doc = win.document;
     this.config = config;
@@ -19,7 +19,7 @@ export class Banner {
     this.notice = notice;            // {notice, hash, lastMaterialVersion}
     this.events = events;
     this.outbox = outbox;
-    this.subject = store.subject();
+    this.identity = identity;
     this.verdicts = {};
     this.gate = new Gate(this.doc, (p) => this.allowed(p));
     this.dialog = new Dialog(this.doc, {
@@ -103,7 +103,7 @@ export class Banner {
   _request(action, choices) {
     const n = this.notice.notice;
     return buildRequest({
-      win: this.win, view: this.view(), subject: this.subject, gpc: this.gpc(), allowed: (p) => this.allowed(p),
+      win: this.win, view: this.view(), subject: this.identity.subject(), gpc: this.gpc(), allowed: (p) => this.allowed(p),
       meta: { notice_id: n.notice_id, notice_version: n.version, hash: this.notice.hash }, action, choices,
     });
   }
@@ -121,7 +121,7 @@ export class Banner {
     }
     const state = this.core.applyDecision(this.state(), decision, nowSeconds());
     this.store.set('state', state);
-    this.outbox.add(request);
+    this.outbox.add(request, this.identity.tokenFor(request.subject_id));
     this.dialog.hide();
     this._changed(request.method);
     this.outbox.flush(true);
@@ -150,7 +150,7 @@ export class Banner {
       format: 'consent-receipts/1',
       site: this.config.site,
       server: this.config.server,
-      subject_id: this.subject,
+      subject_id: this.identity.subject(),
       receipts: this.store.get('receipts', []),
     }, null, 2);
     const url = URL.createObjectURL(new Blob([body], { type: 'application/json' }));

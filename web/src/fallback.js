@@ -7,7 +7,7 @@
 import { Dialog } from './ui/dialog.js';
 import { buildRequest } from './request.js';
 
-export async function startWithoutCore({ win, config, store, outbox }) {
+export async function startWithoutCore({ win, config, store, outbox, identity }) {
   // A visitor who already chose keeps their choice; there is nothing to ask.
   if (Object.keys(store.get('state', {})).length || store.get('unapplied', []).length) return false;
   const gpc = win.navigator.globalPrivacyControl === true;
@@ -19,10 +19,10 @@ export async function startWithoutCore({ win, config, store, outbox }) {
   const answer = await res.json();
   const view = answer.view;
   const decide = (action, choices) => {
-    const request = buildRequest({ win, view, meta: answer, subject: store.subject(), gpc, allowed: () => false,
+    const request = buildRequest({ win, view, meta: answer, subject: identity.subject(), gpc, allowed: () => false,
       action, choices: choices || {} });
     store.set('unapplied', store.get('unapplied', []).concat([request]));
-    outbox.add(request);
+    outbox.add(request, identity.tokenFor(request.subject_id));
     dialog.hide();
     outbox.flush(true);
   };

@@ -10,6 +10,7 @@ import { loadCore } from './core_loader.js';
 import { loadNotice, checkNotice } from './notice_loader.js';
 import { Banner } from './banner.js';
 import { startWithoutCore } from './fallback.js';
+import { Identity } from './identity.js';
 
 function storageOf(win) {
   try { return win.localStorage; } catch (e) { return null; }
@@ -22,10 +23,11 @@ function loadStylesheet(doc, href) {
   doc.head.appendChild(link);
 }
 
-async function postDecision(config, request) {
+async function postDecision(config, request, token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers['Consent-Subject-Token'] = token;
   const res = await fetch(config.server + '/v1/sites/' + encodeURIComponent(config.site) + '/decisions', {
-    method: 'POST', credentials: 'omit', mode: 'cors',
-    headers: { 'Content-Type': 'application/json' },
+    method: 'POST', credentials: 'omit', mode: 'cors', headers,
     body: JSON.stringify(request),
   });
   let body = null;
@@ -40,9 +42,10 @@ function boot(win) {
   const config = readConfig(doc);
   const store = new Store(config.site, storageOf(win));
   const events = new Events(doc);
+  const identity = new Identity(config.site, store);
   let banner = null;
 
-  const outbox = new Outbox(store, (request) => postDecision(config, request), (request, answer) => {
+  const outbox = new Outbox(store, (request, token) => postDecision(config, request, token), (request, answer) => {
     const receipts = store.get('receipts', []);
     if (!receipts.some((r) => r.receipt_id === answer.receipt_id)) {
       receipts.push(Object.assign({ decision_id: request.decision_id, method: request.method }, answer));
@@ -51,6 +54,7 @@ function boot(win) {
     events.emit('receipt', { receipt_id: answer.receipt_id, decision_id: request.decision_id });
   }, (request, error) => {
     console.error('consent.js: the server refused decision ' + request.decision_id + ': ' + error.code);
+    events.emit('rejected', { decision_id: request.decision_id, code: error.code });
   });
 
   const api = {
@@ -59,7 +63,8 @@ function boot(win) {
     show: () => { if (banner) banner.show(); },
     receipt: () => { const r = store.get('receipts', []); return r.length ? r[r.length - 1] : null; },
     receipts: () => store.get('receipts', []),
-    subject: () => store.subject(),
+    subject: () => identity.subject(),
+    identify: (token) => identity.identify(token),
     pending: () => outbox.pending(),
     ready: null,
   };
@@ -76,7 +81,7 @@ function boot(win) {
     else resolve();
   });
   api.ready = Promise.all([loadCore(config.base), loadNotice(config, store), domReady]).then(([core, loaded]) => {
-    banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox });
+    banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity });
     banner.start();
     events.emit('ready', { allowed: Object.assign({}, banner.verdicts) });
     return api;
@@ -84,7 +89,7 @@ function boot(win) {
   api.ready.catch((error) => {
     console.error('consent.js: nothing gated will run: ' + error.message);
     if (banner) return;
-    startWithoutCore({ win, config, store, outbox }).catch((e) => console.error('consent.js: no banner: ' + e.message));
+    startWithoutCore({ win, config, store, outbox, identity }).catch((e) => console.error('consent.js: no banner: ' + e.message));
   });
 }
 

@@ -21,7 +21,7 @@ function retryable(status) {
 
 export class Outbox {
   /**
-   * send(request) resolves to {status, body}; status 0 means the network failed.
+   * send(request, token) resolves to {status, body}; status 0 means the network failed.
    * onAck(request, answer) stores a receipt; onReject(request, error) is told of
    * a request the server will never take (it is dropped, and logged).
    */
@@ -37,9 +37,12 @@ export class Outbox {
 
   entries() { return this.store.get('outbox', []); }
 
-  add(request) {
+  /** token: the subject token that vouches for a known account id (identity.js), kept with the entry for its retries. */
+  add(request, token) {
     const entries = this.entries();
-    entries.push({ request, attempts: 0, next_at: 0 });
+    const entry = { request, attempts: 0, next_at: 0 };
+    if (token) entry.token = token;
+    entries.push(entry);
     this.store.set('outbox', entries);
   }
 
@@ -78,7 +81,7 @@ export class Outbox {
         if (!force && entry.next_at > this.timers.now()) break;
         let answer;
         try {
-          answer = await this.send(entry.request);
+          answer = await this.send(entry.request, entry.token);
         } catch (e) {
           answer = { status: 0, body: null };
         }
