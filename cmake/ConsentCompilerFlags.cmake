@@ -25,7 +25,7 @@ endfunction()
 # throws, and nlohmann runs exception-free, which makes the wasm smaller.
 function(consent_make_lean target)
   set_target_properties(${target} PROPERTIES CONSENT_LEAN ON)
-  target_compile_options(${target} PRIVATE -fno-exceptions)
+  target_compile_options(${target} PRIVATE -fno-exceptions -fno-rtti)
   target_compile_definitions(${target} PUBLIC JSON_NOEXCEPTION)
   target_compile_options(${target} PRIVATE -flto)
   target_link_options(${target} PRIVATE -flto)

@@ -309,6 +309,25 @@ TEST_CASE("the JWKS, health and metrics endpoints are open", "[server][http]") {
     CHECK(error_code(missing) == "request.not_found");
 }
 
+TEST_CASE("the keys and the log are readable from any origin; health and metrics are not offered to pages", "[server][http][log]") {
+    RunningServer s;
+    REQUIRE(post_decision(s, s.decision("dec-http-cors1", kBrowserSubject, "accept_all"))->status == 201);
+    const httplib::Headers from_anywhere = {{"Origin", "https://auditor.example"}};
+    for (const char* path : {"/.well-known/jwks.json", "/v1/log/checkpoint", "/v1/log/proofs/inclusion?leaf=0&size=1",
+                             "/v1/log/proofs/consistency?from=1&to=1"}) {
+        CAPTURE(path);
+        auto r = s.client().Get(path, from_anywhere);
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(r->get_header_value("Access-Control-Allow-Origin") == "*");
+    }
+    for (const char* path : {"/healthz", "/metrics"}) {
+        auto r = s.client().Get(path, from_anywhere);
+        REQUIRE(r);
+        CHECK_FALSE(r->has_header("Access-Control-Allow-Origin"));
+    }
+}
+
 TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-ID without a gap", "[server][http]") {
     RunningServer s;
     REQUIRE(post_decision(s, s.decision("dec-http-ev01", kBrowserSubject, "accept_all"))->status == 201);

@@ -21,6 +21,7 @@ export class Banner {
     this.outbox = outbox;
     this.identity = identity;
     this.verdicts = {};
+    this.refreshedAt = 0;
     this.gate = new Gate(this.doc, (p) => this.allowed(p));
     this.dialog = new Dialog(this.doc, {
       accept: () => this.decide('accept'),
@@ -56,10 +57,16 @@ export class Banner {
     const args = this._args();
     for (const p of this.notice.notice.purposes) verdicts[p.id] = this.core.isAllowed(Object.assign({ purpose: p.id }, args)).allowed;
     this.verdicts = verdicts;
+    this.refreshedAt = Date.now();
     return verdicts;
   }
 
-  allowed(purpose) { return this.verdicts[purpose] === true; }
+  // Asked often, so answered from the last verdicts; asked again of the core
+  // once a minute, so a long-open page does not outlive a choice's maximum age.
+  allowed(purpose) {
+    if (Date.now() - this.refreshedAt > 60000) this._refresh();
+    return this.verdicts[purpose] === true;
+  }
 
   /** Choices made while the core could not load (fallback.js) take effect now, as made then. */
   _applyUnapplied() {
