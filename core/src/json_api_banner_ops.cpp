@@ -125,6 +125,25 @@ Result<json> op_consent_mode(const json& in) {
     return json(consent_mode_state(args->context(), args->state));
 }
 
+// Everything the banner needs after a change of state, from one parse of the
+// notice: the view, a verdict per purpose and the Consent Mode states. The
+// parts are exactly what banner.view, policy.is_allowed and
+// consent_mode.state answer (a test compares them).
+Result<json> op_banner_evaluate(const json& in) {
+    auto args = read_policy_args(in);
+    if (!args) return args.error();
+    std::vector<std::string> languages;
+    if (in.contains("languages") && in["languages"].is_array())
+        for (const auto& l : in["languages"])
+            if (l.is_string()) languages.push_back(l.get<std::string>());
+    const PolicyContext context = args->context();
+    json verdicts = json::object();
+    for (const auto& p : args->notice.purposes) verdicts[p.id] = verdict_to_json(is_allowed(context, p.id, args->state));
+    return json{{"view", banner_view_to_json(banner_view(context, languages, args->state))},
+                {"verdicts", std::move(verdicts)},
+                {"consent_mode", consent_mode_state(context, args->state)}};
+}
+
 }  // namespace
 
 const OperationTable& banner_operations() {
@@ -133,6 +152,7 @@ const OperationTable& banner_operations() {
         {"banner.view", op_banner_view},        {"decision.make", op_decision_make},
         {"state.apply", op_state_apply},        {"policy.is_allowed", op_is_allowed},
         {"policy.needs_prompt", op_needs_prompt}, {"consent_mode.state", op_consent_mode},
+        {"banner.evaluate", op_banner_evaluate},
     };
     return table;
 }

@@ -16,7 +16,8 @@ namespace consent::api {
 using Operation = Result<nlohmann::json> (*)(const nlohmann::json&);
 using OperationTable = std::map<std::string, Operation, std::less<>>;
 
-// Notices, banner view, decisions, state, policy, Consent Mode, JCS.
+// Notices, banner view (and banner.evaluate: view + verdicts + Consent Mode
+// at once), decisions, state, policy, Consent Mode, JCS.
 const OperationTable& banner_operations();
 // Merkle proofs, receipt signatures, checkpoints.
 const OperationTable& proof_operations();

@@ -18,7 +18,7 @@ using nlohmann::json;
 
 const std::vector<std::string> kBannerOperations{"consent_mode.state", "decision.make",      "jcs.canonicalize",
                                                  "notice.parse",       "policy.is_allowed",  "policy.needs_prompt",
-                                                 "state.apply",        "banner.view"};
+                                                 "state.apply",        "banner.view",        "banner.evaluate"};
 const std::vector<std::string> kProofOperations{"checkpoint.verify", "merkle.leaf_hash", "merkle.verify_consistency",
                                                 "merkle.verify_inclusion", "receipt.verify"};
 
@@ -49,5 +49,28 @@ TEST_CASE("the banner's API does not know the proof verifiers", "[core][api]") {
         CHECK(answer["ok"] == false);
         CHECK(answer["error"]["code"] == "api.unknown_operation");
         CHECK(json::parse(consent::call_json_api(op, "{}"))["error"]["code"] != "api.unknown_operation");
+    }
+}
+
+TEST_CASE("banner.evaluate answers what banner.view, policy.is_allowed and consent_mode.state answer", "[core][api]") {
+    const json notice = consent::test::shop_notice_json();
+    const json state = {{"analytics", {{"state", "granted"}, {"method", "custom"}, {"notice_id", "bike-shop"},
+                                       {"notice_version", 3}, {"decided_at", 1799990000}, {"receipt_id", "rcpt_1"}}}};
+    for (const bool gpc : {false, true}) {
+        CAPTURE(gpc);
+        const json args = {{"notice", notice}, {"now", 1800000000}, {"gpc", gpc}, {"state", state}, {"languages", {"ar"}}};
+        const json all = json::parse(consent::call_banner_api("banner.evaluate", args.dump()));
+        REQUIRE(all["ok"] == true);
+        const json& v = all["value"];
+        CHECK(v["view"] == json::parse(consent::call_banner_api("banner.view", args.dump()))["value"]);
+        CHECK(v["consent_mode"] == json::parse(consent::call_banner_api("consent_mode.state", args.dump()))["value"]);
+        REQUIRE(v["verdicts"].size() == 3);
+        for (const auto& p : notice["purposes"]) {
+            json one = args;
+            one["purpose"] = p["id"];
+            CHECK(v["verdicts"][p["id"].get<std::string>()] ==
+                  json::parse(consent::call_banner_api("policy.is_allowed", one.dump()))["value"]);
+        }
+        CHECK(v["verdicts"]["analytics"]["allowed"] == true);
     }
 }

@@ -70,6 +70,8 @@ export interface ConsentCore {
   canonicalize(value: unknown): string;
   parseNotice(notice: object): { notice: object; hash: string };
   bannerView(args: PolicyArgs & { languages?: string[] }): BannerView;
+  /** banner.view, policy.is_allowed for every purpose and consent_mode.state, from one parse of the notice. */
+  evaluate(args: PolicyArgs & { languages?: string[] }): { view: BannerView; verdicts: Record<string, Verdict>; consent_mode: Record<string, 'granted' | 'denied'> };
   makeDecision(notice: object, request: DecisionRequest): Decision;
   applyDecision(state: SubjectState, decision: Decision, decidedAt: number, receiptId?: string): SubjectState;
   isAllowed(args: PolicyArgs & { purpose: string }): Verdict;

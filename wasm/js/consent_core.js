@@ -54,6 +54,8 @@
     canonicalize(value) { return this.call('jcs.canonicalize', value); }
     parseNotice(notice) { return this.call('notice.parse', notice); }
     bannerView(args) { return this.call('banner.view', args); }
+    /** The view, a verdict per purpose and the Consent Mode states, from one parse of the notice. */
+    evaluate(args) { return this.call('banner.evaluate', args); }
     makeDecision(notice, request) { return this.call('decision.make', { notice, request }); }
     applyDecision(state, decision, decidedAt, receiptId) {
       const input = { state, decision, decided_at: decidedAt };

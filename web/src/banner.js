@@ -21,7 +21,8 @@ export class Banner {
     this.outbox = outbox;
     this.identity = identity;
     this.verdicts = {};
-    this.refreshedAt = 0;
+    this.snapshot = null;
+    this.evaluatedAt = 0;
     this.gate = new Gate(this.doc, (p) => this.allowed(p));
     this.dialog = new Dialog(this.doc, {
       accept: () => this.decide('accept'),
@@ -46,25 +47,29 @@ export class Banner {
     }, extra);
   }
 
-  view() {
+  /**
+   * Asks the core everything at once — the view, a verdict per purpose, the
+   * Consent Mode states — from one parse of the notice; kept until the state
+   * changes, and asked again once a minute so a long-open page does not
+   * outlive a choice's maximum age.
+   */
+  _evaluate() {
     const languages = this.config.lang ? [this.config.lang] : Array.from(this.win.navigator.languages || []);
-    return this.core.bannerView(this._args({ languages }));
-  }
-
-  /** Recomputes every purpose's verdict with the core (after any change of state). */
-  _refresh() {
+    this.snapshot = this.core.evaluate(this._args({ languages }));
+    this.evaluatedAt = Date.now();
     const verdicts = {};
-    const args = this._args();
-    for (const p of this.notice.notice.purposes) verdicts[p.id] = this.core.isAllowed(Object.assign({ purpose: p.id }, args)).allowed;
+    for (const [id, v] of Object.entries(this.snapshot.verdicts)) verdicts[id] = v.allowed;
     this.verdicts = verdicts;
-    this.refreshedAt = Date.now();
     return verdicts;
   }
 
-  // Asked often, so answered from the last verdicts; asked again of the core
-  // once a minute, so a long-open page does not outlive a choice's maximum age.
+  view() {
+    if (!this.snapshot || Date.now() - this.evaluatedAt > 60000) this._evaluate();
+    return this.snapshot.view;
+  }
+
   allowed(purpose) {
-    if (Date.now() - this.refreshedAt > 60000) this._refresh();
+    if (Date.now() - this.evaluatedAt > 60000) this._evaluate();
     return this.verdicts[purpose] === true;
   }
 
@@ -88,9 +93,9 @@ export class Banner {
 
   start() {
     this._applyUnapplied();
-    this._refresh();
+    this._evaluate();
     // Consent Mode hears of an earlier choice before any tag it allows can run.
-    if (Object.keys(this.state()).length) pushUpdate(this.win, this.core.consentMode(this._args()));
+    if (Object.keys(this.state()).length) pushUpdate(this.win, this.snapshot.consent_mode);
     this.gate.apply();
     this.gate.watch();
     const view = this.view();
@@ -137,12 +142,12 @@ export class Banner {
   /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners. */
   _changed(method) {
     const before = this.verdicts;
-    const after = this._refresh();
+    const after = this._evaluate();
     const revoked = Object.keys(before).filter((p) => before[p] && !after[p]);
     const granted = Object.keys(after).filter((p) => after[p] && !before[p]);
     for (const p of revoked) deleteCookies(this.doc, cookiePatterns(this.notice.notice, p));
     if (revoked.length) this.gate.revoke();
-    pushUpdate(this.win, this.core.consentMode(this._args()));
+    pushUpdate(this.win, this.snapshot.consent_mode);
     this.gate.apply();
     const view = this.view();
     // Chosen in another tab: a question still open here is answered.
