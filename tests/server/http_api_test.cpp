@@ -309,7 +309,7 @@ TEST_CASE("the JWKS, health and metrics endpoints are open", "[server][http]") {
     CHECK(error_code(missing) == "request.not_found");
 }
 
-TEST_CASE("the keys and the log are readable from any origin; health and metrics are not offered to pages", "[server][http][log]") {
+TEST_CASE("the keys and the log are readable from any origin, health and metrics are not offered to pages", "[server][http][log]") {
     RunningServer s;
     REQUIRE(post_decision(s, s.decision("dec-http-cors1", kBrowserSubject, "accept_all"))->status == 201);
     const httplib::Headers from_anywhere = {{"Origin", "https://auditor.example"}};
