@@ -50,6 +50,15 @@ Result<PolicyArgs> read_policy_args(const json& in) {
     return args;
 }
 
+// The visitor's language preferences (navigator.languages); anything else is ignored.
+std::vector<std::string> read_languages(const json& in) {
+    std::vector<std::string> languages;
+    if (in.contains("languages") && in["languages"].is_array())
+        for (const auto& l : in["languages"])
+            if (l.is_string()) languages.push_back(l.get<std::string>());
+    return languages;
+}
+
 Result<json> op_canonicalize(const json& in) {
     auto text = canonicalize(in);
     if (!text) return text.error();
@@ -65,10 +74,7 @@ Result<json> op_notice_parse(const json& in) {
 Result<json> op_banner_view(const json& in) {
     auto args = read_policy_args(in);
     if (!args) return args.error();
-    std::vector<std::string> languages;
-    if (in.contains("languages") && in["languages"].is_array())
-        for (const auto& l : in["languages"])
-            if (l.is_string()) languages.push_back(l.get<std::string>());
+    const std::vector<std::string> languages = read_languages(in);
     return banner_view_to_json(banner_view(args->context(), languages, args->state));
 }
 
@@ -132,10 +138,7 @@ Result<json> op_consent_mode(const json& in) {
 Result<json> op_banner_evaluate(const json& in) {
     auto args = read_policy_args(in);
     if (!args) return args.error();
-    std::vector<std::string> languages;
-    if (in.contains("languages") && in["languages"].is_array())
-        for (const auto& l : in["languages"])
-            if (l.is_string()) languages.push_back(l.get<std::string>());
+    const std::vector<std::string> languages = read_languages(in);
     const PolicyContext context = args->context();
     json verdicts = json::object();
     for (const auto& p : args->notice.purposes) verdicts[p.id] = verdict_to_json(is_allowed(context, p.id, args->state));

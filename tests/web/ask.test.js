@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { startBench, openPage, load } = require('./harness.js');
+const { startBench, load, visitShop } = require('./harness.js');
 
 const AXE = require.resolve('axe-core/axe.min.js');
 
@@ -13,12 +13,7 @@ let bench;
 test.before(async () => { bench = await startBench(); });
 test.after(async () => { if (bench) await bench.close(); });
 
-async function fresh(t, options) {
-  const { context, page } = await openPage(bench, options);
-  t.after(() => context.close());
-  await load(page, bench.site + '/shop.html');
-  return page;
-}
+const fresh = async (t, options) => (await visitShop(bench, t, options)).page;
 
 // Everything that decides how prominent a button looks.
 const STYLE_PROPS = ['font-size', 'font-weight', 'font-family', 'color', 'background-color', 'border-top-width',

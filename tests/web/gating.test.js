@@ -6,18 +6,13 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { startBench, openPage, load, waitForReceipts } = require('./harness.js');
+const { startBench, openPage, load, visitShop, waitForReceipts } = require('./harness.js');
 
 let bench;
 test.before(async () => { bench = await startBench(); });
 test.after(async () => { if (bench) await bench.close(); });
 
-async function visit(t, options) {
-  const { context, page } = await openPage(bench, options);
-  t.after(() => context.close());
-  await load(page, bench.site + '/shop.html');
-  return { context, page };
-}
+const visit = (t, options) => visitShop(bench, t, options);
 
 const thirdPartyRequests = (page) => page.requests.filter((u) => u.startsWith(bench.third));
 const ran = (page) => page.evaluate(() => ({ analytics: window.analyticsRan || 0, marketing: window.marketingRan || 0,

@@ -140,9 +140,17 @@ async function load(page, url) {
   await page.evaluate(() => window.Consent.ready);
 }
 
+/** A fresh profile on the test shop, closed when test t ends: what most tests start from. */
+async function visitShop(bench, t, options) {
+  const { context, page } = await openPage(bench, options);
+  t.after(() => context.close());
+  await load(page, bench.site + '/shop.html');
+  return { context, page };
+}
+
 async function waitForReceipts(page, count) {
   await page.waitForFunction((n) => window.Consent.receipts().length >= n && window.Consent.pending() === 0, count,
     { timeout: 15000 });
 }
 
-module.exports = { startBench, openPage, load, waitForReceipts, request, SITE };
+module.exports = { startBench, openPage, load, visitShop, waitForReceipts, request, SITE };

@@ -7,18 +7,13 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { startBench, openPage, load, waitForReceipts, request, SITE } = require('./harness.js');
+const { startBench, load, visitShop, waitForReceipts, request, SITE } = require('./harness.js');
 
 let bench;
 test.before(async () => { bench = await startBench(); });
 test.after(async () => { if (bench) await bench.close(); });
 
-async function visit(t, options) {
-  const { context, page } = await openPage(bench, options);
-  t.after(() => context.close());
-  await load(page, bench.site + '/shop.html');
-  return { context, page };
-}
+const visit = (t, options) => visitShop(bench, t, options);
 
 test('a decision made while consentd is down applies at once and is delivered after it returns, across a reload, once', async (t) => {
   const { page } = await visit(t);
