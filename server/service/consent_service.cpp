@@ -117,6 +117,8 @@ Result<json> ConsentService::first_visit_view(const std::string& site_id, const 
     return json{{"notice_id", current.current.notice.notice_id},
                 {"notice_version", current.current.notice.version},
                 {"hash", current.current.content_hash},
+                {"last_material_version", current.last_material_version},
+                {"notice", notice_to_json(current.current.notice)},
                 {"view", banner_view_to_json(banner_view(context, languages, SubjectState{}))}};
 }
 

@@ -54,9 +54,9 @@ public:
         std::int64_t last_material_version = 1;
     };
     Result<CurrentNotice> current_notice(const std::string& site_id);
-    // Public: the core's banner view of the current notice for a visitor with no
-    // known choices, in their language: what the banner draws when its own wasm
-    // core cannot load, so that the visitor can still decide.
+    // Public: the current notice with the core's banner view of it for a visitor
+    // with no known choices, in their language. A first visit draws this view at
+    // once, before the banner's own wasm core has loaded (or when it cannot).
     Result<nlohmann::json> first_visit_view(const std::string& site_id, const std::vector<std::string>& languages,
                                             bool gpc);
     // Public: record a decision posted by the banner. body is the decision request;

@@ -67,6 +67,9 @@ TEST_CASE("the first-visit banner view: the core's view with every switch off, i
     const json body = json::parse(r->body);
     CHECK(body["hash"] == s.notice_hash());
     CHECK(body["notice_id"] == "bike-shop");
+    CHECK(body["last_material_version"] == 3);
+    // The same notice as GET …/notice serves, so the banner needs only this request on a first visit.
+    CHECK(body["notice"] == body_of(s.client().Get("/v1/sites/bike-shop/notice"))["notice"]);
     const json& view = body["view"];
     CHECK(view["language"] == "de");
     CHECK(view["prompt"] == true);

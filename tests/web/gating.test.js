@@ -172,3 +172,30 @@ test('a choice made in one tab takes effect in the site\'s other open tabs', asy
   await other.click('[data-action="save"]');
   await page.waitForFunction(() => !Consent.allowed('analytics') && !document.cookie.includes('_pk_id'));
 });
+
+test('a first visit is asked before the wasm core has arrived; a click made meanwhile is carried out by the core', async (t) => {
+  const { context, page } = await openPage(bench);
+  t.after(() => context.close());
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/consent-banner.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto(bench.site + '/shop.html');
+  await page.locator('.cs-layer-1').waitFor();
+  const early = await page.evaluate(() => ({ ready: Consent.allowed('analytics'), title: document.querySelector('#cs-title').textContent }));
+  assert.deepEqual(early, { ready: false, title: 'Your privacy choices' });
+  await page.click('[data-action="choose"]');
+  await page.check('input[data-purpose="analytics"]');
+  await page.click('[data-action="save"]');
+  // Chosen, but the core is not here: nothing runs yet, nothing is recorded yet.
+  await page.waitForTimeout(200);
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  assert.equal(await page.evaluate(() => Consent.pending()), 0);
+  release();
+  await page.waitForFunction(() => window.analyticsRan === 1);
+  await waitForReceipts(page, 1);
+  assert.deepEqual(await ran(page), { analytics: 1, marketing: 0, frame: null });
+  assert.equal(await page.locator('.cs-dialog').count(), 0, 'not asked twice');
+  const subject = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.check(subject, 'analytics')).reason, 'granted');
+  assert.equal((await bench.server.check(subject, 'marketing')).allowed, false);
+});

@@ -10,7 +10,8 @@ import { buildRequest } from './request.js';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class Banner {
-  constructor({ win, config, store, core, notice, events, outbox, identity }) {
+  /** dialog: the first-visit dialog to take over (first_visit.js), if one is on screen. */
+  constructor({ win, config, store, core, notice, events, outbox, identity, dialog }) {
     this.win = win;
     this.doc = win.document;
     this.config = config;
@@ -24,13 +25,15 @@ export class Banner {
     this.snapshot = null;
     this.evaluatedAt = 0;
     this.gate = new Gate(this.doc, (p) => this.allowed(p));
-    this.dialog = new Dialog(this.doc, {
+    const handlers = {
       accept: () => this.decide('accept'),
       reject: () => this.decide('reject'),
       save: (choices) => this.decide('save', choices),
       download: () => this.download(),
       close: () => {},
-    });
+    };
+    this.dialog = dialog || new Dialog(this.doc, handlers);
+    this.dialog.on = handlers;
   }
 
   gpc() { return this.win.navigator.globalPrivacyControl === true; }
@@ -91,7 +94,8 @@ export class Banner {
     this.store.set('unapplied', []);
   }
 
-  start() {
+  /** ask: false when the question was already put (the first-visit view) or answered. */
+  start({ ask = true } = {}) {
     this._applyUnapplied();
     this._evaluate();
     // Consent Mode hears of an earlier choice before any tag it allows can run.
@@ -100,7 +104,7 @@ export class Banner {
     this.gate.watch();
     const view = this.view();
     this.dialog.showReopen(view, () => this.show());
-    if (view.prompt) this.dialog.showFirst(view);
+    if (ask && view.prompt) this.dialog.showFirst(view);
     // Another tab decided: follow it here too.
     this.win.addEventListener('storage', (e) => {
       if (this.store.owns(e.key) && e.key.endsWith(':state')) this._changed('sync');

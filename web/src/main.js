@@ -9,7 +9,7 @@ import { pushDefaults } from './consent_mode.js';
 import { loadCore } from './core_loader.js';
 import { loadNotice, checkNotice } from './notice_loader.js';
 import { Banner } from './banner.js';
-import { startWithoutCore } from './fallback.js';
+import { FirstVisit, isFirstVisit, fetchFirstVisit } from './first_visit.js';
 import { Identity } from './identity.js';
 
 function storageOf(win) {
@@ -33,6 +33,15 @@ async function postDecision(config, request, token) {
   let body = null;
   try { body = await res.json(); } catch (e) { /* not JSON: keep the status */ }
   return { status: res.status, body };
+}
+
+// Resolves after the next frame has been painted (or after 100 ms in a hidden
+// tab, where frames do not come).
+function afterPaint(win) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    win.requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); resolve(); }, 0));
+  });
 }
 
 function boot(win) {
@@ -75,21 +84,45 @@ function boot(win) {
   outbox.flush(true);
   win.addEventListener('online', () => outbox.flush(true));
 
-  // The core, the notice and the page's markup arrive in parallel.
+  // The core, the notice and the page's markup arrive in parallel. A first
+  // visit asks for the notice together with the server core's view of it and
+  // shows the question as soon as the page is there (first_visit.js).
   const domReady = new Promise((resolve) => {
     if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', resolve, { once: true });
     else resolve();
   });
-  api.ready = Promise.all([loadCore(config.base), loadNotice(config, store), domReady]).then(([core, loaded]) => {
-    banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity });
-    banner.start();
+  const first = isFirstVisit(store) ? new FirstVisit({ win, store, outbox, identity }) : null;
+  const firstAnswer = first ? fetchFirstVisit(win, config).catch(() => null) : Promise.resolve(null);
+  const notice = firstAnswer.then((answer) => {
+    if (!answer || !answer.notice) return loadNotice(config, store);   // (a consentd older than the notice in this answer)
+    const kept = { hash: answer.hash, last_material_version: answer.last_material_version, notice: answer.notice };
+    store.set('notice', kept);
+    return { doc: kept, source: 'server' };
+  });
+  // On a first visit nothing is allowed before a click, so the question comes
+  // first: the wasm is fetched and started once the dialog has been painted,
+  // and its compile never delays it. A returning visitor's page needs the core
+  // at once (its gated scripts wait for it).
+  const asked = first
+    ? Promise.all([firstAnswer, domReady]).then(([answer]) => {
+      if (answer) first.show(answer);
+      return afterPaint(win);
+    })
+    : Promise.resolve();
+  const core = asked.then(() => loadCore(config.base));
+
+  api.ready = Promise.all([core, notice, domReady]).then(([core, loaded]) => {
+    banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity,
+      dialog: first && first.shown ? first.dialog : undefined });
+    const pending = first ? first.handOver(banner) : null;
+    banner.start({ ask: !(first && first.shown) });
+    if (pending) banner.decide(pending.action, pending.choices);
     events.emit('ready', { allowed: Object.assign({}, banner.verdicts) });
     return api;
   });
   api.ready.catch((error) => {
     console.error('consent.js: nothing gated will run: ' + error.message);
-    if (banner) return;
-    startWithoutCore({ win, config, store, outbox, identity }).catch((e) => console.error('consent.js: no banner: ' + e.message));
+    if (first && !banner) first.coreFailed();
   });
 }
 

@@ -23,6 +23,7 @@ export class Dialog {
     this.reopen = null;
     this.trap = null;
     this.layer = 0;
+    this.onReopen = null;
   }
 
   _mount() {
@@ -146,9 +147,10 @@ export class Dialog {
   /** The persistent control: choices can be changed or withdrawn at any time. */
   showReopen(view, onOpen) {
     this._mount();
+    this.onReopen = onOpen;   // whoever drives the dialog now (the first-visit view, then the core's banner)
     if (!this.reopen) {
       this.reopen = h(this.doc, 'button', { type: 'button', class: 'cs-reopen', 'aria-haspopup': 'dialog',
-        'data-action': 'privacy-choices', onclick: onOpen });
+        'data-action': 'privacy-choices', onclick: () => this.onReopen() });
       this.root.appendChild(this.reopen);
     }
     this.reopen.textContent = view.labels.privacy_choices;
