@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { startBench, load, visitShop } = require('./harness.js');
+const { startBench, openPage, load, visitShop } = require('./harness.js');
 
 const AXE = require.resolve('axe-core/axe.min.js');
 
@@ -82,6 +82,19 @@ test('on a phone-sized screen the three choices are still the same size', async 
   await page.click('[data-action="choose"]');
   const [save, all, none] = await buttonFacts(page, ['save', 'accept', 'reject']);
   for (const other of [all, none]) assert.ok(Math.abs(other.width - save.width) <= 1 && Math.abs(other.height - save.height) <= 1);
+});
+
+test('the banner never blocks the first paint: the page shows while consent.js is still on its way', async (t) => {
+  const { context, page } = await openPage(bench);
+  t.after(() => context.close());
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/dist/consent.js', async (route) => { await held; await route.continue(); });
+  await page.goto(bench.site + '/shop.html', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length === 1);
+  assert.equal(await page.evaluate(() => typeof window.Consent), 'undefined', 'painted before the banner ran');
+  release();
+  await page.locator('.cs-layer-1').waitFor();
 });
 
 test('no cookie wall: the page behind the banner stays readable, scrollable and clickable', async (t) => {

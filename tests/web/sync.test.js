@@ -166,3 +166,17 @@ test('a signed-in visitor\'s choice is recorded under their account id, vouched 
   // Signed out: back to the browser's own id.
   assert.match(await page.evaluate(() => Consent.identify(null)), /^b_[A-Za-z0-9_-]{22}$/);
 });
+
+test('a refusal is kept for its purpose\'s refusal age (90 days for marketing), then asked again', async (t) => {
+  const { page } = await visit(t);
+  await page.click('[data-action="reject"]');
+  await waitForReceipts(page, 1);
+  const day = 86400 * 1000;
+  const start = Date.now();
+  await page.clock.setFixedTime(start + 89 * day);
+  await load(page, bench.site + '/shop.html');
+  assert.equal(await page.locator('.cs-dialog').count(), 0, 'not asked again within 90 days');
+  await page.clock.setFixedTime(start + 91 * day);
+  await load(page, bench.site + '/shop.html');
+  await page.locator('.cs-layer-1').waitFor();
+});
