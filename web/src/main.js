@@ -109,9 +109,9 @@ function boot(win) {
       return afterPaint(win);
     })
     : Promise.resolve();
-  const core = asked.then(() => loadCore(config.base));
+  const coreLoaded = asked.then(() => loadCore(config.base));
 
-  api.ready = Promise.all([core, notice, domReady]).then(([core, loaded]) => {
+  api.ready = Promise.all([coreLoaded, notice, domReady]).then(([core, loaded]) => {
     banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity,
       dialog: first && first.shown ? first.dialog : undefined });
     const pending = first ? first.handOver(banner) : null;
