@@ -173,7 +173,7 @@ test('a choice made in one tab takes effect in the site\'s other open tabs', asy
   await page.waitForFunction(() => !Consent.allowed('analytics') && !document.cookie.includes('_pk_id'));
 });
 
-test('a first visit is asked before the wasm core has arrived; a click made meanwhile is carried out by the core', async (t) => {
+test('a first visit is asked before the wasm core has arrived; a click made meanwhile is recorded at once and applied by the core', async (t) => {
   const { context, page } = await openPage(bench);
   t.after(() => context.close());
   let release;
@@ -186,10 +186,12 @@ test('a first visit is asked before the wasm core has arrived; a click made mean
   await page.click('[data-action="choose"]');
   await page.check('input[data-purpose="analytics"]');
   await page.click('[data-action="save"]');
-  // Chosen, but the core is not here: nothing runs yet, nothing is recorded yet.
-  await page.waitForTimeout(200);
+  // Chosen while the wasm core is not here: the server's core records it at once (the
+  // visitor may leave this page now), but nothing runs until the wasm core says so.
+  await waitForReceipts(page, 1);
+  const subjectEarly = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.check(subjectEarly, 'analytics')).reason, 'granted');
   assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
-  assert.equal(await page.evaluate(() => Consent.pending()), 0);
   release();
   await page.waitForFunction(() => window.analyticsRan === 1);
   await waitForReceipts(page, 1);
@@ -198,4 +200,27 @@ test('a first visit is asked before the wasm core has arrived; a click made mean
   const subject = await page.evaluate(() => Consent.subject());
   assert.equal((await bench.server.check(subject, 'analytics')).reason, 'granted');
   assert.equal((await bench.server.check(subject, 'marketing')).allowed, false);
+});
+
+test('a first visitor who never turns to the question never downloads the wasm core', async (t) => {
+  const { page } = await visit(t);
+  await page.locator('.cs-layer-1').waitFor();
+  await page.waitForTimeout(1500);
+  const wasm = () => page.requests.filter((u) => u.endsWith('/consent-banner.wasm')).length;
+  assert.equal(wasm(), 0);
+  await page.hover('.cs-dialog');
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/consent-banner.wasm')));
+  assert.equal(wasm(), 1);
+});
+
+test('a first-visit click followed at once by leaving the page is neither lost nor doubled', async (t) => {
+  const { page } = await visit(t);
+  await page.locator('.cs-layer-1').waitFor();
+  await page.click('[data-action="accept"]');
+  await load(page, bench.site + '/shop.html');   // straight away, before anything could finish
+  await page.waitForFunction(() => window.analyticsRan === 1 && window.marketingRan === 1);
+  await waitForReceipts(page, 1);
+  const subject = await page.evaluate(() => Consent.subject());
+  assert.equal((await bench.server.exportReceipts(subject)).length, 1);
+  assert.equal(await page.locator('.cs-dialog').count(), 0);
 });

@@ -56,9 +56,10 @@ export class Banner {
    * changes, and asked again once a minute so a long-open page does not
    * outlive a choice's maximum age.
    */
-  _evaluate() {
+  _evaluate(state) {
     const languages = this.config.lang ? [this.config.lang] : Array.from(this.win.navigator.languages || []);
-    this.snapshot = this.core.evaluate(this._args({ languages }));
+    const extra = state === undefined ? { languages } : { languages, state };
+    this.snapshot = this.core.evaluate(this._args(extra));
     this.evaluatedAt = Date.now();
     const verdicts = {};
     for (const [id, v] of Object.entries(this.snapshot.verdicts)) verdicts[id] = v.allowed;
@@ -76,10 +77,10 @@ export class Banner {
     return this.verdicts[purpose] === true;
   }
 
-  /** Choices made while the core could not load (fallback.js) take effect now, as made then. */
+  /** Choices made before the core ran (first_visit.js) take effect now, as made then; returns the last method. */
   _applyUnapplied() {
     const pending = this.store.get('unapplied', []);
-    if (!pending.length) return;
+    if (!pending.length) return null;
     let state = this.state();
     for (const request of pending) {
       try {
@@ -92,15 +93,25 @@ export class Banner {
     }
     this.store.set('state', state);
     this.store.set('unapplied', []);
+    return pending[pending.length - 1].method;
   }
 
-  /** ask: false when the question was already put (the first-visit view) or answered. */
-  start({ ask = true } = {}) {
-    this._applyUnapplied();
-    this._evaluate();
-    // Consent Mode hears of an earlier choice before any tag it allows can run.
-    if (Object.keys(this.state()).length) pushUpdate(this.win, this.snapshot.consent_mode);
-    this.gate.apply();
+  /**
+   * ask: false when the question was already put (the first-visit view) or answered.
+   * sync: another tab decided while this page waited for its core: carried out as a change.
+   */
+  start({ ask = true, sync = false } = {}) {
+    // What held before choices made while this page waited for its core (here,
+    // or in another tab): the change from there is carried out like any other.
+    this._evaluate(sync ? {} : undefined);
+    const applied = this._applyUnapplied();
+    if (sync || applied) {
+      this._changed(applied || 'sync');
+    } else {
+      // Consent Mode hears of an earlier choice before any tag it allows can run.
+      if (Object.keys(this.state()).length) pushUpdate(this.win, this.snapshot.consent_mode);
+      this.gate.apply();
+    }
     this.gate.watch();
     const view = this.view();
     this.dialog.showReopen(view, () => this.show());

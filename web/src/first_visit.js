@@ -2,11 +2,15 @@
 // One request to consentd (GET …/banner-view) brings the notice and the view
 // of it that the same core, running natively there, draws for a visitor with
 // no choices yet. The first layer shows as soon as that answer and the page
-// are there; the wasm core, still loading, takes the dialog over when it
-// arrives. A click that comes first waits for the core — or, if the core
-// cannot load at all, goes to the server's core as a plain request (recorded
-// there, applied here by the core on a later visit). Nothing gated runs until
-// the wasm core itself says so.
+// are there. Nothing is allowed before a decision, so the wasm core is fetched
+// only when the visitor turns to the question, and takes the dialog over when
+// it arrives.
+//
+// A click before it has arrived is not held in memory (the visitor may leave
+// the page at once): it goes into the outbox as a request, which the server's
+// core checks and records, and into "unapplied", which the wasm core applies
+// here as soon as it runs — on this page, or on the next visit if it cannot
+// load now. Nothing gated runs until the wasm core itself says so.
 import { Dialog } from './ui/dialog.js';
 import { buildRequest } from './request.js';
 
@@ -31,11 +35,11 @@ export class FirstVisit {
     this.store = store;
     this.outbox = outbox;
     this.identity = identity;
-    this.banner = null;       // the wasm-backed banner, once it has taken over
-    this.failed = false;      // the core will not come
-    this.pending = null;      // a click made before the core arrived
+    this.banner = null;       // the wasm core's banner, once it has taken over
     this.shown = false;
+    this.synced = false;      // another tab decided before the core came
     this.answer = null;
+    this.needed = new Promise((resolve) => { this._need = resolve; });
     const route = (action, choices) => this._route(action, choices);
     this.dialog = new Dialog(win.document, {
       accept: () => route('accept'), reject: () => route('reject'), save: (c) => route('save', c),
@@ -48,34 +52,33 @@ export class FirstVisit {
     if (this.banner || this.shown) return;
     this.answer = answer;
     this.shown = true;
-    this.dialog.showReopen(answer.view, () => this.dialog.showChoices(answer.view, false, 0));
+    this.dialog.showReopen(answer.view, () => this.showChoices());
     this.dialog.showFirst(answer.view);
+    // The visitor turns to the question: a pointer over it, a key, a touch.
+    for (const type of ['pointerover', 'pointerdown', 'keydown', 'touchstart'])
+      this.dialog.root.addEventListener(type, () => this.wake(), { once: true, passive: true });
+    // Answered in another tab of the site: the core comes to carry that out here.
+    this.win.addEventListener('storage', (e) => {
+      if (this.banner || !this.store.owns(e.key) || !e.key.endsWith(':state')) return;
+      this.synced = true;
+      this.wake();
+    });
   }
+
+  /** The second layer from the first-visit view (Consent.show() or the persistent control). */
+  showChoices() {
+    this.wake();
+    if (this.answer) this.dialog.showChoices(this.answer.view, false, 0);
+  }
+
+  /** Asks for the wasm core now. */
+  wake() { this._need(); }
+
+  /** The core's banner takes the dialog over. */
+  handOver(banner) { this.banner = banner; }
 
   _route(action, choices) {
     if (this.banner) return this.banner.decide(action, choices);
-    if (this.failed) return this._recordWithoutCore(action, choices);
-    this.pending = { action, choices };
-    this.dialog.hide();
-  }
-
-  /** The core's banner takes over the dialog; returns the click it must carry out, if any. */
-  handOver(banner) {
-    this.banner = banner;
-    const pending = this.pending;
-    this.pending = null;
-    return pending;
-  }
-
-  /** The core could not load: a click already made, or made later, goes to the server's core. */
-  coreFailed() {
-    this.failed = true;
-    if (this.pending) this._recordWithoutCore(this.pending.action, this.pending.choices);
-    this.pending = null;
-  }
-
-  _recordWithoutCore(action, choices) {
-    if (!this.answer) return;
     const request = buildRequest({
       win: this.win, view: this.answer.view, meta: this.answer, subject: this.identity.subject(),
       gpc: this.win.navigator.globalPrivacyControl === true, allowed: () => false, action, choices: choices || {},
@@ -83,6 +86,7 @@ export class FirstVisit {
     this.store.set('unapplied', this.store.get('unapplied', []).concat([request]));
     this.outbox.add(request, this.identity.tokenFor(request.subject_id));
     this.dialog.hide();
+    this.wake();
     this.outbox.flush(true);
   }
 }

@@ -69,7 +69,7 @@ function boot(win) {
   const api = {
     allowed: (purpose) => (banner ? banner.allowed(purpose) : false),
     on: (name, fn) => events.on(name, fn),
-    show: () => { if (banner) banner.show(); },
+    show: () => { if (banner) banner.show(); else if (first && first.shown) first.showChoices(); },
     receipt: () => { const r = store.get('receipts', []); return r.length ? r[r.length - 1] : null; },
     receipts: () => store.get('receipts', []),
     subject: () => identity.subject(),
@@ -99,31 +99,32 @@ function boot(win) {
     store.set('notice', kept);
     return { doc: kept, source: 'server' };
   });
-  // On a first visit nothing is allowed before a click, so the question comes
-  // first: the wasm is fetched and started once the dialog has been painted,
-  // and its compile never delays it. A returning visitor's page needs the core
-  // at once (its gated scripts wait for it).
+  // On a first visit nothing is allowed before a decision, so the question
+  // comes first and the wasm core only when the visitor turns to it (or when
+  // the first-visit answer did not come, and the core must draw the question).
+  // A returning visitor's page needs the core at once: its gated scripts wait.
   const asked = first
     ? Promise.all([firstAnswer, domReady]).then(([answer]) => {
-      if (answer) first.show(answer);
-      return afterPaint(win);
+      if (!answer) return true;
+      first.show(answer);
+      return afterPaint(win).then(() => first.needed);
     })
-    : Promise.resolve();
+    : Promise.resolve(true);
   const coreLoaded = asked.then(() => loadCore(config.base));
 
-  api.ready = Promise.all([coreLoaded, notice, domReady]).then(([core, loaded]) => {
+  const started = Promise.all([coreLoaded, notice, domReady]).then(([core, loaded]) => {
     banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity,
       dialog: first && first.shown ? first.dialog : undefined });
-    const pending = first ? first.handOver(banner) : null;
-    banner.start({ ask: !(first && first.shown) });
-    if (pending) banner.decide(pending.action, pending.choices);
-    events.emit('ready', { allowed: Object.assign({}, banner.verdicts) });
+    if (first) first.handOver(banner);
+    banner.start({ ask: !(first && first.shown), sync: Boolean(first && first.synced) });
+  });
+  // Running: the core's banner, or on a first visit already the question (nothing is allowed yet either way).
+  const shown = first ? Promise.all([firstAnswer, domReady]).then(([answer]) => (answer ? afterPaint(win) : started)) : started;
+  api.ready = Promise.race([shown, started]).then(() => {
+    events.emit('ready', { allowed: banner ? Object.assign({}, banner.verdicts) : {} });
     return api;
   });
-  api.ready.catch((error) => {
-    console.error('consent.js: nothing gated will run: ' + error.message);
-    if (first && !banner) first.coreFailed();
-  });
+  started.catch((error) => console.error('consent.js: nothing gated will run: ' + error.message));
 }
 
 boot(window);
