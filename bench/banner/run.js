@@ -12,7 +12,10 @@
 //     display:none/visibility:hidden), sampled each animation frame;
 //   - main-thread long tasks (PerformanceObserver 'longtask', buffered) up to
 //     1 s after the banner became visible: their sum and the total blocking
-//     time (the sum of each task's time over 50 ms), plus CDP's ScriptDuration.
+//     time (the sum of each task's time over 50 ms), plus CDP's ScriptDuration;
+//   - then a click on "Accept all": the time until the gated analytics script
+//     runs, and the banner's bytes by then (ours fetches its wasm core and
+//     posts the decision only once the visitor turns to the question).
 // It prints one Markdown table per CPU setting (medians, p90, and our ratio to
 // each peer) and writes everything to build/bench/banner.json. Nothing asserts
 // speed: timings on shared machines are noisy, compare ratios within one run.
@@ -44,11 +47,11 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 // Which requests belong to each banner, and which element is its first-layer dialog.
 const BANNERS = [
-  { name: 'ours', page: '/ours.html', selector: '.cs-root [role=dialog]',
+  { name: 'ours', page: '/ours.html', selector: '.cs-root [role=dialog]', accept: '.cs-root [data-action=accept]',
     own: (url, env) => url.pathname.startsWith('/dist/') || url.origin === env.consentdOrigin },
-  { name: 'vanilla-cookieconsent', page: '/vanilla.html', selector: '#cc-main .cm',
+  { name: 'vanilla-cookieconsent', page: '/vanilla.html', selector: '#cc-main .cm', accept: '#cc-main .cm [data-role=all]',
     own: (url) => url.pathname.startsWith('/vendor/vanilla-cookieconsent/') || url.pathname === '/vanilla_config.js' },
-  { name: 'klaro', page: '/klaro.html', selector: '#klaro-cookie-notice',
+  { name: 'klaro', page: '/klaro.html', selector: '#klaro-cookie-notice', accept: '#klaro-cookie-notice .cm-btn-success',
     own: (url) => url.pathname.startsWith('/vendor/klaro/') || url.pathname === '/klaro_config.js' },
 ];
 
@@ -208,11 +211,27 @@ async function measureLoad(browser, banner, env, cpuRate) {
     if (probe.gatedRan) throw new Error(`${banner.page}: the gated analytics script ran before any choice`);
     const metrics = await cdp.send('Performance.getMetrics');
     const script = metrics.metrics.find((m) => m.name === 'ScriptDuration');
+    const loaded = sumBytes(requests, banner, env);
+    // Then the visitor clicks "Accept all": how long until the gated script runs,
+    // and what the banner has transferred by then (ours fetches its wasm core and
+    // posts the decision only now).
+    const clickedAt = await page.evaluate((sel) => {
+      const t = performance.now();
+      document.querySelector(sel).click();
+      return t;
+    }, banner.accept);
+    await page.waitForFunction(() => window.analyticsRan !== undefined, null, { timeout: VISIBLE_TIMEOUT_MS, polling: 'raf' });
+    const ranAt = await page.evaluate(() => performance.now());
+    await page.waitForTimeout(AFTER_VISIBLE_MS);   // let the decision's own requests finish
+    const decided = sumBytes(requests, banner, env);
     return {
       inDom: probe.inDom, visible: probe.visible,
       ...longTaskTotals(probe.longTasks, until),
       scriptMs: script ? script.value * 1000 : null,
-      ...sumBytes(requests, banner, env),
+      ...loaded,
+      acceptToRun: ranAt - clickedAt,
+      decidedBody: decided.bannerBody,
+      decidedRequests: decided.bannerRequests,
     };
   } finally {
     await context.close();
@@ -240,6 +259,9 @@ const METRICS = [
   { key: 'longTasks', title: 'long tasks until visible + 1 s (ms)', scale: 1, digits: 0, spread: true },
   { key: 'blocking', title: 'total blocking time (ms)', scale: 1, digits: 0, spread: true },
   { key: 'scriptMs', title: 'script time, CDP ScriptDuration (ms)', scale: 1, digits: 0, spread: true },
+  { key: 'acceptToRun', title: 'click "Accept all" → gated script runs (ms)', scale: 1, digits: 0, spread: true },
+  { key: 'decidedBody', title: 'banner bytes after the decision, gzip (KB)', scale: 1 / 1000, digits: 1 },
+  { key: 'decidedRequests', title: 'banner requests after the decision', scale: 1, digits: 0 },
 ];
 
 function summarize(samples) {
