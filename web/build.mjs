@@ -1,7 +1,8 @@
 // Builds the files a site serves, into build/web/dist:
-//   consent.js          the banner (our code + the core's JS API + the Emscripten glue), minified
+//   consent.js          the banner (our code + the core's JS API), minified
 //   consent.css         its styles, minified
-//   consent-banner.wasm the core's banner operations
+//   consent-banner.{js,wasm} the core's banner operations and their Emscripten glue,
+//                       fetched by consent.js only when the core is needed
 //   consent-core.{js,wasm}, consent_core.js  the full core, for pages that verify receipts
 //   consent.d.ts        the types of window.Consent
 // Needs the wasm build first (scripts/build.sh wasm).
@@ -29,7 +30,6 @@ await build({
   format: 'iife',
   target: 'es2019',
   legalComments: 'none',
-  alias: { 'consent-banner-glue': join(wasmDir, 'consent-banner.js') },
   // consent_core.js falls back to require() in node; the banner always passes its module.
   external: ['./consent-core.js'],
   outfile: join(out, 'consent.js'),
@@ -41,7 +41,7 @@ await build({
   outfile: join(out, 'consent.css'),
   logLevel: 'warning',
 });
-for (const f of ['consent-banner.wasm', 'consent-core.js', 'consent-core.wasm'])
+for (const f of ['consent-banner.js', 'consent-banner.wasm', 'consent-core.js', 'consent-core.wasm'])
   copyFileSync(join(wasmDir, f), join(out, f));
 copyFileSync(join(root, 'wasm/js/consent_core.js'), join(out, 'consent_core.js'));
 copyFileSync(join(root, 'web/consent.d.ts'), join(out, 'consent.d.ts'));

@@ -110,7 +110,7 @@ function boot(win) {
       return afterPaint(win).then(() => first.needed);
     })
     : Promise.resolve(true);
-  const coreLoaded = asked.then(() => loadCore(config.base));
+  const coreLoaded = asked.then(() => loadCore(win, config.base));
 
   const started = Promise.all([coreLoaded, notice, domReady]).then(([core, loaded]) => {
     banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity,
