@@ -30,7 +30,7 @@ export interface ConsentReceipt {
 export interface ConsentApi {
   /** Whether the purpose may be used now. False until the core has loaded (fail closed). */
   allowed(purpose: string): boolean;
-  /** 'change' after every decision, 'ready' once the core has loaded, 'receipt' when the server acknowledged one. Returns an unsubscribe function. */
+  /** 'change' after every decision, 'ready' with Consent.ready, 'receipt' when the server acknowledged one. Returns an unsubscribe function. */
   on(event: 'change', fn: (change: ConsentChange) => void): () => void;
   on(event: 'ready', fn: (detail: { allowed: Record<string, boolean> }) => void): () => void;
   on(event: 'receipt', fn: (detail: { receipt_id: string; decision_id: string }) => void): () => void;
@@ -52,7 +52,11 @@ export interface ConsentApi {
   identify(token: string | null): string;
   /** Decisions not yet acknowledged by the server. */
   pending(): number;
-  /** Resolves once the banner is running; rejects when it cannot (then nothing gated runs). */
+  /**
+   * Resolves once the banner is running: the wasm core's banner, or on a first visit already the question drawn
+   * from consentd's view (nothing is allowed before a decision either way; allowed() asks the core once it is
+   * there). Rejects when it cannot run (then nothing gated runs).
+   */
   ready: Promise<ConsentApi>;
 }
 
