@@ -6,7 +6,8 @@
 //                        through unchanged because consentd sends no CORS header for them
 //   /api/operator/stats  consentd's opt-in counts, fetched with the shop's API key:
 //                        the key stays on this server, the browser never sees it
-// The pages are templates: {{CONSENTD}} and {{SITE}} are filled in when served.
+// The pages are templates: {{CONSENTD}} and {{SITE}} are filled in when served,
+// {{HEADER}} and {{FOOTER}} from partials/.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -81,11 +82,15 @@ function createSiteServer(options) {
     return false;
   };
 
-  // Every page of the shop, rendered from its template on each request.
+  // Every page of the shop, rendered from its template on each request; the
+  // header (with the badges) and the footer are shared by all pages.
+  const partial = (name) => fs.readFileSync(path.join(options.siteDir, 'partials', name), 'utf8').trimEnd();
   for (const name of fs.readdirSync(options.siteDir).filter((f) => f.endsWith('.html'))) {
     const file = path.join(options.siteDir, name);
     const render = (req, res) => {
       const html = fs.readFileSync(file, 'utf8')
+        .replace('{{HEADER}}', partial('header.html'))
+        .replace('{{FOOTER}}', partial('footer.html'))
         .replaceAll('{{CONSENTD}}', escapeAttribute(demo.consentd))
         .replaceAll('{{SITE}}', escapeAttribute(demo.site));
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
