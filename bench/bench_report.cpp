@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "bench_format.hpp"
 #include "bench_stats.hpp"
 
 namespace consent::bench {
@@ -10,19 +11,6 @@ namespace {
 
 // Plain ASCII only: a multi-byte character would break printf's column widths.
 constexpr const char* kColumns = "%-44s %7s %11s %6s %8s %8s %7s %8s %6s  %s\n";
-
-std::string with_thousands(double value) {
-    std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
-    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3)
-        digits.insert(static_cast<std::size_t>(at), ",");
-    return digits;
-}
-
-std::string fixed(double value, int decimals) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-    return buffer;
-}
 
 std::string ratio(double value) {
     if (value <= 0.0) return "";

@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_format.hpp"
 #include "bench_stats.hpp"
 #include "consent/canonical_json.hpp"
 #include "consent/decision.hpp"
@@ -40,7 +41,9 @@
 namespace {
 
 using namespace consent;
+using consent::bench::fixed;
 using consent::bench::median;
+using consent::bench::with_thousands;
 using consent::bench::spread;
 using Clock = std::chrono::steady_clock;
 using RawHash = std::vector<std::uint8_t>;
@@ -337,18 +340,6 @@ struct SizeResult {
     ProofResult inclusion;
     ProofResult consistency;
 };
-
-std::string fixed(double value, int decimals) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-    return buffer;
-}
-
-std::string with_thousands(double value) {
-    std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
-    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) digits.insert(static_cast<std::size_t>(at), ",");
-    return digits;
-}
 
 std::string size_name(std::int64_t size) {
     const double exponent = std::log10(static_cast<double>(size));
