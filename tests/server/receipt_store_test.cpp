@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,6 +36,7 @@
 #include "consent/policy.hpp"
 #include "consent/sha256.hpp"
 #include "fixtures.hpp"
+#include "server_fixture.hpp"
 #include "storage/receipt_store.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -853,25 +853,7 @@ void log_survives_reopening(const StoreFactory& open) {
 
 // ---------------------------------------------------------------- the SQLite back end
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "consent-store-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using consent::test::TempDir;   // a fresh directory per test, removed afterwards (server_fixture.hpp)
 
 class SqliteHarness {
 public:

@@ -20,9 +20,12 @@
 
 namespace consent::test {
 
+// A fresh directory, removed with everything in it.
 class TempDir {
 public:
     TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
     ~TempDir();
     const std::filesystem::path& path() const { return path_; }
 
