@@ -3,9 +3,11 @@
 #include "json_api_tables.hpp"
 
 #include <cstdint>
+#include <map>
 
 #include "consent/banner_view.hpp"
 #include "consent/canonical_json.hpp"
+#include "consent/click.hpp"
 #include "consent/consent_mode.hpp"
 #include "consent/field_reader.hpp"
 #include "consent/state_json.hpp"
@@ -147,6 +149,36 @@ Result<json> op_banner_evaluate(const json& in) {
                 {"consent_mode", consent_mode_state(context, args->state)}};
 }
 
+json click_record_to_json(const ClickRecord& r) {
+    json out = {{"method", std::string(to_string(r.method))}};
+    if (r.method == Method::custom || r.method == Method::gpc) out["choices"] = r.choices;
+    if (r.method == Method::withdraw) out["purposes"] = r.purposes;
+    return out;
+}
+
+// Policy args + {"click": "accept"|"reject"|"save", "choices": {purpose: bool}?}
+// -> {"method", "choices"?, "purposes"?}: what that click records (click.hpp).
+Result<json> op_banner_click(const json& in) {
+    auto args = read_policy_args(in);
+    if (!args) return args.error();
+    FieldReader r(in, "", "api");
+    const std::string click = r.string("click", 16);
+    const json* choices = r.object("choices", false);
+    if (!r.ok()) return r.error();
+    Click c = Click::save;
+    if (click == "accept") c = Click::accept;
+    else if (click == "reject") c = Click::reject;
+    else if (click != "save") return make_error("api.invalid_click", "click is accept, reject or save", "/click");
+    std::map<std::string, bool> saved;
+    if (choices != nullptr)
+        for (auto it = choices->begin(); it != choices->end(); ++it) {
+            if (!it.value().is_boolean())
+                return make_error("api.wrong_type", "a choice is true or false", json_pointer_append("/choices", it.key()));
+            saved[it.key()] = it.value().get<bool>();
+        }
+    return click_record_to_json(click_record(args->context(), args->state, c, saved));
+}
+
 }  // namespace
 
 const OperationTable& banner_operations() {
@@ -155,7 +187,7 @@ const OperationTable& banner_operations() {
         {"banner.view", op_banner_view},        {"decision.make", op_decision_make},
         {"state.apply", op_state_apply},        {"policy.is_allowed", op_is_allowed},
         {"policy.needs_prompt", op_needs_prompt}, {"consent_mode.state", op_consent_mode},
-        {"banner.evaluate", op_banner_evaluate},
+        {"banner.evaluate", op_banner_evaluate}, {"banner.click", op_banner_click},
     };
     return table;
 }

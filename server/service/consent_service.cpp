@@ -4,6 +4,7 @@
 
 #include "consent/banner_view.hpp"
 #include "consent/canonical_json.hpp"
+#include "consent/click.hpp"
 #include "consent/checkpoint.hpp"
 #include "consent/encoding.hpp"
 #include "consent/field_reader.hpp"
@@ -108,6 +109,20 @@ Result<ConsentService::CurrentNotice> ConsentService::current_notice(const std::
     return CurrentNotice{(*notices)->current, (*notices)->last_material_version};
 }
 
+// What each first-layer button records for a visitor with no choices yet
+// (click.hpp); a save's choices are the switches the banner sends along.
+static json first_visit_clicks(const PolicyContext& context) {
+    json out = json::object();
+    const std::pair<const char*, Click> clicks[] = {{"accept", Click::accept}, {"reject", Click::reject}, {"save", Click::save}};
+    for (const auto& [name, click] : clicks) {
+        const ClickRecord r = click_record(context, SubjectState{}, click, {});
+        json entry = {{"method", std::string(to_string(r.method))}};
+        if (click != Click::save && (r.method == Method::gpc || r.method == Method::custom)) entry["choices"] = r.choices;
+        out[name] = std::move(entry);
+    }
+    return out;
+}
+
 Result<json> ConsentService::first_visit_view(const std::string& site_id, const std::vector<std::string>& languages,
                                                bool gpc) {
     auto notices = notice_context(site_id);
@@ -119,7 +134,8 @@ Result<json> ConsentService::first_visit_view(const std::string& site_id, const 
                 {"hash", current.current.content_hash},
                 {"last_material_version", current.last_material_version},
                 {"notice", notice_to_json(current.current.notice)},
-                {"view", banner_view_to_json(banner_view(context, languages, SubjectState{}))}};
+                {"view", banner_view_to_json(banner_view(context, languages, SubjectState{}))},
+                {"clicks", first_visit_clicks(context)}};
 }
 
 Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body,

@@ -18,7 +18,8 @@ using nlohmann::json;
 
 const std::vector<std::string> kBannerOperations{"consent_mode.state", "decision.make",      "jcs.canonicalize",
                                                  "notice.parse",       "policy.is_allowed",  "policy.needs_prompt",
-                                                 "state.apply",        "banner.view",        "banner.evaluate"};
+                                                 "state.apply",        "banner.view",        "banner.evaluate",
+                                                 "banner.click"};
 const std::vector<std::string> kProofOperations{"checkpoint.verify", "merkle.leaf_hash", "merkle.verify_consistency",
                                                 "merkle.verify_inclusion", "receipt.verify"};
 
@@ -73,4 +74,19 @@ TEST_CASE("banner.evaluate answers what banner.view, policy.is_allowed and conse
         }
         CHECK(v["verdicts"]["analytics"]["allowed"] == true);
     }
+}
+
+TEST_CASE("banner.click answers what a click records, as JSON", "[core][api]") {
+    const json notice = consent::test::shop_notice_json();
+    const json save = {{"notice", notice}, {"now", 1800000000}, {"click", "save"}, {"choices", {{"analytics", true}}}};
+    CHECK(json::parse(consent::call_banner_api("banner.click", save.dump()))["value"] ==
+          json({{"method", "custom"}, {"choices", {{"analytics", true}}}}));
+    json gpc = save;
+    gpc["gpc"] = true;
+    gpc["click"] = "accept";
+    CHECK(json::parse(consent::call_banner_api("banner.click", gpc.dump()))["value"] ==
+          json({{"method", "gpc"}, {"choices", {{"analytics", true}}}}));
+    json bad = save;
+    bad["click"] = "dismiss";
+    CHECK(json::parse(consent::call_banner_api("banner.click", bad.dump()))["error"]["code"] == "api.invalid_click");
 }

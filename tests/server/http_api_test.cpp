@@ -79,8 +79,14 @@ TEST_CASE("the first-visit banner view: the core's view with every switch off, i
         CHECK(p["checked"] == (p["necessary"] == true));
         if (p["id"] == "marketing") CHECK(p["gpc_locked"] == true);
     }
+    // What each button records comes from the core too: under GPC, method gpc for every click.
+    CHECK(body["clicks"] == json({{"accept", {{"method", "gpc"}, {"choices", {{"analytics", true}}}}},
+                                  {"reject", {{"method", "gpc"}, {"choices", {{"analytics", false}}}}},
+                                  {"save", {{"method", "gpc"}}}}));
     auto plain = body_of(s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", kShopOrigin}}));
     CHECK(plain["view"]["gpc_applied"] == false);
+    CHECK(plain["clicks"] == json({{"accept", {{"method", "accept_all"}}}, {"reject", {{"method", "reject_all"}}},
+                                   {"save", {{"method", "custom"}}}}));
     auto foreign = s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", "https://evil.example"}});
     REQUIRE(foreign);
     CHECK(foreign->status == 403);

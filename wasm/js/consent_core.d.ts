@@ -72,6 +72,8 @@ export interface ConsentCore {
   bannerView(args: PolicyArgs & { languages?: string[] }): BannerView;
   /** banner.view, policy.is_allowed for every purpose and consent_mode.state, from one parse of the notice. */
   evaluate(args: PolicyArgs & { languages?: string[] }): { view: BannerView; verdicts: Record<string, Verdict>; consent_mode: Record<string, 'granted' | 'denied'> };
+  /** What a click on the banner records (click.hpp). */
+  click(args: PolicyArgs & { click: 'accept' | 'reject' | 'save'; choices?: Record<string, boolean> }): { method: string; choices?: Record<string, boolean>; purposes?: string[] };
   makeDecision(notice: object, request: DecisionRequest): Decision;
   applyDecision(state: SubjectState, decision: Decision, decidedAt: number, receiptId?: string): SubjectState;
   isAllowed(args: PolicyArgs & { purpose: string }): Verdict;

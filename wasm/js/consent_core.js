@@ -56,6 +56,8 @@
     bannerView(args) { return this.call('banner.view', args); }
     /** The view, a verdict per purpose and the Consent Mode states, from one parse of the notice. */
     evaluate(args) { return this.call('banner.evaluate', args); }
+    /** What a click records: {method, choices?, purposes?} (click: 'accept' | 'reject' | 'save'). */
+    click(args) { return this.call('banner.click', args); }
     makeDecision(notice, request) { return this.call('decision.make', { notice, request }); }
     applyDecision(state, decision, decidedAt, receiptId) {
       const input = { state, decision, decided_at: decidedAt };

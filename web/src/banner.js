@@ -130,16 +130,18 @@ export class Banner {
   _request(action, choices) {
     const n = this.notice.notice;
     return buildRequest({
-      win: this.win, view: this.view(), subject: this.identity.subject(), gpc: this.gpc(), allowed: (p) => this.allowed(p),
-      meta: { notice_id: n.notice_id, notice_version: n.version, hash: this.notice.hash }, action, choices,
+      win: this.win, record: this.core.click(this._args({ click: action, choices })),
+      subject: this.identity.subject(), language: this.view().language,
+      meta: { notice_id: n.notice_id, notice_version: n.version, hash: this.notice.hash },
     });
   }
 
   /** A click: the core makes the decision, it applies here at once, and it is queued for the server. */
   decide(action, choices) {
-    const request = this._request(action, choices || {});
+    let request;
     let decision;
     try {
+      request = this._request(action, choices || {});
       decision = this.core.makeDecision(this.notice.notice, request);
     } catch (error) {
       // The core refused the request: nothing is recorded or applied, and the dialog stays open.

@@ -79,9 +79,11 @@ export class FirstVisit {
 
   _route(action, choices) {
     if (this.banner) return this.banner.decide(action, choices);
+    // What the button records comes from the server's core (its `clicks`); a save carries the switches.
+    const record = Object.assign({}, this.answer.clicks[action]);
+    if (action === 'save') record.choices = choices || {};
     const request = buildRequest({
-      win: this.win, view: this.answer.view, meta: this.answer, subject: this.identity.subject(),
-      gpc: this.win.navigator.globalPrivacyControl === true, allowed: () => false, action, choices: choices || {},
+      win: this.win, record, meta: this.answer, subject: this.identity.subject(), language: this.answer.view.language,
     });
     this.store.set('unapplied', this.store.get('unapplied', []).concat([request]));
     this.outbox.add(request, this.identity.tokenFor(request.subject_id));
