@@ -14,7 +14,7 @@ std::string read_file(const std::string& path);
 // order of GENERATE'd cases is stable across runs and targets.
 std::vector<std::string> list_files(const std::string& dir, const std::string& extension);
 
-// ../shared/vectors beside the checkout (RFC 8785, RFC 9162, Wycheproof).
+// tests/vectors in the checkout (RFC 8785, RFC 9162, Wycheproof).
 std::string vectors_dir();
 
 // tests/data inside the checkout (the project's own inputs).
