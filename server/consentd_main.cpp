@@ -37,7 +37,8 @@ sigset_t block_stop_signals() {
 int main(int argc, char** argv) {
     using namespace consent::server;
     auto config = parse_server_config(std::vector<std::string>(argv + 1, argv + argc));
-    if (!config) return fail(config.error().message + " (options: --database= --keys= --host= --port= ...)");
+    if (!config)
+        return fail(config.error().message + " (options: --database= --keys= --host= --port= --trusted-proxy= ...)");
     const sigset_t signals = block_stop_signals();
     auto keys = KeyRing::load(config->key_dir);
     if (!keys) return fail(keys.error().code + ": " + keys.error().message + " (run consentctl init first)");
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
     HttpServer http(service, *config);
     const int port = http.bind();
     if (port < 0) return fail("cannot listen on " + config->host + ":" + std::to_string(config->port));
+    for (const auto& proxy : config->trusted_proxies.networks)
+        std::cout << "consentd trusts the client address named by the proxy " << proxy.to_string() << '\n';
     std::cout << "consentd listening on http://" << config->host << ":" << port << std::endl;
     std::thread stopper([&] {
         int received = 0;

@@ -3,29 +3,47 @@
 #include <charconv>
 #include <functional>
 #include <map>
+#include <optional>
 
 namespace consent::server {
 namespace {
 
-using Setter = std::function<bool(ServerConfig&, const std::string&)>;
+// Sets one field from a flag's value; nullopt on success, else what is wrong.
+using Setter = std::function<std::optional<std::string>(ServerConfig&, const std::string&)>;
 
 template <class T>
 Setter number(T ServerConfig::*field, long long min, long long max) {
-    return [=](ServerConfig& c, const std::string& v) {
+    return [=](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
         long long n = 0;
         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-        if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) return false;
+        if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max)
+            return "an integer from " + std::to_string(min) + " to " + std::to_string(max) + " is expected";
         c.*field = static_cast<T>(n);
-        return true;
+        return std::nullopt;
     };
 }
 
 Setter text(std::string ServerConfig::*field) {
-    return [=](ServerConfig& c, const std::string& v) {
-        if (v.empty()) return false;
+    return [=](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+        if (v.empty()) return "it must not be empty";
         c.*field = v;
-        return true;
+        return std::nullopt;
     };
+}
+
+// Repeatable: each occurrence adds its networks.
+std::optional<std::string> add_trusted_proxies(ServerConfig& c, const std::string& v) {
+    auto list = parse_cidr_list(v);
+    if (!list) return list.error().message;
+    c.trusted_proxies.networks.insert(c.trusted_proxies.networks.end(), list->begin(), list->end());
+    return std::nullopt;
+}
+
+std::optional<std::string> set_forwarded_header(ServerConfig& c, const std::string& v) {
+    if (v == "x-forwarded-for") c.trusted_proxies.header = ForwardedHeader::x_forwarded_for;
+    else if (v == "forwarded") c.trusted_proxies.header = ForwardedHeader::forwarded;
+    else return "x-forwarded-for or forwarded is expected";
+    return std::nullopt;
 }
 
 const std::map<std::string, Setter>& setters() {
@@ -39,6 +57,11 @@ const std::map<std::string, Setter>& setters() {
         {"--backend-max-body-bytes", number(&ServerConfig::backend_max_body_bytes, 256, 16 << 20)},
         {"--rate-per-minute", number(&ServerConfig::public_rate_per_minute, 1, 1000000)},
         {"--rate-burst", number(&ServerConfig::public_rate_burst, 1, 1000000)},
+        {"--open-rate-per-minute", number(&ServerConfig::open_rate_per_minute, 1, 1000000)},
+        {"--open-rate-burst", number(&ServerConfig::open_rate_burst, 1, 1000000)},
+        {"--rate-buckets", number(&ServerConfig::rate_limit_buckets, 1, 10000000)},
+        {"--trusted-proxy", add_trusted_proxies},
+        {"--forwarded-header", set_forwarded_header},
         {"--threads", number(&ServerConfig::worker_threads, 2, 1024)},
         {"--keep-alive-max", number(&ServerConfig::keep_alive_max_requests, 1, 1000000)},
         {"--listen-backlog", number(&ServerConfig::listen_backlog, 16, 65535)},
@@ -56,8 +79,9 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
         const std::string flag = arg.substr(0, eq);
         const auto setter = setters().find(flag);
         if (setter == setters().end()) return make_error("config.unknown_flag", "unknown option " + flag);
-        if (eq == std::string::npos || !setter->second(config, arg.substr(eq + 1)))
-            return make_error("config.invalid_value", "invalid value for " + flag);
+        const auto wrong = eq == std::string::npos ? std::optional<std::string>("it needs a value (" + flag + "=...)")
+                                                   : setter->second(config, arg.substr(eq + 1));
+        if (wrong) return make_error("config.invalid_value", "invalid value for " + flag + ": " + *wrong);
     }
     return config;
 }
