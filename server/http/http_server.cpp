@@ -115,7 +115,8 @@ class HttpServer::Impl {
 public:
     Impl(ConsentService& service, ServerConfig config)
         : service_(service), config_(std::move(config)),
-          limiter_(config_.public_rate_per_minute, config_.public_rate_burst) {
+          limiter_(config_.public_rate_per_minute, config_.public_rate_burst, config_.rate_limit_buckets),
+          open_limiter_(config_.open_rate_per_minute, config_.open_rate_burst, config_.rate_limit_buckets) {
         configure();
         public_routes();
         backend_routes();
@@ -143,13 +144,16 @@ private:
     void log_routes();
     void open_routes();
     bool allow_public(const Request& req, Response& res, const std::string& site);
+    bool allow_open(const Request& req, Response& res);
+    bool within_limit(RateLimiter& limiter, const Request& req, Response& res);
     bool allow_backend(const Request& req, Response& res, const std::string& site);
     void stream_events(const Request& req, Response& res, const std::string& site);
     std::string metrics_text() const;
 
     ConsentService& service_;
     ServerConfig config_;
-    RateLimiter limiter_;
+    RateLimiter limiter_;       // the banner's routes
+    RateLimiter open_limiter_;  // the log's proofs, checkpoint and keys
     ListeningServer server_;
     Metrics metrics_;
 };
@@ -191,12 +195,7 @@ bool HttpServer::Impl::allow_public(const Request& req, Response& res, const std
         send_error(res, make_error("request.body_too_large", "the request body is too large"));
         return false;
     }
-    if (!limiter_.allow(req.remote_addr, now_ms())) {
-        metrics_.rate_limited++;
-        res.set_header("Retry-After", "1");
-        send_error(res, make_error("request.rate_limited", "too many requests; slow down"));
-        return false;
-    }
+    if (!within_limit(limiter_, req, res)) return false;
     const auto origin = req.get_header_value("Origin");
     if (origin.empty()) return true;  // not a browser: CORS does not apply
     const auto site = service_.store().site(site_id);
@@ -209,6 +208,25 @@ bool HttpServer::Impl::allow_public(const Request& req, Response& res, const std
     res.set_header("Access-Control-Allow-Origin", origin);
     res.set_header("Vary", "Origin");
     return true;
+}
+
+// The client is the socket peer, or whom a trusted proxy names (client_address.hpp).
+static std::string client_key_of(const Request& req, const TrustedProxies& trusted) {
+    std::vector<std::string> values;
+    if (!trusted.networks.empty()) {
+        const char* name = trusted.header == ForwardedHeader::forwarded ? "Forwarded" : "X-Forwarded-For";
+        for (std::size_t i = 0, n = req.get_header_value_count(name); i < n; ++i)
+            values.push_back(req.get_header_value(name, i));
+    }
+    return client_key(req.remote_addr, values, trusted);
+}
+
+bool HttpServer::Impl::within_limit(RateLimiter& limiter, const Request& req, Response& res) {
+    if (limiter.allow(client_key_of(req, config_.trusted_proxies), now_ms())) return true;
+    metrics_.rate_limited++;
+    res.set_header("Retry-After", "1");
+    send_error(res, make_error("request.rate_limited", "too many requests; slow down"));
+    return false;
 }
 
 bool HttpServer::Impl::allow_backend(const Request& req, Response& res, const std::string& site) {
@@ -361,16 +379,23 @@ void HttpServer::Impl::stream_events(const Request& req, Response& res, const st
 // auditor's verifier, a visitor's receipt page on the site), so no allowlist.
 static void allow_any_origin(Response& res) { res.set_header("Access-Control-Allow-Origin", "*"); }
 
+// The open routes have their own, larger limit: evidence is public, but a proof
+// costs O(log^2 n) reads and must not be free to ask in a loop.
+bool HttpServer::Impl::allow_open(const Request& req, Response& res) {
+    allow_any_origin(res);
+    return within_limit(open_limiter_, req, res);
+}
+
 void HttpServer::Impl::log_routes() {
-    server_.Get("/v1/log/checkpoint", [this](const Request&, Response& res) {
-        allow_any_origin(res);
+    server_.Get("/v1/log/checkpoint", [this](const Request& req, Response& res) {
+        if (!allow_open(req, res)) return;
         auto checkpoint = service_.latest_checkpoint();
         if (!checkpoint) return send_error(res, checkpoint.error());
         res.set_header("Cache-Control", "no-cache");
         res.set_content(checkpoint->note, "text/plain; charset=utf-8");
     });
     server_.Get("/v1/log/proofs/inclusion", [this](const Request& req, Response& res) {
-        allow_any_origin(res);
+        if (!allow_open(req, res)) return;
         auto leaf = int_param(req, "leaf");
         auto size = int_param(req, "size");
         if (!leaf || !size) return send_error(res, !leaf ? leaf.error() : size.error());
@@ -379,7 +404,7 @@ void HttpServer::Impl::log_routes() {
         send_json(res, 200, {{"leaf_index", *leaf}, {"tree_size", *size}, {"proof", hashes_json(*proof)}});
     });
     server_.Get("/v1/log/proofs/consistency", [this](const Request& req, Response& res) {
-        allow_any_origin(res);
+        if (!allow_open(req, res)) return;
         auto from = int_param(req, "from");
         auto to = int_param(req, "to");
         if (!from || !to) return send_error(res, !from ? from.error() : to.error());
@@ -390,8 +415,8 @@ void HttpServer::Impl::log_routes() {
 }
 
 void HttpServer::Impl::open_routes() {
-    server_.Get("/.well-known/jwks.json", [this](const Request&, Response& res) {
-        allow_any_origin(res);
+    server_.Get("/.well-known/jwks.json", [this](const Request& req, Response& res) {
+        if (!allow_open(req, res)) return;
         res.set_header("Cache-Control", "max-age=300");
         send_json(res, 200, service_.jwks());
     });
@@ -416,7 +441,8 @@ std::string HttpServer::Impl::metrics_text() const {
     counter("consentd_decisions_replayed_total", "Retried decisions answered with their first receipt.",
             metrics_.decisions_replayed);
     counter("consentd_checks_total", "Consent checks answered.", metrics_.checks);
-    counter("consentd_rate_limited_total", "Public requests refused by the rate limit.", metrics_.rate_limited);
+    counter("consentd_rate_limited_total", "Requests refused by a rate limit (banner and open routes).",
+            metrics_.rate_limited);
     counter("consentd_event_streams_open", "Event streams currently open.", metrics_.event_streams_open, "gauge");
     return out;
 }

@@ -50,6 +50,8 @@ RunningServer::RunningServer(ServerOptions options) {
     config.port = 0;
     config.public_rate_per_minute = options.rate_per_minute;
     config.public_rate_burst = options.rate_burst;
+    config.open_rate_per_minute = options.rate_per_minute;  // tests read many proofs from one address
+    config.open_rate_burst = options.rate_burst;
     config.max_body_bytes = options.max_body_bytes;
     config.event_heartbeat_seconds = 1;
     config.worker_threads = 16;
