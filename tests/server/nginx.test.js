@@ -11,7 +11,7 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const https = require('node:https');
@@ -181,6 +181,17 @@ async function decision(from, notice) {
     { Origin: ORIGIN, 'Content-Type': 'application/json' }, body);
 }
 
+test('a bad --trusted-proxy stops consentd at start with a message that says why', () => {
+  for (const [flag, why] of [['--trusted-proxy=127.0.0.1/33', '"127.0.0.1/33": the prefix length must be 0 to 32'],
+    ['--trusted-proxy=127.0.0.2,nginx.local', '"nginx.local" is not an IPv4 or IPv6 address or network'],
+    ['--trusted-proxy=::/0', '"::/0" trusts every address']]) {
+    const r = spawnSync(consentd, [flag, '--port=0'], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.status, 1, flag);
+    assert.equal(r.stdout, '');
+    assert.ok(r.stderr.startsWith(`consentd: invalid value for --trusted-proxy: ${why}`), r.stderr);
+  }
+});
+
 test('the banner routes work over TLS through nginx and the CORS headers pass', async () => {
   const from = '127.0.0.10';
   const preflight = await viaNginx(from, 'OPTIONS', `/v1/sites/${SITE}/decisions`,
@@ -273,6 +284,7 @@ function openStream(lastEventId) {
       host: '127.0.0.1', port: env.nginxPort, path: `/v1/sites/${SITE}/events`, ca: env.ca, agent: false,
       headers: { Authorization: `Bearer ${env.apiKey}`, 'Last-Event-ID': String(lastEventId) },
     }, (res) => {
+      clearTimeout(timer);
       res.setEncoding('utf8');
       res.on('data', (d) => { raw += d; });
       resolve({
@@ -283,6 +295,8 @@ function openStream(lastEventId) {
         receipts: () => [...raw.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]).receipt_id),
       });
     });
+    // A buffering proxy may hold even the response head back.
+    const timer = setTimeout(() => req.destroy(new Error('the stream did not answer within 5 s')), 5000);
     req.on('error', reject);
     req.end();
   });
