@@ -98,7 +98,8 @@ Hop forwarded_for(std::string_view element) {
         const auto eq = item.find('=');
         if (eq == std::string_view::npos || eq == 0) return std::nullopt;
         std::string name(item.substr(0, eq));
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (name != "for") continue;
         if (node) return std::nullopt;  // §4: a parameter MUST NOT occur more than once per element
         const auto value = item.substr(eq + 1);
@@ -177,10 +178,12 @@ Result<Cidr> parse_cidr(std::string_view text) {
         const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
         if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || prefix < 0 ||
             prefix > bits || (digits.size() > 1 && digits.front() == '0'))
-            return make_error("config.invalid_cidr", shown + ": the prefix length must be 0 to " + std::to_string(bits));
+            return make_error("config.invalid_cidr",
+                              shown + ": the prefix length must be 1 to " + std::to_string(bits));
     }
     if (prefix == 0)
-        return make_error("config.invalid_cidr", shown + " trusts every address: any client could choose its own bucket");
+        return make_error("config.invalid_cidr",
+                          shown + " trusts every address: any client could choose its own bucket");
     Cidr cidr{*address, prefix + (address->is_v4() ? 96 : 0)};
     // Strict: bits after the prefix must be zero ("10.0.0.1/8" is likely a typo).
     for (int bit = cidr.prefix; bit < 128; ++bit)

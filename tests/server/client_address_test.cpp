@@ -79,8 +79,8 @@ TEST_CASE("trusted networks parse strictly and a bad one says what is wrong", "[
         {"::1/128", "::1", "::2", ""},
         {"10.0.0.0/8", "::ffff:10.1.2.3", "::ffff:11.1.2.3", ""},  // a dual-stack socket's IPv4 peers
         {"10.0.0.1/8", "", "", "bits set after its prefix"},
-        {"10.0.0.0/33", "", "", "prefix length must be 0 to 32"},
-        {"2001:db8::/129", "", "", "prefix length must be 0 to 128"},
+        {"10.0.0.0/33", "", "", "prefix length must be 1 to 32"},
+        {"2001:db8::/129", "", "", "prefix length must be 1 to 128"},
         {"10.0.0.0/", "", "", "prefix length"},
         {"10.0.0.0/08", "", "", "prefix length"},
         {"10.0.0.0/-8", "", "", "prefix length"},

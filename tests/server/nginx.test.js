@@ -182,7 +182,7 @@ async function decision(from, notice) {
 }
 
 test('a bad --trusted-proxy stops consentd at start with a message that says why', () => {
-  for (const [flag, why] of [['--trusted-proxy=127.0.0.1/33', '"127.0.0.1/33": the prefix length must be 0 to 32'],
+  for (const [flag, why] of [['--trusted-proxy=127.0.0.1/33', '"127.0.0.1/33": the prefix length must be 1 to 32'],
     ['--trusted-proxy=127.0.0.2,nginx.local', '"nginx.local" is not an IPv4 or IPv6 address or network'],
     ['--trusted-proxy=::/0', '"::/0" trusts every address']]) {
     const r = spawnSync(consentd, [flag, '--port=0'], { encoding: 'utf8', timeout: 10000 });
