@@ -143,9 +143,13 @@ void ConnectionLoop::accept_all() {
         Peer peer = address_of(addr);
         peer.local_ip = local_.local_ip;
         peer.local_port = local_.local_port;
+        const auto known = per_client_.find(peer.remote_ip);
+        const std::size_t from_client = known == per_client_.end() ? 0 : known->second;
         if (connections_.size() >= limits_.max_connections) {
+            ++refused_;
             refuse_at_accept(fd, {503, "request.too_many_connections", "the server is at its connection limit"});
-        } else if (per_client_[peer.remote_ip] >= limits_.max_connections_per_client) {
+        } else if (from_client >= limits_.max_connections_per_client) {
+            ++refused_;
             refuse_at_accept(fd, {503, "request.too_many_connections", "too many connections from this client"});
         } else {
             Connection& c = connections_[fd];
@@ -273,6 +277,7 @@ void ConnectionLoop::dispatch(Connection& c, const FramedRequest& request) {
 }
 
 void ConnectionLoop::refuse(Connection& c, const Refusal& refusal) {
+    ++refused_;
     c.out = refusal_response(refusal);
     c.sent = 0;
     c.close_after = true;

@@ -56,6 +56,8 @@ public:
     // From any thread.
     void stop();
     std::size_t open_connections() const { return open_; }
+    // Requests and connections the edge refused itself (framing, deadline, caps).
+    std::uint64_t refused() const { return refused_; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -112,6 +114,7 @@ private:
     std::map<std::string, std::size_t> per_client_;
     std::set<std::pair<Clock::time_point, int>> deadlines_;
     std::atomic<std::size_t> open_{0};
+    std::atomic<std::uint64_t> refused_{0};
 
     std::mutex answers_mutex_;
     std::vector<std::pair<int, RoutedAnswer>> answers_;

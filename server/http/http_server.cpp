@@ -460,6 +460,8 @@ std::string HttpServer::Impl::metrics_text() const {
     counter("consentd_checks_total", "Consent checks answered.", metrics_.checks);
     counter("consentd_rate_limited_total", "Public requests refused by the rate limit.", metrics_.rate_limited);
     counter("consentd_event_streams_open", "Event streams currently open.", streams_.open(), "gauge");
+    counter("consentd_http_refused_total", "Requests and connections refused by the HTTP edge (framing, deadlines, caps).",
+            loop_.refused());
     counter("consentd_http_connections_open", "Request connections currently open.", loop_.open_connections(), "gauge");
     return out;
 }
