@@ -1,6 +1,8 @@
 // consentd: receives decisions from the banner, stores signed receipts durably,
 // and answers backends' consent checks. Configuration errors stop it at start
 // with one line on stderr; SIGINT/SIGTERM stop it cleanly (pending commits finish).
+#include <sys/resource.h>
+
 #include <csignal>
 #include <ctime>
 #include <iostream>
@@ -32,6 +34,18 @@ sigset_t block_stop_signals() {
     return set;
 }
 
+// Every connection and event stream is a descriptor: raise the soft limit to
+// the hard one, and refuse to start with limits the process could not honour.
+bool descriptors_suffice(const consent::server::ServerConfig& c) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    const rlim_t reserve = 64 + c.worker_threads;  // the store, the keys, the loops' own descriptors
+    return limit.rlim_cur == RLIM_INFINITY || c.max_connections + c.max_event_streams + reserve <= limit.rlim_cur;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -39,6 +53,8 @@ int main(int argc, char** argv) {
     auto config = parse_server_config(std::vector<std::string>(argv + 1, argv + argc));
     if (!config)
         return fail(config.error().message + " (options: --database= --keys= --host= --port= --trusted-proxy= ...)");
+    if (!descriptors_suffice(*config))
+        return fail("--max-connections plus --max-event-streams exceed the open-file limit (ulimit -n)");
     const sigset_t signals = block_stop_signals();
     auto keys = KeyRing::load(config->key_dir);
     if (!keys) return fail(keys.error().code + ": " + keys.error().message + " (run consentctl init first)");

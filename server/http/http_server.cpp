@@ -1,7 +1,5 @@
 #include "http/http_server.hpp"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -14,7 +12,12 @@
 #include "consent/encoding.hpp"
 #include "consent/state_json.hpp"
 #include "http/api_keys.hpp"
+#include "http/byte_exchange.hpp"
+#include "http/connection_loop.hpp"
 #include "http/error_mapping.hpp"
+#include "http/event_streams.hpp"
+#include "http/request_router.hpp"
+#include "http/worker_pool.hpp"
 #include "service/opt_in_stats.hpp"
 
 namespace consent::server {
@@ -26,13 +29,6 @@ using httplib::Response;
 
 const std::string kSite = R"(/v1/sites/([a-z0-9][a-z0-9_-]{0,63}))";
 const std::string kSubject = R"(/subjects/([A-Za-z0-9_.:@-]{1,128}))";
-
-// Gives access to the listening socket so it can listen again with a real
-// backlog (Debian's 0.11 listens with 5 and has no setter).
-class ListeningServer : public httplib::Server {
-public:
-    int listening_socket() const { return static_cast<int>(svr_sock_); }
-};
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -109,6 +105,45 @@ Result<json> read_body(const Request& req) {
     return body;
 }
 
+// The key id of a "Bearer ck_<id>.<secret>" header that authorize() accepted.
+std::string api_key_id(const std::string& authorization) {
+    const auto start = authorization.find("ck_");
+    return start == std::string::npos ? authorization : authorization.substr(start, authorization.find('.', start) - start);
+}
+
+FramingLimits framing_limits(const ServerConfig& c) {
+    FramingLimits f;
+    f.max_head_bytes = c.max_head_bytes;
+    f.max_line_bytes = std::min<std::size_t>(f.max_line_bytes, c.max_head_bytes);
+    f.max_header_count = c.max_header_count;
+    f.max_body_bytes = std::max(c.max_body_bytes, c.backend_max_body_bytes);
+    return f;
+}
+
+ConnectionLimits connection_limits(const ServerConfig& c) {
+    ConnectionLimits l;
+    l.framing = framing_limits(c);
+    l.max_connections = c.max_connections;
+    l.max_connections_per_client = c.max_connections_per_client;
+    l.request_deadline = std::chrono::seconds(c.read_timeout_seconds);
+    l.idle_timeout = std::chrono::seconds(c.keep_alive_seconds);
+    l.write_timeout = std::chrono::seconds(c.write_timeout_seconds);
+    l.linger = std::chrono::seconds(c.linger_seconds);
+    l.keep_alive_max_requests = c.keep_alive_max_requests;
+    return l;
+}
+
+EventStreamLimits stream_limits(const ServerConfig& c) {
+    EventStreamLimits l;
+    l.max_streams = c.max_event_streams;
+    l.max_streams_per_key = c.max_event_streams_per_key;
+    l.max_streams_per_site = c.max_event_streams_per_site;
+    l.max_buffer_bytes = c.event_stream_buffer_bytes;
+    l.heartbeat = std::chrono::seconds(c.event_heartbeat_seconds);
+    l.write_timeout = std::chrono::seconds(c.write_timeout_seconds);
+    return l;
+}
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -116,7 +151,14 @@ public:
     Impl(ConsentService& service, ServerConfig config)
         : service_(service), config_(std::move(config)),
           limiter_(config_.public_rate_per_minute, config_.public_rate_burst, config_.rate_limit_buckets),
-          open_limiter_(config_.open_rate_per_minute, config_.open_rate_burst, config_.rate_limit_buckets) {
+          open_limiter_(config_.open_rate_per_minute, config_.open_rate_burst, config_.rate_limit_buckets),
+          streams_(service_.events(),
+                   [this](const std::string& site, std::int64_t after, std::size_t limit) {
+                       return service_.store().receipts_after(site, after, limit);
+                   },
+                   stream_limits(config_)),
+          workers_(config_.worker_threads),
+          loop_(connection_limits(config_), workers_, respond_function(), streams_) {
         configure();
         public_routes();
         backend_routes();
@@ -124,17 +166,29 @@ public:
         open_routes();
     }
 
-    int bind() {
-        const int port = config_.port == 0 ? server_.bind_to_any_port(config_.host)
-                                           : (server_.bind_to_port(config_.host, config_.port) ? config_.port : -1);
-        if (port < 0) return -1;
-        ::listen(server_.listening_socket(), config_.listen_backlog);
-        return port;
+    int bind() { return loop_.bind(config_.host, config_.port, config_.listen_backlog); }
+    bool serve() {
+        const bool ran = loop_.run();
+        workers_.stop();  // requests in flight finish (their commits too) before the streams go
+        streams_.stop();
+        return ran;
     }
-    bool serve() { return server_.listen_after_bind(); }
     void stop() {
         service_.events().stop();
-        server_.stop();
+        loop_.stop();
+    }
+    std::vector<std::string> answer_bytes(std::string_view bytes) {
+        ByteExchange exchange(
+            [this](std::string_view request, const Peer& peer, bool close) {
+                RoutedAnswer answer = server_.respond(request, peer, close);
+                if (answer.handover) {  // no socket to hand over: the stream's head, then the end
+                    streams_.release(answer.handover->key_id, answer.handover->site_id);
+                    answer.bytes = EventStreams::head();
+                }
+                return answer;
+            },
+            framing_limits(config_));
+        return exchange.answers(bytes);
     }
 
 private:
@@ -149,30 +203,31 @@ private:
     bool allow_backend(const Request& req, Response& res, const std::string& site);
     void stream_events(const Request& req, Response& res, const std::string& site);
     std::string metrics_text() const;
+    ConnectionLoop::Respond respond_function() {
+        return [this](std::string_view request, const Peer& peer, bool close) {
+            return server_.respond(request, peer, close);
+        };
+    }
 
     ConsentService& service_;
     ServerConfig config_;
     RateLimiter limiter_;       // the banner's routes
     RateLimiter open_limiter_;  // the log's proofs, checkpoint and keys
-    ListeningServer server_;
+    RequestRouter server_;
     Metrics metrics_;
+    EventStreams streams_;
+    WorkerPool workers_;
+    ConnectionLoop loop_;
 };
 
 void HttpServer::Impl::configure() {
-    // TOOLCHAIN.md: without TCP_NODELAY Nagle meets delayed ACKs (40 ms per request).
-    server_.set_tcp_nodelay(true);
+    // Sockets, deadlines and connection limits are the ConnectionLoop's; httplib
+    // only parses framed requests and routes them. Its keep-alive numbers only
+    // go into the Keep-Alive header it writes.
     server_.set_keep_alive_max_count(config_.keep_alive_max_requests);
     server_.set_keep_alive_timeout(config_.keep_alive_seconds);
-    server_.set_read_timeout(config_.read_timeout_seconds, 0);
-    server_.set_write_timeout(config_.write_timeout_seconds, 0);
-    // httplib's limit is the larger one; the public routes enforce their own below.
+    // The larger of the two body limits; the public routes enforce their own below.
     server_.set_payload_max_length(std::max(config_.max_body_bytes, config_.backend_max_body_bytes));
-    const std::size_t threads = config_.worker_threads;
-    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    server_.set_socket_options([](socket_t sock) {
-        int yes = 1;
-        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
     // Errors httplib produces itself (no route, body too large) get the JSON shape too.
     server_.set_error_handler([](const Request&, Response& res) {
         if (!res.body.empty()) return;
@@ -340,7 +395,8 @@ void HttpServer::Impl::backend_routes() {
 }
 
 // Server-sent events: one event per receipt of the site, id = log index, so
-// Last-Event-ID resumes exactly after the last one the client saw.
+// Last-Event-ID resumes exactly after the last one the client saw. The stream
+// itself is written by EventStreams: this handler only checks and hands over.
 void HttpServer::Impl::stream_events(const Request& req, Response& res, const std::string& site) {
     std::int64_t last = -1;
     const auto resume = req.get_header_value("Last-Event-ID");
@@ -350,29 +406,15 @@ void HttpServer::Impl::stream_events(const Request& req, Response& res, const st
         if (end == resume.c_str() || *end != '\0' || last < -1)
             return send_error(res, make_error("request.invalid_event_id", "Last-Event-ID must be a log index"));
     }
-    res.set_header("Cache-Control", "no-store");
-    const auto heartbeat = std::chrono::seconds(config_.event_heartbeat_seconds);
-    metrics_.event_streams_open++;
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, site, last, heartbeat](std::size_t, httplib::DataSink& sink) mutable {
-            const auto batch = service_.store().receipts_after(site, last, 256);
-            for (const auto& r : batch) {
-                const json data = {{"receipt_id", r.receipt_id}, {"subject", r.subject_id}, {"method", r.method},
-                                   {"log_index", r.log_index}, {"server_time", r.server_time}};
-                const std::string event =
-                    "id: " + std::to_string(r.log_index) + "\nevent: receipt\ndata: " + data.dump() + "\n\n";
-                if (!sink.write(event.data(), event.size())) return false;
-                last = r.log_index;
-            }
-            if (!batch.empty()) return true;
-            if (service_.events().stopped() || !sink.is_writable()) return false;
-            if (service_.events().wait_newer_than(last, heartbeat) <= last) {
-                if (!sink.write(":\n\n", 3)) return false;  // heartbeat comment
-            }
-            return !service_.events().stopped();
-        },
-        [this](bool) { metrics_.event_streams_open--; });
+    const std::string key = api_key_id(req.get_header_value("Authorization"));
+    if (const auto refused = streams_.reserve(key, site)) {
+        res.status = refused->status;
+        res.set_header("Retry-After", "1");
+        res.set_content(error_body(make_error(refused->code, refused->message)), "application/json");
+        return;
+    }
+    RequestRouter::hand_over(StreamHandover{site, last, key});
+    res.status = 200;
 }
 
 // The log and the keys are public evidence: any page may read them (an
@@ -443,7 +485,10 @@ std::string HttpServer::Impl::metrics_text() const {
     counter("consentd_checks_total", "Consent checks answered.", metrics_.checks);
     counter("consentd_rate_limited_total", "Requests refused by a rate limit (banner and open routes).",
             metrics_.rate_limited);
-    counter("consentd_event_streams_open", "Event streams currently open.", metrics_.event_streams_open, "gauge");
+    counter("consentd_event_streams_open", "Event streams currently open.", streams_.open(), "gauge");
+    counter("consentd_http_refused_total", "Requests and connections refused by the HTTP edge (framing, deadlines, caps).",
+            loop_.refused());
+    counter("consentd_http_connections_open", "Request connections currently open.", loop_.open_connections(), "gauge");
     return out;
 }
 
@@ -453,5 +498,6 @@ HttpServer::~HttpServer() = default;
 int HttpServer::bind() { return impl_->bind(); }
 bool HttpServer::serve() { return impl_->serve(); }
 void HttpServer::stop() { impl_->stop(); }
+std::vector<std::string> HttpServer::answer_bytes(std::string_view bytes) { return impl_->answer_bytes(bytes); }
 
 }  // namespace consent::server

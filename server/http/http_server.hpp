@@ -5,6 +5,8 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "http/rate_limiter.hpp"
 #include "http/server_config.hpp"
@@ -23,6 +25,12 @@ public:
     bool serve();
     void stop();
 
+    // Runs raw bytes, as one connection's input, through the same request
+    // framer and routes as the socket path, with no socket (a fuzz target's
+    // entry point; bind() is not needed). Returns each answer's bytes in
+    // order; an event stream answers with its head only.
+    std::vector<std::string> answer_bytes(std::string_view bytes);
+
     struct Metrics {
         std::atomic<std::uint64_t> requests{0};
         std::atomic<std::uint64_t> client_errors{0};
@@ -31,7 +39,6 @@ public:
         std::atomic<std::uint64_t> decisions_replayed{0};
         std::atomic<std::uint64_t> checks{0};
         std::atomic<std::uint64_t> rate_limited{0};
-        std::atomic<std::uint64_t> event_streams_open{0};
     };
 
 private:

@@ -65,7 +65,19 @@ const std::map<std::string, Setter>& setters() {
         {"--threads", number(&ServerConfig::worker_threads, 2, 1024)},
         {"--keep-alive-max", number(&ServerConfig::keep_alive_max_requests, 1, 1000000)},
         {"--listen-backlog", number(&ServerConfig::listen_backlog, 16, 65535)},
+        {"--keep-alive-seconds", number(&ServerConfig::keep_alive_seconds, 1, 3600)},
+        {"--request-deadline-seconds", number(&ServerConfig::read_timeout_seconds, 1, 3600)},
+        {"--write-timeout-seconds", number(&ServerConfig::write_timeout_seconds, 1, 3600)},
+        {"--linger-seconds", number(&ServerConfig::linger_seconds, 0, 60)},
+        {"--max-head-bytes", number(&ServerConfig::max_head_bytes, 1024, 1 << 20)},
+        {"--max-headers", number(&ServerConfig::max_header_count, 8, 10000)},
+        {"--max-connections", number(&ServerConfig::max_connections, 16, 1000000)},
+        {"--max-connections-per-client", number(&ServerConfig::max_connections_per_client, 1, 1000000)},
         {"--heartbeat-seconds", number(&ServerConfig::event_heartbeat_seconds, 1, 3600)},
+        {"--max-event-streams", number(&ServerConfig::max_event_streams, 1, 1000000)},
+        {"--max-event-streams-per-key", number(&ServerConfig::max_event_streams_per_key, 1, 1000000)},
+        {"--max-event-streams-per-site", number(&ServerConfig::max_event_streams_per_site, 1, 1000000)},
+        {"--event-stream-buffer-bytes", number(&ServerConfig::event_stream_buffer_bytes, 4096, 64 << 20)},
     };
     return table;
 }
@@ -83,7 +95,23 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
                                                    : setter->second(config, arg.substr(eq + 1));
         if (wrong) return make_error("config.invalid_value", "invalid value for " + flag + ": " + *wrong);
     }
+    if (auto valid = validate_server_config(config); !valid) return valid.error();
     return config;
+}
+
+Status validate_server_config(const ServerConfig& c) {
+    const auto invalid = [](const std::string& why) { return make_error("config.invalid_value", why); };
+    if (c.max_connections_per_client > c.max_connections)
+        return invalid("--max-connections-per-client must not exceed --max-connections");
+    if (c.max_event_streams_per_key > c.max_event_streams_per_site ||
+        c.max_event_streams_per_site > c.max_event_streams)
+        return invalid("event stream limits must grow from per key to per site to overall");
+    if (c.max_head_bytes < 1024 || c.max_header_count < 8 || c.worker_threads < 1 || c.max_connections < 1)
+        return invalid("the HTTP limits are too small to serve a request");
+    if (c.read_timeout_seconds < 1 || c.write_timeout_seconds < 1 || c.keep_alive_seconds < 1 ||
+        c.event_heartbeat_seconds < 1 || c.linger_seconds < 0)
+        return invalid("timeouts must be at least one second");
+    return Unit{};
 }
 
 }  // namespace consent::server

@@ -29,19 +29,34 @@ struct ServerConfig {
     // Proxies whose X-Forwarded-For (or Forwarded) names the client; empty: the
     // socket peer is always the client (consentd reachable directly).
     TrustedProxies trusted_proxies;
-    std::size_t worker_threads = 32;             // one blocking thread per connection in flight
+    std::size_t worker_threads = 32;             // run complete requests (the routes, the service, the store)
     std::size_t keep_alive_max_requests = 1000;
-    int keep_alive_seconds = 5;
-    int read_timeout_seconds = 5;
-    int write_timeout_seconds = 5;
+    int keep_alive_seconds = 5;                  // idle time allowed between requests on one connection
+    int read_timeout_seconds = 10;               // deadline for a whole request head and body, from its first byte
+    int write_timeout_seconds = 10;              // deadline for writing a whole answer
+    int linger_seconds = 2;                      // input drained after a refusal, so the client reads the answer
     int listen_backlog = 1024;                   // Debian's httplib listens with 5 (TOOLCHAIN.md)
+    // The HTTP edge (issue #10: consentd frames requests itself, RFC 9112).
+    std::size_t max_head_bytes = 16 * 1024;      // request line + headers; more is 431
+    std::size_t max_header_count = 100;          // more is 431
+    std::size_t max_connections = 1000;          // request connections of the process (event streams apart)
+    std::size_t max_connections_per_client = 128;  // per client address; more is 503
+    // Event streams (GET /v1/sites/{site}/events), written by their own pump thread.
     int event_heartbeat_seconds = 15;            // SSE comment lines that keep proxies from closing idle streams
+    std::size_t max_event_streams = 256;
+    std::size_t max_event_streams_per_key = 32;  // more is 429
+    std::size_t max_event_streams_per_site = 64;
+    std::size_t event_stream_buffer_bytes = 256 * 1024;  // unsent output of one stream
     std::string log_origin = "consentd/receipts";  // checkpoint origin line: name each deployment's log uniquely
 };
 
 // Reads --flag=value arguments over the defaults. --trusted-proxy=CIDR[,CIDR...]
 // may be repeated (the lists add up). Errors: config.unknown_flag,
-// config.invalid_value (the message names the flag and says what is wrong).
+// config.invalid_value (the message names the flag and says what is wrong);
+// then validate_server_config.
 Result<ServerConfig> parse_server_config(const std::vector<std::string>& args);
+
+// Limits that only make sense together. Error: config.invalid_value.
+Status validate_server_config(const ServerConfig& config);
 
 }  // namespace consent::server

@@ -167,7 +167,7 @@ Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const 
     AppendRequest append{site_id, random_id("rcpt_", 16), decision, make_seal(keys_, shown, decision, site_id)};
     auto outcome = store_.append(std::move(append));
     if (!outcome) return outcome.error();
-    if (!outcome->replayed) events_.publish(outcome->receipt.log_index);
+    if (!outcome->replayed) events_.publish(site_id, outcome->receipt.log_index);
     DecisionAnswer answer{outcome->receipt, outcome->replayed, outcome->checkpoint, {}};
     // The banner keeps the proof with the receipt: anyone holding a later
     // checkpoint can then show the receipt was never dropped (RFC 9162 §2.1.3).

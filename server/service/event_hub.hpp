@@ -1,29 +1,37 @@
-// Wakes event-stream readers the moment a receipt is committed. Readers keep
-// their own position (the last log index sent) and read what follows from the
-// store, so a reader that was slow or reconnects misses nothing.
+// Wakes event streams the moment a receipt is committed, per site: a receipt
+// of site A never wakes a stream of site B (issue #10: one shared "newest"
+// counter made every stream of every other site spin). Readers keep their own
+// position (the last log index sent) and read what follows from the store, so
+// a reader that was slow or reconnects misses nothing.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <string>
 
 namespace consent::server {
 
 class EventHub {
 public:
-    // Called after a commit with the highest log index it made durable.
-    void publish(std::int64_t log_index);
-    // Blocks until something newer than seen is published, stop() is called, or the timeout passes.
-    // Returns the newest published index.
-    std::int64_t wait_newer_than(std::int64_t seen, std::chrono::milliseconds timeout);
+    // Called on the committing thread with the site and the log index made durable.
+    // It must be quick and must not call back into the hub.
+    using Listener = std::function<void(const std::string& site_id, std::int64_t log_index)>;
+
+    // Called after a commit with the site and the log index it made durable.
+    void publish(const std::string& site_id, std::int64_t log_index);
+    // The newest index published for the site, -1 if none since start.
+    std::int64_t newest(const std::string& site_id) const;
+    // One listener at a time (the event-stream pump); an empty one removes it.
+    void set_listener(Listener listener);
     void stop();
     bool stopped() const;
 
 private:
     mutable std::mutex mutex_;
-    std::condition_variable changed_;
-    std::int64_t newest_ = -1;
+    std::map<std::string, std::int64_t> newest_;
+    Listener listener_;
     bool stopped_ = false;
 };
 

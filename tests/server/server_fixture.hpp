@@ -50,6 +50,7 @@ public:
     const std::string& other_key() const { return other_key_; }
     const std::string& notice_hash() const { return notice_hash_; }
     server::SqliteStore& store() { return *store_; }
+    server::HttpServer& http() { return *http_; }
     const server::KeyRing& keys() const { return *keys_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
     // The clock of the store and the service (receipts' server time, "now"):

@@ -1,0 +1,123 @@
+// consentd owns its sockets (issue #10: httplib 0.11 holds one blocking worker
+// per connection, so 32 silent clients stopped the server). One thread runs an
+// epoll loop over non-blocking sockets: it accepts under a global and a
+// per-client-address cap, reads each connection's bytes into its buffer,
+// frames requests (request_framer.hpp) under a deadline for the whole head and
+// body that further bytes do not extend, hands only complete requests to the
+// worker pool, and writes the answers in order (pipelining) under a write
+// deadline. An answer that opens an event stream hands the socket over to
+// EventStreams. Refusals close the connection after a short lingering drain
+// so that the client reads the answer instead of a reset (RFC 9112 §9.6).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/event_streams.hpp"
+#include "http/request_framer.hpp"
+#include "http/request_router.hpp"
+#include "http/worker_pool.hpp"
+
+namespace consent::server {
+
+struct ConnectionLimits {
+    FramingLimits framing;
+    std::size_t max_connections = 1000;            // all open request connections
+    std::size_t max_connections_per_client = 128;  // per client address
+    std::chrono::milliseconds request_deadline{10000};  // the whole head and body, from its first byte
+    std::chrono::milliseconds idle_timeout{5000};       // keep-alive: between requests
+    std::chrono::milliseconds write_timeout{10000};     // the whole answer
+    std::chrono::milliseconds linger{2000};             // draining input after a refusal, before the close
+    std::size_t keep_alive_max_requests = 1000;
+};
+
+class ConnectionLoop {
+public:
+    using Respond = std::function<RoutedAnswer(std::string_view request, const Peer& peer, bool close)>;
+
+    ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams);
+    ConnectionLoop(const ConnectionLoop&) = delete;
+    ConnectionLoop& operator=(const ConnectionLoop&) = delete;
+    ~ConnectionLoop();
+
+    // Binds and listens (port 0 picks a free one); returns the port, or -1.
+    int bind(const std::string& host, int port, int backlog);
+    // Serves until stop(); false if the loop could not run.
+    bool run();
+    // From any thread.
+    void stop();
+    std::size_t open_connections() const { return open_; }
+    // Requests and connections the edge refused itself (framing, deadline, caps).
+    std::uint64_t refused() const { return refused_; }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    enum class State { idle, reading, busy, writing, lingering };
+    struct Connection {
+        int fd = -1;
+        Peer peer;
+        State state = State::idle;
+        std::string in;
+        std::string out;
+        std::size_t sent = 0;
+        Clock::time_point deadline;
+        bool close_after = false;
+        bool discard_input = false;  // after a refusal
+        bool peer_eof = false;       // the client shut its sending side
+        bool dead = false;           // the socket failed while a worker held the request
+        bool continue_sent = false;
+        std::size_t served = 0;
+        std::uint32_t interest = 0;
+    };
+
+    void accept_all();
+    void admit(int fd);
+    void on_socket(int fd, std::uint32_t events);
+    void read_some(Connection& c);
+    void write_some(Connection& c);
+    void advance(Connection& c);
+    void advance_reading(Connection& c);
+    void dispatch(Connection& c, const FramedRequest& request);
+    void refuse(Connection& c, const Refusal& refusal);
+    void finish_answer(Connection& c);
+    void take_answers();
+    void on_answer(int fd, RoutedAnswer answer);
+    void set_deadline(Connection& c, Clock::time_point when);
+    void clear_deadline(Connection& c);
+    void expire_deadlines();
+    void update_interest(Connection& c);
+    void close_connection(int fd);
+    void forget(Connection& c);
+    int next_timeout_ms() const;
+
+    ConnectionLimits limits_;
+    WorkerPool& workers_;
+    Respond respond_;
+    EventStreams& streams_;
+    int listen_ = -1;
+    int epoll_ = -1;
+    int wake_ = -1;  // eventfd: stop, and answers from the workers
+    Peer local_;
+    std::atomic<bool> stopping_{false};
+    Clock::time_point accept_paused_until_{};
+
+    std::unordered_map<int, Connection> connections_;
+    std::map<std::string, std::size_t> per_client_;
+    std::set<std::pair<Clock::time_point, int>> deadlines_;
+    std::atomic<std::size_t> open_{0};
+    std::atomic<std::uint64_t> refused_{0};
+
+    std::mutex answers_mutex_;
+    std::vector<std::pair<int, RoutedAnswer>> answers_;
+};
+
+}  // namespace consent::server
