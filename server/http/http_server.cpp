@@ -261,7 +261,9 @@ void HttpServer::Impl::public_routes() {
         if (!allow_public(req, res, req.matches[1])) return;
         auto body = read_body(req);
         if (!body) return send_error(res, body.error());
-        auto answer = service_.submit_decision(req.matches[1], *body, req.get_header_value("Consent-Subject-Token"));
+        ConsentService::PublicCaller caller{req.get_header_value("Consent-Subject-Token"), std::nullopt};
+        if (req.has_header("Origin")) caller.origin = req.get_header_value("Origin");  // checked by allow_public
+        auto answer = service_.submit_decision(req.matches[1], *body, caller);
         if (!answer) return send_error(res, answer.error());
         (answer->replayed ? metrics_.decisions_replayed : metrics_.decisions_recorded)++;
         send_json(res, answer->replayed ? 200 : 201, receipt_answer(*answer));
