@@ -329,9 +329,10 @@ void HttpServer::Impl::stream_events(const Request& req, Response& res, const st
     std::int64_t last = -1;
     const auto resume = req.get_header_value("Last-Event-ID");
     if (!resume.empty()) {
-        char* end = nullptr;
-        last = std::strtoll(resume.c_str(), &end, 10);
-        if (end == resume.c_str() || *end != '\0' || last < -1)
+        // from_chars, not strtoll: no leading blanks, and a number beyond int64
+        // is an error rather than clamped to INT64_MAX (a stream that never sends).
+        const auto [end, ec] = std::from_chars(resume.data(), resume.data() + resume.size(), last);
+        if (ec != std::errc() || end != resume.data() + resume.size() || last < -1)
             return send_error(res, make_error("request.invalid_event_id", "Last-Event-ID must be a log index"));
     }
     res.set_header("Cache-Control", "no-store");

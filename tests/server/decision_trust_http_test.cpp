@@ -220,3 +220,38 @@ TEST_CASE("a receipt's context origin is the Origin header the server received, 
     CHECK(again->status == 200);
     CHECK(body_of(again)["receipt"] == answer["receipt"]);
 }
+
+// Issue #10 item 2 over HTTP: numbers in headers and query strings at and past
+// the ends of int64 get a clear 400, never a wrapped or clamped value.
+TEST_CASE("a Last-Event-ID or proof parameter beyond 64 bits is refused with a clear error", "[server][http][checked]") {
+    RunningServer s;
+    REQUIRE(post_decision(s, s.decision("dec-edge-0001", kBrowserSubject, "reject_all"))->status == 201);
+    const auto resume = GENERATE(as<std::string>(), "9223372036854775808", "99999999999999999999",
+                                 "-9223372036854775809", "-2", "1e3", "0x10", "+1");
+    CAPTURE(resume);
+    httplib::Headers h = bearer(s.shop_key());
+    h.emplace("Last-Event-ID", resume);
+    std::string received;
+    // A stream would send a heartbeat within a second: stop reading at the first bytes.
+    auto r = s.client().Get("/v1/sites/bike-shop/events", h, [&](const char* data, std::size_t n) {
+        received.append(data, n);
+        return false;
+    });
+    REQUIRE(r.error() != httplib::Error::Connection);
+    if (r) CHECK(r->status == 400);
+    CHECK(received.find("request.invalid_event_id") != std::string::npos);
+
+    for (const char* path : {"/v1/log/proofs/inclusion?leaf=0&size=9223372036854775808",
+                             "/v1/log/proofs/inclusion?leaf=-9223372036854775808&size=1",
+                             "/v1/log/proofs/consistency?from=1&to=18446744073709551616"}) {
+        CAPTURE(path);
+        auto bad = s.client().Get(path);
+        REQUIRE(bad);
+        CHECK(bad->status == 400);
+        CHECK(error_code(bad) == "request.invalid_parameter");
+    }
+    auto huge = s.client().Get("/v1/log/proofs/inclusion?leaf=9223372036854775806&size=9223372036854775807");
+    REQUIRE(huge);
+    CHECK(huge->status == 400);
+    CHECK(error_code(huge) == "storage.bad_proof_request");
+}
