@@ -197,6 +197,13 @@ Result<Decision> make_decision(const Notice& notice, const std::string& notice_h
     return d;
 }
 
+bool is_retry_of(const Decision& recorded, const Decision& retry) {
+    if (recorded.method == Method::server_withdraw && retry.method == Method::server_withdraw)
+        return recorded.decision_id == retry.decision_id && recorded.subject_id == retry.subject_id &&
+               recorded.purposes == retry.purposes;
+    return decision_to_json(recorded) == decision_to_json(retry);
+}
+
 json decision_to_json(const Decision& d) {
     json purposes = json::object();
     for (const auto& [id, state] : d.purposes) purposes[id] = std::string(to_string(state));

@@ -1,5 +1,7 @@
 #include "consent/policy.hpp"
 
+#include "consent/checked_int.hpp"
+
 namespace consent {
 namespace {
 
@@ -9,9 +11,14 @@ bool superseded(const PolicyContext& ctx, const PurposeRecord& r) {
     return r.notice_id != ctx.notice.notice_id || r.notice_version < ctx.last_material_version;
 }
 
+// The clock, the record's time and the notice's max age all come from outside
+// the core (a browser's storage, a stored row): an age or a limit that does not
+// fit in 64 bits is no proof of a fresh answer, so it counts as too old.
 bool too_old(const PolicyContext& ctx, const Purpose& p, const PurposeRecord& r) {
     const std::int64_t days = r.state == PurposeState::granted ? p.max_age_days : p.refusal_max_age_days;
-    return ctx.now - r.decided_at > days * kSecondsPerDay;
+    const auto age = checked_sub(ctx.now, r.decided_at);
+    const auto limit = checked_mul(days, kSecondsPerDay);
+    return !age || !limit || *age > *limit;
 }
 
 std::string_view denial_reason(const PurposeRecord& r) {

@@ -14,7 +14,7 @@ struct Mapping {
 };
 
 // Most specific first; anything unlisted about input is 400, anything else 500.
-constexpr std::array<Mapping, 19> kTable{{
+constexpr std::array<Mapping, 20> kTable{{
     {"storage.bad_proof_request", 400},
     {"log.empty", 404},
     {"request.not_found", 404},
@@ -34,6 +34,7 @@ constexpr std::array<Mapping, 19> kTable{{
     {"keys.", 500},
     {"decision.notice_version_unknown", 409},
     {"decision.notice_hash_mismatch", 409},
+    {"decision.id_conflict", 409},
 }};
 
 bool matches(std::string_view code, std::string_view pattern) {

@@ -334,7 +334,9 @@ void HttpServer::Impl::public_routes() {
         if (!allow_public(req, res, req.matches[1])) return;
         auto body = read_body(req);
         if (!body) return send_error(res, body.error());
-        auto answer = service_.submit_decision(req.matches[1], *body, req.get_header_value("Consent-Subject-Token"));
+        ConsentService::PublicCaller caller{req.get_header_value("Consent-Subject-Token"), std::nullopt};
+        if (req.has_header("Origin")) caller.origin = req.get_header_value("Origin");  // checked by allow_public
+        auto answer = service_.submit_decision(req.matches[1], *body, caller);
         if (!answer) return send_error(res, answer.error());
         (answer->replayed ? metrics_.decisions_replayed : metrics_.decisions_recorded)++;
         send_json(res, answer->replayed ? 200 : 201, receipt_answer(*answer));
@@ -401,9 +403,10 @@ void HttpServer::Impl::stream_events(const Request& req, Response& res, const st
     std::int64_t last = -1;
     const auto resume = req.get_header_value("Last-Event-ID");
     if (!resume.empty()) {
-        char* end = nullptr;
-        last = std::strtoll(resume.c_str(), &end, 10);
-        if (end == resume.c_str() || *end != '\0' || last < -1)
+        // from_chars, not strtoll: no leading blanks, and a number beyond int64
+        // is an error rather than clamped to INT64_MAX (a stream that never sends).
+        const auto [end, ec] = std::from_chars(resume.data(), resume.data() + resume.size(), last);
+        if (ec != std::errc() || end != resume.data() + resume.size() || last < -1)
             return send_error(res, make_error("request.invalid_event_id", "Last-Event-ID must be a log index"));
     }
     const std::string key = api_key_id(req.get_header_value("Authorization"));

@@ -138,27 +138,34 @@ Result<json> ConsentService::first_visit_view(const std::string& site_id, const 
                 {"clicks", first_visit_clicks(context)}};
 }
 
+// DESIGN.md "Subjects and trust": the public endpoint speaks for a visitor;
+// a verified subject token vouches that the visitor is this very subject.
+Result<Speaker> ConsentService::public_speaker(const Site& site, const std::string& subject_token,
+                                               const std::string& subject_id) {
+    if (subject_token.empty()) return Speaker::visitor;
+    if (auto t = verify_subject_token(site, subject_token, subject_id, clock_()); !t) return t.error();
+    return Speaker::vouched_visitor;
+}
+
 Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body,
-                                                       const std::string& subject_token) {
+                                                       const PublicCaller& caller) {
     const auto site = store_.site(site_id);
     if (!site) return not_found("site");
-    auto request = parse_decision_request(body);
-    if (!request) return request.error();
-    if (request->method == Method::server_withdraw)
-        return make_error("decision.method_not_allowed", "server_withdraw is only for the backend withdrawal route",
-                          "/method");
+    auto parsed = parse_decision_request(body);
+    if (!parsed) return parsed.error();
+    DecisionRequest request = std::move(parsed).value();
+    auto speaker = public_speaker(*site, caller.subject_token, request.subject_id);
+    if (!speaker) return speaker.error();
+    if (auto may = check_speaker(request.subject_id, request.method, *speaker); !may) return may.error();
+    // The receipt signs where the request came from as the server saw it, not
+    // what the client wrote (issue #10): a body's context.origin is ignored.
+    request.context.origin = caller.origin && is_origin(*caller.origin) ? caller.origin : std::nullopt;
     // The decision names the version it was shown; any published version is
     // accepted (a cached banner), and the core checks the hash against it.
-    auto shown = notice_version(site_id, request->notice_version);
+    auto shown = notice_version(site_id, request.notice_version);
     if (!shown) return make_error("decision.notice_version_unknown", "no such notice version", "/notice_version");
-    auto decision = make_decision(shown->notice, shown->content_hash, *request);
+    auto decision = make_decision(shown->notice, shown->content_hash, request);
     if (!decision) return decision.error();
-    bool token_verified = false;
-    if (!subject_token.empty()) {
-        if (auto t = verify_subject_token(*site, subject_token, decision->subject_id, clock_()); !t) return t.error();
-        token_verified = true;
-    }
-    if (auto trust = check_subject_trust(*decision, shown->notice, token_verified); !trust) return trust.error();
     return record(site_id, *decision, *shown);
 }
 
@@ -264,6 +271,7 @@ Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, cons
     if (purposes != nullptr) request["purposes"] = *purposes;
     auto parsed = parse_decision_request(request);
     if (!parsed) return parsed.error();
+    if (auto may = check_speaker(subject_id, parsed->method, Speaker::backend); !may) return may.error();
     auto decision = make_decision(current.notice, current.content_hash, *parsed);
     if (!decision) return decision.error();
     return record(site_id, *decision, current);

@@ -16,6 +16,7 @@
 
 #include "consent/policy.hpp"
 #include "consent/result.hpp"
+#include "consent/subject_trust.hpp"
 #include "crypto/key_ring.hpp"
 #include "service/event_hub.hpp"
 #include "storage/receipt_store.hpp"
@@ -59,16 +60,24 @@ public:
     // once, before the banner's own wasm core has loaded (or when it cannot).
     Result<nlohmann::json> first_visit_view(const std::string& site_id, const std::vector<std::string>& languages,
                                             bool gpc);
+    // What the HTTP layer received beside a public request's body.
+    struct PublicCaller {
+        std::string subject_token;          // Consent-Subject-Token, "" if none
+        std::optional<std::string> origin;  // the Origin header, nullopt if none (not a browser)
+    };
     // Public: record a decision posted by the banner. body is the decision request;
-    // subject_token ("" if none) lets a grant name a subject id the site's backend vouches for.
+    // the subject token lets it name a subject id the site's backend vouches for
+    // (any id but a browser-made one needs it, whatever the method). The receipt's
+    // context.origin is the Origin header received: a context.origin in the body is ignored.
     Result<DecisionAnswer> submit_decision(const std::string& site_id, const nlohmann::json& body,
-                                           const std::string& subject_token = {});
+                                           const PublicCaller& caller = {});
 
     // Backend: may this subject's data be used for this purpose right now?
     Result<Verdict> check(const std::string& site_id, const std::string& subject_id, const std::string& purpose);
     // Backend: many checks, {"checks":[{"subject":…,"purpose":…},…]} -> {"results":[…]}
     Result<nlohmann::json> check_batch(const std::string& site_id, const nlohmann::json& body);
     // Backend: withdraw purposes (all consent purposes when none are listed).
+    // A retry with the same decision_id, subject and purposes gets the same receipt.
     Result<DecisionAnswer> withdraw(const std::string& site_id, const std::string& subject_id,
                                     const nlohmann::json& body);
     // Backend: everything recorded about one subject, with the notice texts they saw.
@@ -83,6 +92,7 @@ public:
     ReceiptStore& store() { return store_; }
 
 private:
+    Result<Speaker> public_speaker(const Site& site, const std::string& subject_token, const std::string& subject_id);
     Result<DecisionAnswer> record(const std::string& site_id, const Decision& decision, const StoredNotice& shown);
     // The current notice and the newest material version, read once and kept
     // for kNoticeCacheSeconds: checks must not parse every notice version each time.

@@ -8,7 +8,10 @@
 //   log position are durably committed in one transaction. Concurrent appends
 //   may share one commit (group commit); none is acknowledged before it.
 // - The same (site, decision_id) appended twice yields the first receipt again
-//   (replayed = true), never a second receipt.
+//   (replayed = true), never a second receipt, but only when the second is a
+//   retry of the same decision (consent::is_retry_of); any other decision under
+//   a used id is refused with decision.id_conflict, writes nothing and tells
+//   nothing of the first receipt.
 // - current state equals a rebuild from the receipts (rebuild_check()).
 #pragma once
 

@@ -4,6 +4,8 @@
 #include <exception>
 #include <utility>
 
+#include "consent/canonical_json.hpp"
+#include "consent/decision.hpp"
 #include "consent/encoding.hpp"
 #include "consent/merkle.hpp"
 #include "consent/policy.hpp"
@@ -68,6 +70,30 @@ Result<std::string> call_signer(const CheckpointSigner& signer, const Checkpoint
     }
 }
 
+// The decision as recorded with the receipt of (site, decision_id): the
+// receipts.decision column, RFC 8785 canonical JSON of decision_to_json.
+Result<Decision> recorded_decision(Connection& connection, const std::string& site_id,
+                                   const std::string& decision_id) {
+    auto statement = connection.prepare("SELECT decision FROM receipts WHERE site_id = ?1 AND decision_id = ?2");
+    if (!statement) return statement.error();
+    auto row = statement.value().bind(1, site_id).bind(2, decision_id).step();
+    if (!row) return row.error();
+    if (!*row) return make_error("storage.corrupt_row", "a receipt vanished while it was read");
+    auto json = parse_json_strict(statement.value().text(0));
+    if (!json) return make_error("storage.corrupt_row", "a recorded decision is not JSON");
+    auto decision = parse_decision(*json);
+    if (!decision) return make_error("storage.corrupt_row", "a recorded decision does not read back");
+    return decision;
+}
+
+// Deliberately says nothing of the first receipt: not its subject, choices,
+// method or id (the caller may be someone else who learnt or guessed the id).
+Error id_conflict() {
+    return make_error("decision.id_conflict",
+                      "this decision id was already used for another decision: send this one under a new id",
+                      "/decision_id");
+}
+
 Result<bool> exists(Connection& connection, const char* sql, const std::string& key) {
     auto statement = connection.prepare(sql);
     if (!statement) return statement.error();
@@ -109,7 +135,12 @@ Result<AppendOutcome> LogWriter::append_one(const PendingAppend& pending) {
     // Earlier requests of this batch are visible here: same transaction.
     auto existing = find_receipt_by_decision(*connection_, request.site_id, request.decision.decision_id);
     if (!existing) return existing.error();
-    if (existing.value()) return AppendOutcome{std::move(*existing.value()), true, {}};
+    if (existing.value()) {
+        auto recorded = recorded_decision(*connection_, request.site_id, request.decision.decision_id);
+        if (!recorded) return recorded.error();
+        if (!is_retry_of(*recorded, request.decision)) return id_conflict();
+        return AppendOutcome{std::move(*existing.value()), true, {}};
+    }
     auto checked = check_request(request);
     if (!checked) return checked.error();
     auto slot = next_slot(request);

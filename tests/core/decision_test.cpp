@@ -529,42 +529,60 @@ TEST_CASE("a stored decision whose purposes map has a key that is not a purpose 
     CHECK(parsed.error().path == "/purposes/Not An Id!");
 }
 
-#include "consent/subject_trust.hpp"
+// A decision id is an idempotency key for one request only (issue #10 item 1).
+TEST_CASE("a retry is the same decision in canonical form and nothing else is", "[core][decision][retry]") {
+    DecisionRequest base = custom({{"analytics", true}});
+    base.client_time_ms = 1767225600123;
+    base.context.ua_class = "desktop";
+    auto recorded = decide(base);
+    REQUIRE(recorded.ok());
+    auto same = decide(base);
+    REQUIRE(same.ok());
+    CHECK(consent::is_retry_of(*recorded, *same));
 
-TEST_CASE("only a browser-made random subject id may carry a grant without a subject token", "[core][trust]") {
-    CHECK(consent::is_browser_subject_id("b_AAAAAAAAAAAAAAAAAAAAAA"));
-    CHECK(consent::is_browser_subject_id("b_q-Z_09azAZ09azAZ09azAZ"));
-    CHECK_FALSE(consent::is_browser_subject_id("user-42"));
-    CHECK_FALSE(consent::is_browser_subject_id("b_short"));
-    CHECK_FALSE(consent::is_browser_subject_id("b_AAAAAAAAAAAAAAAAAAAAA!"));
-    CHECK_FALSE(consent::is_browser_subject_id("x_AAAAAAAAAAAAAAAAAAAAAA"));
-
-    const consent::Notice n = shop_notice();
-    DecisionRequest grant = custom({{"marketing", true}});
-    grant.subject_id = "user-42";
-    auto known_grant = decide(grant);
-    REQUIRE(known_grant.ok());
-    const auto refused = consent::check_subject_trust(*known_grant, n, false);
-    REQUIRE_FALSE(refused.ok());
-    CHECK(refused.error().code == "subject.token_required");
-    CHECK(consent::check_subject_trust(*known_grant, n, true).ok());
-
-    grant.subject_id = "b_AAAAAAAAAAAAAAAAAAAAAA";
-    auto browser_grant = decide(grant);
-    REQUIRE(browser_grant.ok());
-    CHECK(consent::check_subject_trust(*browser_grant, n, false).ok());
+    DecisionRequest other_subject = base;
+    other_subject.subject_id = "b_AAAAAAAAAAAAAAAAAAAAAA";
+    DecisionRequest other_choices = custom({{"analytics", false}});
+    other_choices.client_time_ms = base.client_time_ms;
+    other_choices.context = base.context;
+    DecisionRequest other_method = request(Method::accept_all);
+    other_method.client_time_ms = base.client_time_ms;
+    other_method.context = base.context;
+    DecisionRequest other_time = base;
+    other_time.client_time_ms = 1767225600124;
+    DecisionRequest other_origin = base;
+    other_origin.context.origin = "https://velo.example";
+    DecisionRequest other_language = base;
+    other_language.language = "de";
+    const auto changed = GENERATE_COPY(
+        values({other_subject, other_choices, other_method, other_time, other_origin, other_language}));
+    auto retry = decide(changed);
+    REQUIRE(retry.ok());
+    CAPTURE(consent::decision_to_json(*retry).dump());
+    CHECK_FALSE(consent::is_retry_of(*recorded, *retry));
+    CHECK_FALSE(consent::is_retry_of(*retry, *recorded));
 }
 
-TEST_CASE("a refusal or withdrawal for a guessable subject id is always accepted", "[core][trust]") {
-    const consent::Notice n = shop_notice();
-    DecisionRequest reject = request(Method::reject_all);
-    reject.subject_id = "user-42";
-    auto r = decide(reject);
-    REQUIRE(r.ok());
-    CHECK(consent::check_subject_trust(*r, n, false).ok());
+TEST_CASE("a server withdrawal retried on a newer notice version is still the same withdrawal",
+          "[core][decision][retry]") {
     DecisionRequest w = withdraw({"marketing"});
-    w.subject_id = "user-42";
-    auto wd = decide(w);
-    REQUIRE(wd.ok());
-    CHECK(consent::check_subject_trust(*wd, n, false).ok());
+    w.method = Method::server_withdraw;
+    auto recorded = decide(w);
+    REQUIRE(recorded.ok());
+    Decision later = *recorded;  // the backend's retry after version 4 was published
+    later.notice_version = 4;
+    later.notice_hash = std::string(64, 'a');
+    CHECK(consent::is_retry_of(*recorded, later));
+    Decision other_purposes = later;
+    other_purposes.purposes = {{"analytics", denied}};
+    CHECK_FALSE(consent::is_retry_of(*recorded, other_purposes));
+    Decision other_subject = later;
+    other_subject.subject_id = "user-43";
+    CHECK_FALSE(consent::is_retry_of(*recorded, other_subject));
+    // The visitor's own withdrawal under that id is another decision.
+    DecisionRequest visitor = withdraw({"marketing"});
+    auto by_visitor = decide(visitor);
+    REQUIRE(by_visitor.ok());
+    CHECK_FALSE(consent::is_retry_of(*recorded, *by_visitor));
+    CHECK_FALSE(consent::is_retry_of(*by_visitor, *recorded));
 }

@@ -138,16 +138,13 @@ TEST_CASE("a withdrawal from the backend denies the very next check (Art. 7(3))"
     CHECK(body_of(check(s, kBrowserSubject, "analytics", s.shop_key()))["allowed"] == true);
 }
 
-TEST_CASE("a forged grant for someone's known account id is refused while their refusal is accepted", "[server][http]") {
+TEST_CASE("a forged grant for someone's known account id is refused", "[server][http]") {
     RunningServer s;
     auto forged = post_decision(s, s.decision("dec-http-forge", "user-42", "accept_all"));
     REQUIRE(forged);
     CHECK(forged->status == 403);
     CHECK(error_code(forged) == "subject.token_required");
     CHECK(body_of(check(s, "user-42", "marketing", s.shop_key()))["allowed"] == false);
-    auto refusal = post_decision(s, s.decision("dec-http-refuse", "user-42", "reject_all"));
-    REQUIRE(refusal);
-    CHECK(refusal->status == 201);
 }
 
 TEST_CASE("bad decision bodies get a clear JSON error and store nothing", "[server][http]") {
@@ -367,33 +364,11 @@ TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-I
     CHECK(resumed.find("id: 2\n") != std::string::npos);
 }
 
-#include <sodium.h>
-
-#include "consent/canonical_json.hpp"
-#include "consent/encoding.hpp"
 #include "consent/subject_trust.hpp"
 
 namespace {
 
-// The site's backend: an Ed25519 key pair whose public half is registered on the site.
-struct SiteBackend {
-    std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES> pk{};
-    std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> sk{};
-    SiteBackend() {
-        REQUIRE(sodium_init() >= 0);
-        crypto_sign_keypair(pk.data(), sk.data());
-    }
-    std::string public_key() const { return consent::base64url_encode(pk); }
-    std::string token(const json& claims) const {
-        const json header = {{"alg", "EdDSA"}, {"typ", "consent-subject+jwt"},
-                             {"kid", consent::server::ed25519_jwk_thumbprint(pk)}};
-        const std::string input = consent::base64url_encode(header.dump()) + "." + consent::base64url_encode(claims.dump());
-        std::array<std::uint8_t, crypto_sign_BYTES> sig{};
-        crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-                             sk.data());
-        return input + "." + consent::base64url_encode(sig);
-    }
-};
+using consent::test::SiteBackend;
 
 httplib::Result post_with_token(const RunningServer& s, const json& body, const std::string& token) {
     return s.client().Post("/v1/sites/bike-shop/decisions", {{"Consent-Subject-Token", token}}, body.dump(),
@@ -406,10 +381,7 @@ TEST_CASE("a grant for a known account id is accepted with a subject token from 
           "[server][http][trust]") {
     RunningServer s;
     SiteBackend backend;
-    auto site = s.store().site("bike-shop");
-    REQUIRE(site);
-    site->subject_token_keys.push_back(backend.public_key());
-    REQUIRE(s.store().put_site(*site).ok());
+    s.register_subject_key("bike-shop", backend.public_key());
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     const json claims = {{"site", "bike-shop"}, {"sub", "user-42"}, {"iat", now}, {"exp", now + 600}};
 

@@ -422,6 +422,37 @@ void retried_decision_is_replayed(const StoreFactory& open) {
     CHECK(other.receipt.log_index == 1);
 }
 
+// A decision id is a key for one request only (DESIGN.md "Subjects and trust"):
+// another subject, other states or another method under a used id is refused,
+// writes nothing, seals nothing, and the error carries nothing of the first receipt.
+void reused_decision_id_is_a_conflict(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    const auto first = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    const Decision others[] = {
+        grant_all("decision-1", "subj-b"),
+        decide("decision-1", "subj-a", Method::reject_all),
+        decide("decision-1", "subj-a", Method::custom, {{"analytics", true}}),
+        decide("decision-1", "subj-a", Method::withdraw, {}, {"marketing"}),
+    };
+    for (const Decision& other : others) {
+        CAPTURE(consent::decision_to_json(other).dump());
+        int seals = 0;
+        auto outcome = store->append(request(kShop, other, [&](const ReceiptSlot& slot) {
+            ++seals;
+            return Result<SealedReceipt>(fake_seal(slot));
+        }));
+        check_error(outcome, "decision.id_conflict");
+        CHECK(outcome.error().message.find(first.receipt.receipt_id) == std::string::npos);
+        CHECK(outcome.error().message.find("subj-a") == std::string::npos);
+        CHECK(seals == 0);
+    }
+    CHECK(store->receipt_count() == 1);
+    CHECK(store->subject_receipts(kShop, "subj-b").empty());
+    // The same request again is still the replay of the first.
+    CHECK(append_ok(*store, request(kShop, grant_all("decision-1", "subj-a"))).replayed);
+}
+
 void previous_hash_chains_a_subject(const StoreFactory& open) {
     auto store = open();
     setup_site(*store, kShop);
@@ -950,6 +981,12 @@ TEST_CASE("sqlite: appends take consecutive log indexes from 0 across sites", "[
 TEST_CASE("sqlite: a retried decision id returns the first receipt and adds no row", "[server][storage][sqlite]") {
     SqliteHarness h;
     conformance::retried_decision_is_replayed(h.factory());
+}
+
+TEST_CASE("sqlite: a reused decision id with another decision is a conflict and writes nothing",
+          "[server][storage][sqlite]") {
+    SqliteHarness h;
+    conformance::reused_decision_id_is_a_conflict(h.factory());
 }
 
 TEST_CASE("sqlite: each receipt names the hash of the subject's previous one", "[server][storage][sqlite]") {

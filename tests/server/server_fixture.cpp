@@ -4,6 +4,9 @@
 #include <random>
 #include <stdexcept>
 
+#include <sodium.h>
+
+#include "consent/encoding.hpp"
 #include "fixtures.hpp"
 #include "http/api_keys.hpp"
 
@@ -76,6 +79,31 @@ httplib::Client RunningServer::client() const {
     c.set_connection_timeout(5, 0);
     c.set_read_timeout(10, 0);
     return c;
+}
+
+void RunningServer::register_subject_key(const std::string& site_id, const std::string& public_key) {
+    auto site = store_->site(site_id);
+    if (!site) throw std::runtime_error("no site " + site_id);
+    site->subject_token_keys.push_back(public_key);
+    must(store_->put_site(*site), "register subject key");
+}
+
+SiteBackend::SiteBackend() {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium cannot start");
+    static_assert(sizeof(pk_) == crypto_sign_PUBLICKEYBYTES && sizeof(sk_) == crypto_sign_SECRETKEYBYTES);
+    crypto_sign_keypair(pk_.data(), sk_.data());
+}
+
+std::string SiteBackend::public_key() const { return base64url_encode(pk_); }
+
+std::string SiteBackend::token(const nlohmann::json& claims) const {
+    const nlohmann::json header = {{"alg", "EdDSA"}, {"typ", "consent-subject+jwt"},
+                                   {"kid", server::ed25519_jwk_thumbprint(pk_)}};
+    const std::string input = base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
+    std::array<std::uint8_t, crypto_sign_BYTES> sig{};
+    crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                         sk_.data());
+    return input + "." + base64url_encode(sig);
 }
 
 nlohmann::json RunningServer::decision(const std::string& decision_id, const std::string& subject_id,

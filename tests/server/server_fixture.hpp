@@ -3,6 +3,7 @@
 // two sites ("bike-shop" and "other-site") with the shop notice and an API key each.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -58,6 +59,9 @@ public:
     void set_time(std::int64_t unix_seconds) { fixed_time_ = unix_seconds; }
     std::int64_t now() const;
 
+    // Registers a public key (base64url) of the site's backend for subject tokens.
+    void register_subject_key(const std::string& site_id, const std::string& public_key);
+
     // A valid decision request body for the shop notice.
     nlohmann::json decision(const std::string& decision_id, const std::string& subject_id,
                             const std::string& method) const;
@@ -74,6 +78,19 @@ private:
     std::string shop_key_;
     std::string other_key_;
     std::string notice_hash_;
+};
+
+// A site's backend: an Ed25519 key pair whose public half a test registers on
+// the site; it signs subject tokens for the visitors it knows.
+class SiteBackend {
+public:
+    SiteBackend();
+    std::string public_key() const;
+    std::string token(const nlohmann::json& claims) const;
+
+private:
+    std::array<std::uint8_t, 32> pk_{};
+    std::array<std::uint8_t, 64> sk_{};
 };
 
 inline constexpr const char* kShopOrigin = "https://velo.example";

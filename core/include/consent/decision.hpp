@@ -67,6 +67,15 @@ Result<DecisionRequest> parse_decision_request(const nlohmann::json& json);
 // notice is the version the request names and notice_hash its content hash.
 Result<Decision> make_decision(const Notice& notice, const std::string& notice_hash, const DecisionRequest& request);
 
+// A decision id is an idempotency key for one request only (DESIGN.md
+// "Subjects and trust"): retry is a retry of recorded only if it is the same
+// decision in canonical form (decision_to_json), so another subject, other
+// states, another method or another client time under a used id is a conflict,
+// never a replay. A server_withdraw names the notice current when it arrived,
+// which the backend did not choose: its retry is the same subject, method and
+// purposes, whatever notice version is current by then.
+bool is_retry_of(const Decision& recorded, const Decision& retry);
+
 nlohmann::json decision_to_json(const Decision& decision);
 // Reads back what decision_to_json wrote (from storage or a receipt).
 Result<Decision> parse_decision(const nlohmann::json& json);
