@@ -65,7 +65,7 @@ test('with localStorage full, Reject all takes effect at once, reaches consentd,
   await waitForReceipts(page, 1);
   await page.waitForFunction(() => document.cookie.includes('_pk_id') && document.querySelector('iframe[src]'));
   await page.evaluate(fillStorage);
-  assert.equal(await page.evaluate(() => { try { localStorage.setItem('probe', 'x'); return 'stored'; } catch (e) { return e.name; } }),
+  assert.equal(await page.evaluate(() => { try { localStorage.setItem('filler:probe', 'x'); return 'stored'; } catch (e) { return e.name; } }),
     'QuotaExceededError', 'the test really filled the storage');
   await page.click('[data-action="privacy-choices"]');
   await page.click('[data-action="reject"]');
@@ -189,10 +189,11 @@ test('after 500 decisions the receipts kept and the outbox stay bounded, and the
 
 /** Answers the banner's decision POSTs with answer(n) (n counts them from 1), or lets them through when it returns null. */
 async function interceptDecisions(page, answer) {
-  const seen = { posts: 0 };
+  const seen = { posts: 0, bodies: [] };
   await page.route('**/v1/sites/*/decisions', async (route) => {
     if (route.request().method() !== 'POST') return route.continue();
     seen.posts += 1;
+    seen.bodies.push(route.request().postDataJSON());
     const fake = answer(seen.posts);
     if (!fake) return route.continue();
     return route.fulfill(Object.assign({ status: 200 }, fake, {
@@ -216,7 +217,8 @@ test('an answer carrying the receipt of another subject is not stored: the decis
   await page.waitForFunction(() => window.rejections.length === 1, null, { timeout: 15000 });
   assert.equal(codeOf(await page.evaluate(() => window.rejections[0])), 'receipt.mismatch');
   assert.equal(await page.evaluate(() => Consent.receipts().length), 0, 'the foreign receipt is not kept');
-  assert.equal(await page.evaluate(() => (localStorage.getItem('consent:bike-shop:receipts') || '').includes(other.json().receipt_id)), false);
+  assert.equal(await page.evaluate((id) => (localStorage.getItem('consent:bike-shop:receipts') || '').includes(id),
+    other.json().receipt_id), false);
   assert.equal(await page.evaluate(() => Consent.allowed('analytics')), false, 'a grant without its receipt does not hold');
 });
 
@@ -233,6 +235,8 @@ test('a 404 that is not consentd\'s "no such site" and a 503 are retried, and th
   await page.click('[data-action="accept"]');
   await waitForReceipts(page, 1);
   assert.equal(seen.posts, 3, 'sent three times: 404, 503, then through');
+  // consentd records the Origin header the browser sent, not an origin the page writes (issue #10 item 7).
+  assert.deepEqual(seen.bodies.map((b) => b.context), Array(3).fill({ ua_class: 'desktop' }));
   const subject = await page.evaluate(() => Consent.subject());
   assert.equal((await bench.server.exportReceipts(subject)).length, 1, 'exactly one receipt');
   assert.equal((await bench.server.check(subject, 'marketing')).reason, 'granted');

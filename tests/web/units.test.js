@@ -36,7 +36,7 @@ test('the outbox sends in order, keeps what failed (and what follows it) for lat
   let answer = { status: 503, body: null };
   const acked = [];
   const timers = fakeTimers();
-  const make = () => new Outbox(new Store('shop', storage), async (r) => { sent.push(r.decision_id); return answer; },
+  const make = () => new Outbox(new Store('shop', storage), async (r) => { sent.push(r.decision_id); return typeof answer === 'function' ? answer(r) : answer; },
     (r, a) => acked.push([r.decision_id, a.receipt_id]), () => assert.fail('nothing is refused here'), timers);
   const box = make();
   box.add({ decision_id: 'grant-0001' });
@@ -49,7 +49,7 @@ test('the outbox sends in order, keeps what failed (and what follows it) for lat
   await box.flush(false);
   assert.deepEqual(sent, ['grant-0001']);
   // "Reload": a new outbox over the same storage; the server is back.
-  answer = { status: 201, body: { receipt_id: 'rcpt_x' } };
+  answer = (r) => ({ status: 201, body: receiptAnswer(r) });
   const again = make();
   assert.equal(again.pending(), 2);
   await again.flush(true);
@@ -160,7 +160,7 @@ function receiptAnswer(r, change = {}) {
   const payload = Object.assign({ receipt_id: 'rcpt_' + r.decision_id, subject: r.subject_id, decision_id: r.decision_id,
     method: r.method, purposes: [] }, change);
   const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return { receipt_id: payload.receipt_id, receipt: part({ alg: 'EdDSA' }) + '.' + part(payload) + '.c2ln' };
+  return { receipt_id: 'rcpt_' + r.decision_id, receipt: part({ alg: 'EdDSA' }) + '.' + part(payload) + '.c2ln' };
 }
 
 test('a receipt naming another subject or decision is refused; an answer that is no receipt at all is retried', async () => {
