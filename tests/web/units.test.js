@@ -237,3 +237,21 @@ test('receipts kept per browser: the newest 20, plus the newest naming each purp
   assert.equal(list[0].receipt_id, 'rcpt_0', 'the only receipt about analytics stays');
   assert.equal(list[list.length - 1].receipt_id, 'rcpt_499');
 });
+
+test('a refused decision falls back to the state before it, but never allows more than now, and later choices apply again', async () => {
+  const { revertRefused } = await src('refusal.js');
+  const { Store } = await src('storage.js');
+  const store = new Store('shop', memoryStorage());
+  const rec = (state) => ({ state, method: 'custom', notice_id: 'shop', notice_version: 1, decided_at: 1, receipt_id: '' });
+  // Acknowledged: analytics granted. Refused: custom analytics off, marketing on. Queued after it: one more.
+  store.set('state', { analytics: rec('denied'), marketing: rec('granted') });
+  const entry = { request: { decision_id: 'refused-0001' }, before: { analytics: rec('granted') } };
+  revertRefused(store, entry, [{ request: { decision_id: 'later-00001' } }]);
+  assert.deepEqual(store.get('state'), { analytics: rec('denied') }, 'the grant goes, the withdrawal holds');
+  assert.deepEqual(store.get('unapplied').map((r) => r.decision_id), ['later-00001']);
+  // A choice made before the core ran was never applied: it is only taken back.
+  store.set('unapplied', [{ decision_id: 'first-00001' }]);
+  revertRefused(store, { request: { decision_id: 'first-00001' } }, []);
+  assert.deepEqual(store.get('unapplied'), []);
+  assert.deepEqual(store.get('state'), { analytics: rec('denied') });
+});
