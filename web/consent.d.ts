@@ -8,7 +8,22 @@ export interface ConsentChange {
   granted: string[];
   /** Purposes no longer allowed: their cookies were deleted, their frames emptied. */
   revoked: string[];
-  /** The decision's method ("accept_all", "reject_all", "custom", "withdraw", "gpc"), or "sync" from another tab. */
+  /**
+   * The decision's method ("accept_all", "reject_all", "custom", "withdraw", "gpc"), "sync" from another tab, or
+   * "rejected" when the server refused a decision and the page fell back to what it last acknowledged.
+   */
+  method: string;
+}
+
+/** What consent:rejected listeners receive (and Consent.on('rejected', …)). */
+export interface ConsentRejection {
+  decision_id: string;
+  /**
+   * consentd's error code (e.g. "subject.token_required", "subject.token_expired"), "receipt.mismatch" when the
+   * answer was the receipt of another subject or decision, or "http.<status>" for an answer without one.
+   */
+  code: string;
+  /** The refused decision's method. */
   method: string;
 }
 
@@ -34,13 +49,22 @@ export interface ConsentApi {
   on(event: 'change', fn: (change: ConsentChange) => void): () => void;
   on(event: 'ready', fn: (detail: { allowed: Record<string, boolean> }) => void): () => void;
   on(event: 'receipt', fn: (detail: { receipt_id: string; decision_id: string }) => void): () => void;
-  /** The server refused a decision for good (e.g. an expired subject token for a grant); it is not retried. */
-  on(event: 'rejected', fn: (detail: { decision_id: string; code: string }) => void): () => void;
+  /**
+   * The server refused a decision for good (a 4xx other than 408, 425, 429 and a 404 that is not consentd's own
+   * "does not exist"; or an answer naming another subject or decision). It is not retried: the page has fallen back
+   * to the state the server last acknowledged (a refusal never makes anything more allowed than it was, so a
+   * withdrawal still holds), 'change' has fired with method "rejected", and the visitor sees a short notice
+   * (role=status) with the choices.
+   */
+  on(event: 'rejected', fn: (detail: ConsentRejection) => void): () => void;
   /** Opens the choices (second layer). */
   show(): void;
   /** The newest signed receipt held by this browser, or null. */
   receipt(): ConsentReceipt | null;
-  /** Every receipt held by this browser, oldest first. */
+  /**
+   * The receipts held by this browser, oldest first: the newest 20, plus the newest naming each purpose (consentd
+   * keeps them all: the subject's export).
+   */
   receipts(): ConsentReceipt[];
   /** The subject decisions are recorded under: the account id after identify(), else this browser's random id ("b_" + 22 base64url characters). */
   subject(): string;
@@ -50,7 +74,7 @@ export interface ConsentApi {
    * most an hour). Returns the account id. identify(null) returns to the browser's id.
    */
   identify(token: string | null): string;
-  /** Decisions not yet acknowledged by the server. */
+  /** Decisions not yet acknowledged by the server (at most 50 kept; see web/src/outbox_bound.js). */
   pending(): number;
   /**
    * Resolves once the banner is running: the wasm core's banner, or on a first visit already the question drawn
@@ -66,5 +90,6 @@ declare global {
   }
   interface DocumentEventMap {
     'consent:change': CustomEvent<ConsentChange>;
+    'consent:rejected': CustomEvent<ConsentRejection>;
   }
 }

@@ -36,7 +36,7 @@ test('the outbox sends in order, keeps what failed (and what follows it) for lat
   let answer = { status: 503, body: null };
   const acked = [];
   const timers = fakeTimers();
-  const make = () => new Outbox(new Store('shop', storage), async (r) => { sent.push(r.decision_id); return answer; },
+  const make = () => new Outbox(new Store('shop', storage), async (r) => { sent.push(r.decision_id); return typeof answer === 'function' ? answer(r) : answer; },
     (r, a) => acked.push([r.decision_id, a.receipt_id]), () => assert.fail('nothing is refused here'), timers);
   const box = make();
   box.add({ decision_id: 'grant-0001' });
@@ -49,7 +49,7 @@ test('the outbox sends in order, keeps what failed (and what follows it) for lat
   await box.flush(false);
   assert.deepEqual(sent, ['grant-0001']);
   // "Reload": a new outbox over the same storage; the server is back.
-  answer = { status: 201, body: { receipt_id: 'rcpt_x' } };
+  answer = (r) => ({ status: 201, body: receiptAnswer(r) });
   const again = make();
   assert.equal(again.pending(), 2);
   await again.flush(true);
@@ -111,4 +111,147 @@ test('the subject id is 128 random bits as b_ + 22 base64url characters, kept pe
   const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('denied'); } };
   const s = new Store('shop', broken);
   assert.equal(s.subject(), s.subject());
+});
+
+// ---- issue #10 item 6: storage faults, refusals, bounds (resilience.test.js has them in Chromium)
+
+// localStorage that holds what it has but takes nothing more, as a full quota does.
+function fullStorage(initial = {}) {
+  const m = new Map(Object.entries(initial));
+  const quota = () => { const e = new Error('quota'); e.name = 'QuotaExceededError'; throw e; };
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: quota, removeItem: (k) => m.delete(k), map: m };
+}
+
+test('with storage full, what this page wrote is what it reads back, and a stale stored state is removed', async () => {
+  const { Store } = await src('storage.js');
+  const storage = fullStorage({ 'consent:shop:state': JSON.stringify({ analytics: { state: 'granted' } }),
+    'consent:shop:outbox': JSON.stringify([{ request: { decision_id: 'old-00000001' } }]) });
+  const store = new Store('shop', storage);
+  store.set('state', { analytics: { state: 'denied' } });
+  assert.deepEqual(store.get('state'), { analytics: { state: 'denied' } }, 'the page runs on what it decided');
+  assert.equal(storage.map.has('consent:shop:state'), false, 'the next page does not run on the grant it could not overwrite');
+  store.set('outbox', []);
+  assert.deepEqual(store.get('outbox'), []);
+  assert.equal(storage.map.has('consent:shop:outbox'), true, 'older decisions still wait for the next page');
+});
+
+test('the outbox keeps subject tokens in memory only, and retries without one the server will not take', async () => {
+  const { Outbox } = await src('outbox.js');
+  const { Store } = await src('storage.js');
+  const storage = memoryStorage();
+  const sent = [];
+  const forgotten = [];
+  const box = new Outbox(new Store('shop', storage), async (r, token) => {
+    sent.push(token || null);
+    if (token) return { status: 403, body: { error: { code: 'subject.token_expired', message: 'expired' } } };
+    return { status: 201, body: receiptAnswer(r) };
+  }, () => {}, () => assert.fail('a withdrawal is taken without the token'), fakeTimers());
+  box.onTokenRefused = (token) => forgotten.push(token);
+  box.add({ decision_id: 'wd-00000001', subject_id: 'account-7', method: 'withdraw' }, { token: 'tok.en.sig' });
+  assert.ok(![...storage.map.values()].some((v) => v.includes('tok.en.sig')), 'the token is not stored');
+  await box.flush(true);
+  assert.deepEqual(sent, ['tok.en.sig', null]);
+  assert.deepEqual(forgotten, ['tok.en.sig']);
+  assert.equal(box.pending(), 0);
+});
+
+// What consentd answers for request r: a receipt whose payload names r's subject and decision.
+function receiptAnswer(r, change = {}) {
+  const payload = Object.assign({ receipt_id: 'rcpt_' + r.decision_id, subject: r.subject_id, decision_id: r.decision_id,
+    method: r.method, purposes: [] }, change);
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return { receipt_id: 'rcpt_' + r.decision_id, receipt: part({ alg: 'EdDSA' }) + '.' + part(payload) + '.c2ln' };
+}
+
+test('a receipt naming another subject or decision is refused; an answer that is no receipt at all is retried', async () => {
+  const { Outbox } = await src('outbox.js');
+  const { Store } = await src('storage.js');
+  for (const [change, expect] of [[{ subject: 'b_someoneelse0000000000000' }, 'refused'], [{ decision_id: 'other-000001' }, 'refused'],
+    [{ receipt_id: 'rcpt_other' }, 'refused'], [null, 'retried'], [{}, 'acked']]) {
+    const outcome = [];
+    const box = new Outbox(new Store('shop', memoryStorage()), async (r) => ({ status: 201,
+      body: change === null ? '<html>portal</html>' : receiptAnswer(r, change) }),
+    () => outcome.push('acked'), (r, e) => outcome.push('refused:' + e.code), fakeTimers());
+    box.add({ decision_id: 'dec-00000001', subject_id: 'b_AAAAAAAAAAAAAAAAAAAAAA', method: 'accept_all' });
+    await box.flush(true);
+    if (expect === 'retried') assert.deepEqual([outcome, box.pending()], [[], 1], JSON.stringify(change));
+    else if (expect === 'acked') assert.deepEqual(outcome, ['acked']);
+    else assert.deepEqual(outcome, ['refused:receipt.mismatch'], JSON.stringify(change));
+  }
+});
+
+test('Retry-After is honoured within the backoff bounds; a 404 is dropped only when consentd says the site or notice does not exist', async () => {
+  const { Outbox, retryDelay } = await src('outbox.js');
+  const { Store } = await src('storage.js');
+  assert.equal(retryDelay(1, () => 1, 30000), 30000);
+  assert.equal(retryDelay(1, () => 1, 3600 * 1000), 300000, 'capped at 5 min');
+  assert.equal(retryDelay(3, () => 1, 1000), 4000, 'never sooner than the backoff');
+  const timers = fakeTimers();
+  const box = new Outbox(new Store('shop', memoryStorage()), async () => ({ status: 503, retryAfterMs: 30000, body: null }),
+    () => {}, () => assert.fail('kept'), timers);
+  box.add({ decision_id: 'dec-00000001' });
+  await box.flush(true);
+  assert.equal(box.entries()[0].next_at, timers.now() + 30000);
+  for (const [body, kept] of [[null, 1], ['<h1>Not Found</h1>', 1], [{ error: { code: 'request.not_found' } }, 1],
+    [{ error: { code: 'site.unknown' } }, 0], [{ error: { code: 'notice.none_published' } }, 0]]) {
+    const b = new Outbox(new Store('shop', memoryStorage()), async () => ({ status: 404, body }), () => {}, () => {}, fakeTimers());
+    b.add({ decision_id: 'dec-00000001' });
+    await b.flush(true);
+    assert.equal(b.pending(), kept, JSON.stringify(body));
+  }
+});
+
+test('the outbox stays bounded without dropping a withdrawal or the newest decision', async () => {
+  const { Outbox, OUTBOX_LIMIT } = await src('outbox.js');
+  const { Store } = await src('storage.js');
+  const box = new Outbox(new Store('shop', memoryStorage()), async () => ({ status: 0 }), () => {}, () => {}, fakeTimers());
+  const methods = [];
+  for (let i = 0; i < 500; i++) {
+    const method = ['accept_all', 'reject_all', 'withdraw'][i % 3];
+    methods.push(method);
+    box.add({ decision_id: 'dec-' + String(i).padStart(8, '0'), subject_id: 'b_AAAAAAAAAAAAAAAAAAAAAA', method,
+      purposes: method === 'withdraw' ? ['analytics'] : undefined });
+  }
+  const kept = box.entries().map((e) => e.request);
+  assert.ok(kept.length <= OUTBOX_LIMIT, `${kept.length} entries`);
+  assert.equal(kept[kept.length - 1].decision_id, 'dec-00000499', 'the newest is kept');
+  // Every withdrawal is still there, or the same choice made again later.
+  for (let i = 0; i < 500; i++) {
+    if (methods[i] === 'accept_all') continue;
+    const later = kept.filter((r) => Number(r.decision_id.slice(4)) >= i);
+    assert.ok(later.some((r) => r.method === methods[i]), `decision ${i} (${methods[i]}) is covered`);
+  }
+});
+
+test('receipts kept per browser: the newest 20, plus the newest naming each purpose', async () => {
+  const { keepReceipt, RECEIPT_LIMIT } = await src('receipts.js');
+  let list = [];
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const receipt = (i, purposes) => ({ receipt_id: 'rcpt_' + i,
+    receipt: part({}) + '.' + part({ purposes: purposes.map((id) => ({ id, state: 'granted' })) }) + '.c2ln' });
+  list = keepReceipt(list, receipt(0, ['analytics', 'marketing']));
+  for (let i = 1; i < 500; i++) list = keepReceipt(list, receipt(i, ['marketing']));
+  list = keepReceipt(list, receipt(499, ['marketing']));   // the same receipt again: kept once
+  assert.equal(RECEIPT_LIMIT, 20);
+  assert.equal(list.length, 21);
+  assert.equal(list[0].receipt_id, 'rcpt_0', 'the only receipt about analytics stays');
+  assert.equal(list[list.length - 1].receipt_id, 'rcpt_499');
+});
+
+test('a refused decision falls back to the state before it, but never allows more than now, and later choices apply again', async () => {
+  const { revertRefused } = await src('refusal.js');
+  const { Store } = await src('storage.js');
+  const store = new Store('shop', memoryStorage());
+  const rec = (state) => ({ state, method: 'custom', notice_id: 'shop', notice_version: 1, decided_at: 1, receipt_id: '' });
+  // Acknowledged: analytics granted. Refused: custom analytics off, marketing on. Queued after it: one more.
+  store.set('state', { analytics: rec('denied'), marketing: rec('granted') });
+  const entry = { request: { decision_id: 'refused-0001' }, before: { analytics: rec('granted') } };
+  revertRefused(store, entry, [{ request: { decision_id: 'later-00001' } }]);
+  assert.deepEqual(store.get('state'), { analytics: rec('denied') }, 'the grant goes, the withdrawal holds');
+  assert.deepEqual(store.get('unapplied').map((r) => r.decision_id), ['later-00001']);
+  // A choice made before the core ran was never applied: it is only taken back.
+  store.set('unapplied', [{ decision_id: 'first-00001' }]);
+  revertRefused(store, { request: { decision_id: 'first-00001' } }, []);
+  assert.deepEqual(store.get('unapplied'), []);
+  assert.deepEqual(store.get('state'), { analytics: rec('denied') });
 });

@@ -83,6 +83,8 @@ export class Banner {
     if (!pending.length) return null;
     let state = this.state();
     for (const request of pending) {
+      // What a refusal of it falls back to (refusal.js).
+      this.outbox.setBefore(request.decision_id, state);
       try {
         const decision = this.core.makeDecision(this.notice.notice, request);
         state = this.core.applyDecision(state, decision, Math.floor(request.client_time / 1000));
@@ -148,12 +150,23 @@ export class Banner {
       console.error('consent.js: the decision was refused: ' + error.code + ': ' + error.message);
       return;
     }
-    const state = this.core.applyDecision(this.state(), decision, nowSeconds());
-    this.store.set('state', state);
-    this.outbox.add(request, this.identity.tokenFor(request.subject_id));
+    const before = this.state();
+    this.store.set('state', this.core.applyDecision(before, decision, nowSeconds()));
+    this.outbox.add(request, { before, token: this.identity.tokenFor(request.subject_id) });
     this.dialog.hide();
     this._changed(request.method);
     this.outbox.flush(true);
+  }
+
+  /**
+   * The server refused a decision for good, and the state fell back (refusal.js): what was queued after it
+   * applies again, the page carries the change out, and the visitor is told and sees the choices again.
+   */
+  refused() {
+    this._applyUnapplied();
+    this._changed('rejected');
+    this.show();
+    this.dialog.showStatus(this.view());
   }
 
   /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners. */

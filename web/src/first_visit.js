@@ -13,6 +13,10 @@
 // load now. Nothing gated runs until the wasm core itself says so.
 import { Dialog } from './ui/dialog.js';
 import { buildRequest } from './request.js';
+import { boundOutbox } from './outbox_bound.js';
+
+// Choices waiting for the core stay bounded by the outbox's rules.
+const boundRequests = (requests) => boundOutbox(requests.map((request) => ({ request }))).map((e) => e.request);
 
 export function isFirstVisit(store) {
   return !Object.keys(store.get('state', {})).length && !store.get('unapplied', []).length;
@@ -71,6 +75,14 @@ export class FirstVisit {
     if (this.answer) this.dialog.showChoices(this.answer.view, false, 0);
   }
 
+  /** The server refused a choice made here before the core came (refusal.js took it back): said, and asked again. */
+  refused() {
+    if (!this.answer) return;
+    this.dialog.showChoices(this.answer.view, false, 0);
+    this.dialog.showStatus(this.answer.view);
+    this.wake();
+  }
+
   /** Asks for the wasm core now. */
   wake() { this._need(); }
 
@@ -85,8 +97,8 @@ export class FirstVisit {
     const request = buildRequest({
       win: this.win, record, meta: this.answer, subject: this.identity.subject(), language: this.answer.view.language,
     });
-    this.store.set('unapplied', this.store.get('unapplied', []).concat([request]));
-    this.outbox.add(request, this.identity.tokenFor(request.subject_id));
+    this.store.set('unapplied', boundRequests(this.store.get('unapplied', []).concat([request])));
+    this.outbox.add(request, { token: this.identity.tokenFor(request.subject_id) });
     this.dialog.hide();
     this.wake();
     this.outbox.flush(true);

@@ -4,6 +4,13 @@
 // short-lived JWS signed by the site's backend (DESIGN.md "Subjects and
 // trust"). The banner does not verify the token — the server does — it only
 // reads the account id from it and sends it along with each decision.
+//
+// The token is kept in memory only (here and in the outbox), never in storage:
+// it is a bearer credential for the account. A decision still waiting after a
+// reload is sent without one, unless the page has called identify() again
+// before it goes: a refusal or withdrawal needs none and is recorded; a grant
+// is refused (subject.token_required), and the page falls back and asks again
+// (refusal.js, the "rejected" event).
 
 function claimsOf(token) {
   const parts = typeof token === 'string' ? token.split('.') : [];
@@ -39,4 +46,13 @@ export class Identity {
 
   /** The token to send with a decision for this subject, if any. */
   tokenFor(subject) { return this.current && this.current.sub === subject ? this.current.token : undefined; }
+
+  /**
+   * The server would not take this token (expired, not signed by the site): it is not sent again. The account
+   * id stays: later grants for it are refused until the page calls identify() with a fresh token, while
+   * refusals and withdrawals, which need none, still reach the server.
+   */
+  forget(token) {
+    if (this.current && this.current.token === token) this.current = { sub: this.current.sub, token: undefined };
+  }
 }

@@ -11,6 +11,8 @@ import { loadNotice, checkNotice } from './notice_loader.js';
 import { Banner } from './banner.js';
 import { FirstVisit, isFirstVisit, fetchFirstVisit } from './first_visit.js';
 import { Identity } from './identity.js';
+import { keepReceipt } from './receipts.js';
+import { revertRefused } from './refusal.js';
 
 function storageOf(win) {
   try { return win.localStorage; } catch (e) { return null; }
@@ -23,6 +25,15 @@ function loadStylesheet(doc, href) {
   doc.head.appendChild(link);
 }
 
+// Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now; 0 when absent or unreadable.
+// (consentd must list it in Access-Control-Expose-Headers for a cross-origin page to read it.)
+function retryAfterMs(value) {
+  if (!value) return 0;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
+}
+
 async function postDecision(config, request, token) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers['Consent-Subject-Token'] = token;
@@ -32,7 +43,7 @@ async function postDecision(config, request, token) {
   });
   let body = null;
   try { body = await res.json(); } catch (e) { /* not JSON: keep the status */ }
-  return { status: res.status, body };
+  return { status: res.status, body, retryAfterMs: retryAfterMs(res.headers.get('Retry-After')) };
 }
 
 // Resolves after the next frame has been painted (or after 100 ms in a hidden
@@ -54,17 +65,23 @@ function boot(win) {
   const identity = new Identity(config.site, store);
   let banner = null;
 
+  // A refusal that comes before the core's banner runs is shown once it does.
+  let refusedEarly = null;
   const outbox = new Outbox(store, (request, token) => postDecision(config, request, token), (request, answer) => {
-    const receipts = store.get('receipts', []);
-    if (!receipts.some((r) => r.receipt_id === answer.receipt_id)) {
-      receipts.push(Object.assign({ decision_id: request.decision_id, method: request.method }, answer));
-      store.set('receipts', receipts);
-    }
+    store.set('receipts', keepReceipt(store.get('receipts', []),
+      Object.assign({ decision_id: request.decision_id, method: request.method }, answer)));
     events.emit('receipt', { receipt_id: answer.receipt_id, decision_id: request.decision_id });
-  }, (request, error) => {
+  }, (request, error, entry, later) => {
     console.error('consent.js: the server refused decision ' + request.decision_id + ': ' + error.code);
-    events.emit('rejected', { decision_id: request.decision_id, code: error.code });
+    revertRefused(store, entry, later);
+    const detail = { decision_id: request.decision_id, code: error.code, method: request.method };
+    if (banner) banner.refused(detail);
+    else if (first && first.shown) first.refused(detail);
+    else refusedEarly = detail;
+    events.emit('rejected', detail);
   });
+  outbox.tokenFor = (subject) => identity.tokenFor(subject);
+  outbox.onTokenRefused = (token) => identity.forget(token);
 
   const api = {
     allowed: (purpose) => (banner ? banner.allowed(purpose) : false),
@@ -117,6 +134,7 @@ function boot(win) {
       dialog: first && first.shown ? first.dialog : undefined });
     if (first) first.handOver(banner);
     banner.start({ ask: !(first && first.shown), sync: Boolean(first && first.synced) });
+    if (refusedEarly) banner.refused(refusedEarly);
   });
   // Running: the core's banner, or on a first visit already the question (nothing is allowed yet either way).
   const shown = first ? Promise.all([firstAnswer, domReady]).then(([answer]) => (answer ? afterPaint(win) : started)) : started;

@@ -16,7 +16,7 @@ function uaClass(ua) {
  * meta: {notice_id, notice_version, hash}; language: the one shown.
  */
 export function buildRequest({ win, record, meta, subject, language }) {
-  const request = Object.assign({
+  return Object.assign({
     decision_id: randomId(),
     subject_id: subject,
     notice_id: meta.notice_id,
@@ -25,8 +25,5 @@ export function buildRequest({ win, record, meta, subject, language }) {
     language,
     client_time: Date.now(),
     context: { ua_class: uaClass(win.navigator.userAgent || '') },
-  }, record);
-  const origin = win.location.origin;
-  if (/^https?:\/\//.test(origin)) request.context.origin = origin;
-  return request;
+  }, record);   // no context.origin: consentd records the Origin header the browser sent (issue #10 item 7)
 }

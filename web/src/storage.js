@@ -1,9 +1,17 @@
 // Everything the banner remembers, in localStorage under one prefix per site:
 // the subject id, the current state, the last notice seen, the outbox and the
-// signed receipts. Storage may be unavailable (private modes, quotas): then the
-// banner still works for this page view and simply remembers nothing.
+// signed receipts. Storage may be unavailable or full (private modes, quotas,
+// another script filling it): then what this page wrote is kept in memory and
+// read back from there, so every choice still takes effect and is still sent
+// for as long as the page lives. The subject token is never stored (identity.js).
 
 const KEYS = ['subject', 'state', 'notice', 'outbox', 'receipts', 'unapplied'];
+
+// A stored copy that could not be overwritten is removed, so the next page does
+// not run on it (a grant the visitor has since withdrawn) — except where the old
+// copy is still true: decisions waiting to be sent (each is idempotent by its
+// id), and receipts (signed facts that never change).
+const KEEP_STALE = ['outbox', 'receipts'];
 
 function base64url(bytes) {
   let text = '';
@@ -20,24 +28,38 @@ export class Store {
   constructor(site, storage) {
     this.prefix = 'consent:' + site + ':';
     this.memory = {};
+    this.unsaved = {};       // keys whose newest value lives in memory only
     this.storage = storage;
   }
 
   get(key, fallback) {
     let text = this.memory[key];
     try {
-      if (this.storage) text = this.storage.getItem(this.prefix + key);
+      if (this.storage && !this.unsaved[key]) text = this.storage.getItem(this.prefix + key);
     } catch (e) { /* unavailable: memory only */ }
     if (text == null) return fallback;
     try { return JSON.parse(text); } catch (e) { return fallback; }
   }
 
+  /** Keeps value for this page at once; returns whether it was also stored for the next one. */
   set(key, value) {
     const text = JSON.stringify(value);
     this.memory[key] = text;
     try {
-      if (this.storage) this.storage.setItem(this.prefix + key, text);
-    } catch (e) { /* quota or disabled: memory only */ }
+      if (!this.storage) return false;
+      this.storage.setItem(this.prefix + key, text);
+      delete this.unsaved[key];
+      return true;
+    } catch (e) {
+      // QuotaExceededError, or storage switched off: memory wins from now on.
+      this.unsaved[key] = true;
+      if (!KEEP_STALE.includes(key)) this._forget(key);
+      return false;
+    }
+  }
+
+  _forget(key) {
+    try { this.storage.removeItem(this.prefix + key); } catch (e) { /* nothing more can be done */ }
   }
 
   /** Whether a storage event from another tab concerns this site. */

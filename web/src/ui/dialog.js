@@ -5,6 +5,8 @@
 import { h, safeUrl } from './dom.js';
 import { FocusTrap } from './focus.js';
 
+const FALLBACK_NOT_RECORDED = 'Your last choice could not be recorded. Please choose again.';
+
 function lifetime(lang, days) {
   try {
     return new Intl.NumberFormat(lang, { style: 'unit', unit: 'day', unitDisplay: 'long' }).format(days);
@@ -124,6 +126,18 @@ export class Dialog {
       this._buttons(view, false),
       secondary.length ? h(doc, 'div', { class: 'cs-secondary' }, secondary) : null,
     ], 2);
+  }
+
+  /**
+   * Tells the visitor, in the open panel, that their last choice was not recorded (a live region: screen
+   * readers read it out, WAI-ARIA role=status). The core's label when it has one, else English.
+   */
+  showStatus(view) {
+    if (!this.panel) return;
+    const text = (view.labels && view.labels.choice_not_recorded) || FALLBACK_NOT_RECORDED;
+    const old = this.panel.querySelector('.cs-status');
+    if (old) old.remove();
+    this.panel.insertBefore(h(this.doc, 'p', { class: 'cs-status', role: 'status' }, text), this.panel.firstChild);
   }
 
   /** Closing without a choice records nothing: silence is not consent. */
