@@ -9,6 +9,7 @@ packages=(
   libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev   # consentd: Ed25519, storage, HTTP
   emscripten                         # the wasm build (brings Debian's nodejs when none is installed)
   chromium                           # the banner's browser tests and benchmark (driven by playwright-core)
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev   # the fuzz targets (libFuzzer + sanitizer runtimes)
 )
 # node and npm may come from Debian or from another node distribution: look
 # for the commands, not the packages.
