@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "consent/subject_trust.hpp"
 #include "fixtures.hpp"
@@ -30,12 +32,14 @@ TEST_CASE("a subject token valid for ten minutes from now is accepted", "[core][
 
 TEST_CASE("a subject token living longer than an hour is refused however far apart iat and exp are",
           "[core][subject]") {
-    constexpr auto min = std::numeric_limits<std::int64_t>::min();
-    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    const std::int64_t min = std::numeric_limits<std::int64_t>::min();
+    const std::int64_t max = std::numeric_limits<std::int64_t>::max();
     const std::int64_t far = std::int64_t{1} << 62;
-    // exp - iat does not fit in 64 bits here (found by tests/fuzz/subject_token_fuzz).
-    const auto [iat, exp] = GENERATE_COPY(table<std::int64_t, std::int64_t>(
-        {{-far, far}, {min, kNow + 600}, {min, max}, {-1, max}, {kNow, max}, {kNow - 3601, kNow + 1}}));
-    CAPTURE(iat, exp);
-    CHECK(verdict(claims(iat, exp)) == "subject.token_too_long_lived");
+    // exp - iat does not fit in 64 bits in all but the last two (found with tests/fuzz/subject_token_fuzz).
+    const std::vector<std::pair<std::int64_t, std::int64_t>> lifetimes{
+        {-far, far}, {min, kNow + 600}, {min, max}, {-1, max}, {kNow, max}, {kNow - 3601, kNow + 1}};
+    for (const auto& [iat, exp] : lifetimes) {
+        CAPTURE(iat, exp);
+        CHECK(verdict(claims(iat, exp)) == "subject.token_too_long_lived");
+    }
 }
