@@ -53,7 +53,10 @@ Status check_subject_token_claims(const nlohmann::json& payload, std::string_vie
     if (*text("site") != site_id) return make_error("subject.token_wrong_site", "the subject token is for another site");
     if (*text("sub") != subject_id)
         return make_error("subject.token_wrong_subject", "the subject token names another subject");
-    if (exp - iat > kSubjectTokenMaxLifetime)
+    // The signer picks both: exp - iat need not fit in int64, so subtract as
+    // unsigned, which is exact when exp > iat.
+    if (exp > iat && static_cast<std::uint64_t>(exp) - static_cast<std::uint64_t>(iat) >
+                         static_cast<std::uint64_t>(kSubjectTokenMaxLifetime))
         return make_error("subject.token_too_long_lived", "a subject token may live one hour at most");
     if (iat > now + kClockSkewAllowance) return make_error("subject.token_not_yet_valid", "the subject token is issued in the future");
     if (exp <= now) return make_error("subject.token_expired", "the subject token has expired");
