@@ -1,5 +1,10 @@
 # Flags live on targets (never at directory scope): call consent_target_defaults()
 # on every target the project builds.
+
+# The fuzz flavour (scripts/build.sh fuzz, clang++-14): every library carries
+# libFuzzer's coverage instrumentation plus ASan and UBSan; only the fuzz
+# targets themselves link libFuzzer's main (consent_fuzz_target below).
+option(CONSENT_FUZZ "Build the libFuzzer targets of tests/fuzz (clang only)" OFF)
 function(consent_target_defaults target)
   target_compile_features(${target} PUBLIC cxx_std_17)
   set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
@@ -8,7 +13,11 @@ function(consent_target_defaults target)
   if(CONSENT_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(CONSENT_SANITIZE)
+  if(CONSENT_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                                             -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  elseif(CONSENT_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined
                                              -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
@@ -29,4 +38,10 @@ function(consent_make_lean target)
   target_compile_definitions(${target} PUBLIC JSON_NOEXCEPTION)
   target_compile_options(${target} PRIVATE -flto)
   target_link_options(${target} PRIVATE -flto)
+endfunction()
+
+# A libFuzzer target: the defaults above, then libFuzzer's own main.
+function(consent_fuzz_target target)
+  consent_target_defaults(${target})
+  target_link_options(${target} PRIVATE -fsanitize=fuzzer)
 endfunction()

@@ -5,9 +5,11 @@
 #   wasm    - Emscripten: the core, its bindings, and the same core tests
 #   web     - the banner's served files (consent.js, consent.css, the wasm) into
 #             build/web/dist; needs 'wasm' first
+#   fuzz    - clang++-14: the libFuzzer targets of tests/fuzz (libraries with
+#             -fsanitize=fuzzer-no-link,address,undefined) into build/fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
-flavour=${1:?usage: scripts/build.sh native|release|wasm|web}
+flavour=${1:?usage: scripts/build.sh native|release|wasm|web|fuzz}
 jobs=$(nproc)
 # Debian's emcc runs acorn from Debian's node modules (TOOLCHAIN.md).
 export NODE_PATH=/usr/share/nodejs
@@ -23,6 +25,11 @@ case "$flavour" in
       -DCONSENT_NATIVE_VECTORS_TOOL="$PWD/build/native/tests/consent_vectors_tool" >/dev/null ;;
   web)
     exec node web/build.mjs ;;
+  fuzz)
+    # g++ stays the main compiler; libFuzzer is clang's (TOOLCHAIN.md).
+    cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+      -DCMAKE_CXX_COMPILER=clang++-14 -DCONSENT_FUZZ=ON -DCONSENT_BUILD_TESTS=OFF >/dev/null
+    exec cmake --build build/fuzz -j "$jobs" --target consent_fuzz_targets ;;
   *) echo "build.sh: unknown flavour '$flavour'" >&2; exit 64 ;;
 esac
 cmake --build "build/$flavour" -j "$jobs"

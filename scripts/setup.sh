@@ -10,6 +10,7 @@ packages=(
   emscripten                         # the wasm build (brings Debian's nodejs when none is installed)
   chromium                           # the banner's browser tests and benchmark (driven by playwright-core)
   nginx openssl                      # the reverse-proxy test (deploy/nginx); openssl makes its throwaway certificate
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev   # the fuzz targets (libFuzzer + sanitizer runtimes)
 )
 # node and npm may come from Debian or from another node distribution: look
 # for the commands, not the packages.

@@ -11,6 +11,7 @@ scripts/setup.sh
 scripts/build.sh native
 scripts/build.sh wasm
 scripts/build.sh web
+scripts/build.sh fuzz
 
 run_ctest() {
   local dir=$1 log=$2
@@ -27,6 +28,9 @@ echo "== native tests (ASan + UBSan) =="
 run_ctest build/native build/native-ctest.log || status=1
 echo "== wasm tests (node) =="
 run_ctest build/wasm build/wasm-ctest.log || status=1
+# Each libFuzzer target briefly from its committed corpus (about 4 minutes in all).
+echo "== fuzz targets (libFuzzer, ${CONSENT_FUZZ_SECONDS:=25} s each) =="
+CONSENT_FUZZ_SECONDS=$CONSENT_FUZZ_SECONDS tests/fuzz/run_targets.sh | tee build/fuzz-run.log || status=1
 
 # The same core suite must have run on both targets: equal counts of test cases.
 count() { { grep -hcE "$1" "${@:2}" || true; } | awk '{ n += $1 } END { print n + 0 }'; }
@@ -39,7 +43,13 @@ fi
 
 passed=$(count 'Test +#[0-9]+: .* Passed' build/native-ctest.log build/wasm-ctest.log)
 failed=$(count 'Test +#[0-9]+: .*(Failed|Exception|Timeout|Not Run)' build/native-ctest.log build/wasm-ctest.log)
+fuzz_passed=$(count '^fuzz [a-z_]+: [0-9]+ executions' build/fuzz-run.log)
+fuzz_failed=$(count '^fuzz [a-z_]+: FINDING' build/fuzz-run.log)
+[ "$fuzz_passed" -gt 0 ] || status=1
+passed=$((passed + fuzz_passed))
+failed=$((failed + fuzz_failed))
 echo
 echo "core suite: $native_core cases natively, $wasm_core as wasm under node"
+echo "fuzz targets: $fuzz_passed ran without a finding, $fuzz_failed found something (build/fuzz-findings/)"
 echo "all targets: $passed passed, $failed failed"
 exit "$status"
