@@ -1,3 +1,10 @@
+# ThreadSanitizer, beside CONSENT_SANITIZE (ASan + UBSan): the two runtimes
+# cannot share a process, so a build has one or the other (scripts/build.sh tsan).
+option(CONSENT_SANITIZE_THREAD "Build with ThreadSanitizer (the concurrency tests)" OFF)
+if(CONSENT_SANITIZE AND CONSENT_SANITIZE_THREAD)
+  message(FATAL_ERROR "CONSENT_SANITIZE (ASan) and CONSENT_SANITIZE_THREAD (TSan) cannot be combined")
+endif()
+
 # Flags live on targets (never at directory scope): call consent_target_defaults()
 # on every target the project builds.
 
@@ -21,6 +28,10 @@ function(consent_target_defaults target)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined
                                              -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(CONSENT_SANITIZE_THREAD)
+    target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
   endif()
   get_target_property(lean ${target} CONSENT_LEAN)
   if(EMSCRIPTEN AND NOT lean)

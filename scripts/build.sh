@@ -2,6 +2,8 @@
 # Configures and builds one flavour of the project into build/<flavour>:
 #   native  - debug, with AddressSanitizer + UndefinedBehaviorSanitizer (tests)
 #   release - optimized native programs (demo, benchmarks)
+#   tsan    - ThreadSanitizer, optimized with debug info: only the server tests,
+#             of which test.sh runs the [concurrency] ones (ASan cannot join it)
 #   wasm    - Emscripten: the core, its bindings, and the same core tests
 #   web     - the banner's served files (consent.js, consent.css, the wasm) into
 #             build/web/dist; needs 'wasm' first
@@ -9,16 +11,20 @@
 #             -fsanitize=fuzzer-no-link,address,undefined) into build/fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
-flavour=${1:?usage: scripts/build.sh native|release|wasm|web|fuzz}
+flavour=${1:?usage: scripts/build.sh native|release|tsan|wasm|web|fuzz}
 jobs=$(nproc)
 # Debian's emcc runs acorn from Debian's node modules (TOOLCHAIN.md).
 export NODE_PATH=/usr/share/nodejs
+targets=()
 
 case "$flavour" in
   native)
     cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCONSENT_SANITIZE=ON >/dev/null ;;
   release)
     cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONSENT_BUILD_TESTS=OFF >/dev/null ;;
+  tsan)
+    cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONSENT_SANITIZE_THREAD=ON >/dev/null
+    targets=(--target consent_server_tests) ;;
   wasm)
     [ -x build/native/tests/consent_vectors_tool ] || { echo "build.sh: build 'native' first (the differential test needs it)" >&2; exit 1; }
     emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel \
@@ -32,4 +38,4 @@ case "$flavour" in
     exec cmake --build build/fuzz -j "$jobs" --target consent_fuzz_targets ;;
   *) echo "build.sh: unknown flavour '$flavour'" >&2; exit 64 ;;
 esac
-cmake --build "build/$flavour" -j "$jobs"
+cmake --build "build/$flavour" -j "$jobs" "${targets[@]}"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that sets up a machine and runs every test: the core suite
 # natively (under ASan/UBSan) and as wasm under node, the differential test,
-# the JS API tests, and the banner's tests in a real Chromium against a real
-# consentd. Prints CTest's results for each target, then a total.
+# the JS API tests, the banner's tests in a real Chromium against a real
+# consentd, and the [concurrency] tests again under ThreadSanitizer. Prints
+# CTest's results for each target, then a total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,6 +12,7 @@ scripts/setup.sh
 scripts/build.sh native
 scripts/build.sh wasm
 scripts/build.sh web
+scripts/build.sh tsan
 scripts/build.sh fuzz
 
 run_ctest() {
@@ -28,6 +30,9 @@ echo "== native tests (ASan + UBSan) =="
 run_ctest build/native build/native-ctest.log || status=1
 echo "== wasm tests (node) =="
 run_ctest build/wasm build/wasm-ctest.log || status=1
+# Only the [concurrency] cases are registered there; the first report fails its test.
+echo "== concurrency tests (ThreadSanitizer) =="
+run_ctest build/tsan build/tsan-ctest.log || status=1
 # Each libFuzzer target briefly from its committed corpus (about 4 minutes in all).
 echo "== fuzz targets (libFuzzer, ${CONSENT_FUZZ_SECONDS:=25} s each) =="
 CONSENT_FUZZ_SECONDS=$CONSENT_FUZZ_SECONDS tests/fuzz/run_targets.sh | tee build/fuzz-run.log || status=1
@@ -41,8 +46,10 @@ if [ "$native_core" -eq 0 ] || [ "$native_core" -ne "$wasm_core" ]; then
   status=1
 fi
 
-passed=$(count 'Test +#[0-9]+: .* Passed' build/native-ctest.log build/wasm-ctest.log)
-failed=$(count 'Test +#[0-9]+: .*(Failed|Exception|Timeout|Not Run)' build/native-ctest.log build/wasm-ctest.log)
+logs=(build/native-ctest.log build/wasm-ctest.log build/tsan-ctest.log)
+passed=$(count 'Test +#[0-9]+: .* Passed' "${logs[@]}")
+failed=$(count 'Test +#[0-9]+: .*(Failed|Exception|Timeout|Not Run)' "${logs[@]}")
+tsan=$(count 'Test +#[0-9]+: tsan/' build/tsan-ctest.log)
 fuzz_passed=$(count '^fuzz [a-z_]+: [0-9]+ executions' build/fuzz-run.log)
 fuzz_failed=$(count '^fuzz [a-z_]+: FINDING' build/fuzz-run.log)
 [ "$fuzz_passed" -gt 0 ] || status=1
@@ -50,6 +57,11 @@ passed=$((passed + fuzz_passed))
 failed=$((failed + fuzz_failed))
 echo
 echo "core suite: $native_core cases natively, $wasm_core as wasm under node"
+echo "concurrency: $tsan cases under ThreadSanitizer"
 echo "fuzz targets: $fuzz_passed ran without a finding, $fuzz_failed found something (build/fuzz-findings/)"
+if [ "$tsan" -eq 0 ]; then
+  echo "test.sh: no concurrency test ran under ThreadSanitizer" >&2
+  status=1
+fi
 echo "all targets: $passed passed, $failed failed"
 exit "$status"

@@ -203,10 +203,12 @@ std::shared_ptr<const StoredNotice> ConsentService::notice_version(const std::st
 
 Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::notice_context(const std::string& site_id) {
     const std::int64_t now = clock_();
+    std::uint64_t generation = 0;
     {
         std::lock_guard<std::mutex> lock(cache_mutex_);
         const auto hit = notice_cache_.find(site_id);
         if (hit != notice_cache_.end() && now - hit->second->loaded_at < kNoticeCacheSeconds) return hit->second;
+        generation = notice_generation_;
     }
     if (!store_.site(site_id)) return not_found("site");
     const auto versions = store_.notices(site_id);
@@ -216,7 +218,8 @@ Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::not
     context->last_material_version = last_material_version(notice_versions(versions), context->current.notice.version);
     context->loaded_at = now;
     std::lock_guard<std::mutex> lock(cache_mutex_);
-    notice_cache_[site_id] = context;
+    // Read before a publish that has since returned: good for this caller, stale for the next.
+    if (generation == notice_generation_) notice_cache_[site_id] = context;
     return std::shared_ptr<const NoticeContext>(context);
 }
 
@@ -324,6 +327,7 @@ Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, 
     if (auto s = store_.publish_notice(stored); !s) return s.error();
     std::lock_guard<std::mutex> lock(cache_mutex_);
     notice_cache_.erase(site_id);  // the next check sees the new version at once
+    ++notice_generation_;
     return stored;
 }
 

@@ -115,6 +115,9 @@ private:
     EventHub events_;
     std::mutex cache_mutex_;
     std::map<std::string, std::shared_ptr<const NoticeContext>> notice_cache_;
+    // Counts publishes through this service: a reload that began before one
+    // must not put what it read into the cache after the publish cleared it.
+    std::uint64_t notice_generation_ = 0;
     std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const StoredNotice>> version_cache_;
 };
 

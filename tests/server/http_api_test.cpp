@@ -334,7 +334,7 @@ TEST_CASE("the keys and the log are readable from any origin, health and metrics
     }
 }
 
-TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-ID without a gap", "[server][http]") {
+TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-ID without a gap", "[server][http][concurrency]") {
     RunningServer s;
     REQUIRE(post_decision(s, s.decision("dec-http-ev01", kBrowserSubject, "accept_all"))->status == 201);
     REQUIRE(post_decision(s, s.decision("dec-http-ev02", kBrowserSubject, "reject_all"))->status == 201);

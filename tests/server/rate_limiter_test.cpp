@@ -85,7 +85,7 @@ TEST_CASE("buckets that are full again are forgotten and make room for new clien
     CHECK(allowed_in_a_row(limiter, "early-0", 6000, 5) == 3);
 }
 
-TEST_CASE("the limiter is safe to call from many threads at once", "[server][rate_limiter]") {
+TEST_CASE("the limiter is safe to call from many threads at once", "[server][rate_limiter][concurrency]") {
     RateLimiter limiter(1, 50, 500);
     std::atomic<int> allowed{0};
     std::vector<std::thread> threads;

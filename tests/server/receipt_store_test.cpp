@@ -1039,7 +1039,7 @@ TEST_CASE("sqlite: every root and proof of the log equals the core's over an in-
 }
 
 TEST_CASE("sqlite: each batch signs a checkpoint of a larger tree that includes its receipts",
-          "[server][storage][sqlite][merkle]") {
+          "[server][storage][sqlite][merkle][concurrency]") {
     SqliteHarness h;
     conformance::checkpoints_follow_batches(h.factory(), h.now);
 }
