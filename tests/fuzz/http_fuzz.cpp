@@ -24,6 +24,8 @@
 #include <string>
 
 #include "http/http_server.hpp"
+#include "consent/canonical_json.hpp"
+#include "consent/encoding.hpp"
 #include "consent/sha256.hpp"
 #include "crypto/key_ring.hpp"
 #include "fuzz_fixtures.hpp"
