@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,11 +20,6 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);  // after EMFILE: let connections close first
-
-void signal(int eventfd) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const auto n = ::write(eventfd, &one, sizeof one);
-}
 
 Peer address_of(const sockaddr_storage& addr) {
     Peer p;
@@ -55,19 +49,11 @@ void refuse_at_accept(int fd, const Refusal& refusal) {
 
 ConnectionLoop::ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams)
     : limits_(limits), workers_(workers), respond_(std::move(respond)), streams_(streams) {
-    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-    wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = wake_;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
 }
 
 ConnectionLoop::~ConnectionLoop() {
     while (!connections_.empty()) close_connection(connections_.begin()->first);
     if (listen_ >= 0) ::close(listen_);
-    ::close(wake_);
-    ::close(epoll_);
 }
 
 int ConnectionLoop::bind(const std::string& host, int port, int backlog) {
@@ -95,28 +81,27 @@ int ConnectionLoop::bind(const std::string& host, int port, int backlog) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = listen_;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_, &ev);
+    ::epoll_ctl(poll_.fd(), EPOLL_CTL_ADD, listen_, &ev);
     return local_.local_port;
 }
 
 void ConnectionLoop::stop() {
     stopping_ = true;
-    signal(wake_);
+    poll_.wake();
 }
 
 bool ConnectionLoop::run() {
-    if (listen_ < 0 || epoll_ < 0 || wake_ < 0) return false;
+    if (listen_ < 0 || !poll_.valid()) return false;
     std::vector<epoll_event> events(256);
     while (!stopping_) {
-        const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), next_timeout_ms());
+        const int n = ::epoll_wait(poll_.fd(), events.data(), static_cast<int>(events.size()), next_timeout_ms());
         if (n < 0 && errno != EINTR) return false;
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
             if (fd == listen_) {
                 accept_all();
-            } else if (fd == wake_) {
-                std::uint64_t count = 0;
-                [[maybe_unused]] const auto r = ::read(wake_, &count, sizeof count);
+            } else if (poll_.is_wake(fd)) {
+                poll_.drain();
                 take_answers();
             } else {
                 on_socket(fd, events[i].events);
@@ -136,7 +121,7 @@ void ConnectionLoop::accept_all() {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 // Out of descriptors: stop polling the listener for a moment, or epoll spins on it.
                 accept_paused_until_ = Clock::now() + kAcceptPause;
-                ::epoll_ctl(epoll_, EPOLL_CTL_DEL, listen_, nullptr);
+                ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, listen_, nullptr);
             }
             return;
         }
@@ -170,7 +155,7 @@ void ConnectionLoop::admit(int fd) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = fd;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    ::epoll_ctl(poll_.fd(), EPOLL_CTL_ADD, fd, &ev);
     c.interest = ev.events;
     // The first request's deadline runs from the accept: a silent client is closed at it.
     set_deadline(c, Clock::now() + limits_.request_deadline);
@@ -183,7 +168,7 @@ void ConnectionLoop::on_socket(int fd, std::uint32_t events) {
     if (events & (EPOLLERR | EPOLLHUP)) {
         if (c.state != State::busy) return close_connection(fd);
         c.dead = true;  // closed when the worker's answer comes back
-        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, fd, nullptr);
         c.interest = 0;
         return;
     }
@@ -272,7 +257,7 @@ void ConnectionLoop::dispatch(Connection& c, const FramedRequest& request) {
             std::lock_guard<std::mutex> lock(answers_mutex_);
             answers_.emplace_back(fd, std::move(answer));
         }
-        signal(wake_);
+        poll_.wake();
     });
 }
 
@@ -361,7 +346,7 @@ void ConnectionLoop::expire_deadlines() {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = listen_;
-        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_, &ev);
+        ::epoll_ctl(poll_.fd(), EPOLL_CTL_ADD, listen_, &ev);
     }
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
         const int fd = deadlines_.begin()->second;
@@ -398,8 +383,8 @@ void ConnectionLoop::update_interest(Connection& c) {
     ev.events = want;
     ev.data.fd = c.fd;
     // With nothing wanted the socket leaves the set: a hang-up would otherwise be reported forever.
-    if (want == 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
-    else ::epoll_ctl(epoll_, c.interest == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c.fd, &ev);
+    if (want == 0) ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, c.fd, nullptr);
+    else ::epoll_ctl(poll_.fd(), c.interest == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c.fd, &ev);
     c.interest = want;
 }
 
@@ -409,7 +394,7 @@ void ConnectionLoop::close_connection(int fd) {
     if (found->second.state == State::busy) {
         // A worker holds the request: close when its answer comes back, so the fd is not reused meanwhile.
         found->second.dead = true;
-        if (found->second.interest) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        if (found->second.interest) ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, fd, nullptr);
         found->second.interest = 0;
         if (!stopping_) return;
     }
@@ -421,7 +406,7 @@ void ConnectionLoop::close_connection(int fd) {
 void ConnectionLoop::forget(Connection& c) {
     const int fd = c.fd;
     clear_deadline(c);
-    if (c.interest) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+    if (c.interest) ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, fd, nullptr);
     if (--per_client_[c.peer.remote_ip] == 0) per_client_.erase(c.peer.remote_ip);
     --open_;
     connections_.erase(fd);

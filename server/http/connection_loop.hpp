@@ -26,6 +26,7 @@
 #include "http/request_framer.hpp"
 #include "http/request_router.hpp"
 #include "http/worker_pool.hpp"
+#include "http/wakeable_poll.hpp"
 
 namespace consent::server {
 
@@ -104,8 +105,7 @@ private:
     Respond respond_;
     EventStreams& streams_;
     int listen_ = -1;
-    int epoll_ = -1;
-    int wake_ = -1;  // eventfd: stop, and answers from the workers
+    WakeablePoll poll_;  // woken for: stop, and answers from the workers
     Peer local_;
     std::atomic<bool> stopping_{false};
     Clock::time_point accept_paused_until_{};

@@ -1,7 +1,6 @@
 #include "http/event_streams.hpp"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,21 +30,10 @@ std::string event_text(const StoredReceipt& r) {
     return "id: " + std::to_string(r.log_index) + "\nevent: receipt\ndata: " + data.dump() + "\n\n";
 }
 
-void signal(int eventfd) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const auto n = ::write(eventfd, &one, sizeof one);
-}
-
 }  // namespace
 
 EventStreams::EventStreams(EventHub& hub, ReceiptSource source, EventStreamLimits limits)
     : hub_(hub), source_(std::move(source)), limits_(limits) {
-    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-    wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = wake_;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
     // Per-site wake-ups: a receipt marks only its own site's streams (issue #10).
     hub_.set_listener([this](const std::string& site_id, std::int64_t) {
         {
@@ -53,15 +41,13 @@ EventStreams::EventStreams(EventHub& hub, ReceiptSource source, EventStreamLimit
             if (per_site_.count(site_id) == 0) return;  // nobody streams this site
             dirty_sites_.insert(site_id);
         }
-        signal(wake_);
+        poll_.wake();
     });
     thread_ = std::thread([this] { pump(); });
 }
 
 EventStreams::~EventStreams() {
     stop();
-    ::close(wake_);
-    ::close(epoll_);
 }
 
 void EventStreams::stop() {
@@ -70,7 +56,7 @@ void EventStreams::stop() {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
     }
-    signal(wake_);
+    poll_.wake();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -103,21 +89,20 @@ void EventStreams::adopt(int fd, StreamHandover handover) {
         std::lock_guard<std::mutex> lock(mutex_);
         arriving_.emplace_back(fd, std::move(handover));
     }
-    signal(wake_);
+    poll_.wake();
 }
 
 void EventStreams::pump() {
     std::vector<epoll_event> events(64);
     for (;;) {
-        const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), next_timeout_ms());
+        const int n = ::epoll_wait(poll_.fd(), events.data(), static_cast<int>(events.size()), next_timeout_ms());
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) break;
         }
         for (int i = 0; i < n; ++i) {
-            if (events[i].data.fd == wake_) {
-                std::uint64_t count = 0;
-                [[maybe_unused]] const auto r = ::read(wake_, &count, sizeof count);
+            if (poll_.is_wake(events[i].data.fd)) {
+                poll_.drain();
                 take_new_work();
             } else {
                 on_socket_event(events[i].data.fd, events[i].events);
@@ -155,7 +140,7 @@ void EventStreams::register_stream(int fd, StreamHandover handover) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = fd;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    ::epoll_ctl(poll_.fd(), EPOLL_CTL_ADD, fd, &ev);
     const auto now = Clock::now();
     Stream s{std::move(handover), head(), true, false, now, now + limits_.heartbeat};
     streams_.emplace(fd, std::move(s));
@@ -205,7 +190,7 @@ void EventStreams::flush(int fd, Stream& s) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | (s.polling_out ? static_cast<std::uint32_t>(EPOLLOUT) : 0u);
     ev.data.fd = fd;
-    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
+    ::epoll_ctl(poll_.fd(), EPOLL_CTL_MOD, fd, &ev);
 }
 
 // A ":" comment on a stream quiet for a heartbeat interval keeps proxies from
@@ -236,7 +221,7 @@ int EventStreams::next_timeout_ms() const {
 void EventStreams::close_stream(int fd) {
     const auto found = streams_.find(fd);
     if (found == streams_.end()) return;
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+    ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     release(found->second.from.key_id, found->second.from.site_id);
     streams_.erase(found);

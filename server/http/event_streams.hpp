@@ -24,6 +24,7 @@
 
 #include "http/request_framer.hpp"
 #include "http/request_router.hpp"
+#include "http/wakeable_poll.hpp"
 #include "service/event_hub.hpp"
 #include "storage/receipt_store.hpp"
 
@@ -85,8 +86,7 @@ private:
     EventHub& hub_;
     ReceiptSource source_;
     EventStreamLimits limits_;
-    int epoll_ = -1;
-    int wake_ = -1;  // eventfd: new streams, receipts, stop
+    WakeablePoll poll_;  // woken for: new streams, receipts, stop
 
     mutable std::mutex mutex_;  // guards the fields up to streams_
     std::map<std::string, std::size_t> per_key_;
