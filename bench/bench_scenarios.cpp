@@ -240,7 +240,7 @@ Samples Scenarios::withdrawal_to_denied(std::size_t count) {
 Samples Scenarios::withdrawal_to_event(std::size_t count) {
     httplib::Headers stream_headers = backend_headers();
     // Resume after the current end of the log: the stream would otherwise replay every receipt so far.
-    stream_headers.emplace("Last-Event-ID", std::to_string(server_.store().receipt_count() - 1));
+    stream_headers.emplace("Last-Event-ID", std::to_string(*server_.store().receipt_count() - 1));
     EventReader reader(server_.port(), stream_headers);
     Samples out;
     if (!reader.wait_connected()) {

@@ -273,7 +273,7 @@ int main(int argc, char** argv) try {
     append(rows, measure_checks(options, scenarios));
     append(rows, measure_withdrawals(scenarios));
     add_ratios(rows);
-    const auto receipts = static_cast<std::size_t>(server.store().receipt_count());
+    const auto receipts = static_cast<std::size_t>(*server.store().receipt_count());
     const std::string report = header(options, scratch, server, receipts) + "\n" + render_table(rows) + "\n" +
                                render_legend() + "measured in " + whole_seconds_since(started) + " s\n";
     std::cout << "\n" << report;

@@ -188,7 +188,7 @@ struct IngestResult {
 // Appends until the log holds `target` leaves, or the deadline passes.
 IngestResult grow_to(server::SqliteStore& store, const Fixture& f, std::int64_t target, int threads,
                      Clock::time_point deadline) {
-    const std::int64_t start = store.receipt_count();
+    const std::int64_t start = *store.receipt_count();
     // The last 10% of the phase, but at least kMinWindow appends (at 10^3, 100 appends are ~4 commits).
     const std::int64_t window_start =
         target - std::min(target - start, std::max<std::int64_t>(kMinWindow, (target - start) / 10));
@@ -244,8 +244,8 @@ IngestResult grow_to(server::SqliteStore& store, const Fixture& f, std::int64_t 
     r.phase_seconds = seconds_between(began, Clock::now());
     r.commits = store.commit_count() - commits_before;
     r.failures = failures;
-    r.appended = store.receipt_count() - start;
-    r.reached = store.receipt_count() >= target && failures == 0;
+    r.appended = *store.receipt_count() - start;
+    r.reached = *store.receipt_count() >= target && failures == 0;
     if (r.reached) {
         std::vector<double> rates;
         for (int k = 0; k < kWindowSlices; ++k) {
@@ -486,7 +486,7 @@ int main(int argc, char** argv) try {
         if (!r.ingest.reached) {
             stop_reason = r.ingest.failures
                               ? "appends failed on the way to " + size_name(size)
-                              : "the budget ran out at " + with_thousands(static_cast<double>(store->receipt_count())) +
+                              : "the budget ran out at " + with_thousands(static_cast<double>(*store->receipt_count())) +
                                     " leaves on the way to " + size_name(size);
             break;
         }

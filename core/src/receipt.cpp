@@ -212,6 +212,76 @@ json make_receipt_payload(const Notice& notice, const Decision& decision, const 
     return payload;
 }
 
+namespace {
+
+Error bad_payload(const std::string& message, const std::string& path) {
+    return make_error("receipt.bad_payload", message, path);
+}
+
+// The purposes array of a payload as the stored decision's map of states.
+Result<json> purpose_states(const json& purposes) {
+    if (!purposes.is_array()) return bad_payload("\"purposes\" must be an array", "/purposes");
+    json states = json::object();
+    for (std::size_t i = 0; i < purposes.size(); ++i) {
+        const json& p = purposes[i];
+        const std::string at = json_pointer_append("/purposes", i);
+        if (!p.is_object() || !p.contains("id") || !p["id"].is_string() || !p.contains("state"))
+            return bad_payload("a purpose entry needs an id and a state", at);
+        const std::string id = p["id"].get<std::string>();
+        if (states.contains(id)) return bad_payload("a purpose is named twice", at);
+        states[id] = p["state"];
+    }
+    return states;
+}
+
+}  // namespace
+
+Result<ReceiptContents> read_receipt_payload(const json& payload) {
+    if (!payload.is_object()) return bad_payload("a receipt payload is a JSON object", "");
+    const auto text = [&](const char* key) -> const json* {
+        const auto it = payload.find(key);
+        return it != payload.end() && it->is_string() ? &*it : nullptr;
+    };
+    const auto integer = [&](const char* key) -> const json* {
+        const auto it = payload.find(key);
+        return it != payload.end() && it->is_number_integer() ? &*it : nullptr;
+    };
+    const json* receipt_id = text("receipt_id");
+    const json* site = text("site");
+    const json* iat = integer("iat");
+    const json* log_index = integer("log_index");
+    const json* subject = text("subject");
+    const json* decision_id = text("decision_id");
+    const json* method = text("method");
+    const json* language = text("language");
+    const auto notice = payload.find("notice");
+    const auto purposes = payload.find("purposes");
+    const char* missing = !receipt_id ? "receipt_id" : !site ? "site" : !iat ? "iat" : !log_index ? "log_index"
+                        : !subject ? "subject" : !decision_id ? "decision_id" : !method ? "method"
+                        : !language ? "language" : notice == payload.end() || !notice->is_object() ? "notice"
+                        : purposes == payload.end() ? "purposes" : nullptr;
+    if (missing != nullptr)
+        return bad_payload(std::string("the payload has no valid \"") + missing + "\"", std::string("/") + missing);
+    if (!notice->contains("id") || !notice->contains("version") || !notice->contains("hash"))
+        return bad_payload("the payload's notice needs id, version and hash", "/notice");
+    const auto prev = payload.find("prev");
+    if (prev != payload.end() && !prev->is_string()) return bad_payload("\"prev\" must be a string", "/prev");
+    auto states = purpose_states(*purposes);
+    if (!states) return states.error();
+    json stored = {{"decision_id", *decision_id},      {"subject_id", *subject},
+                   {"notice_id", (*notice)["id"]},     {"notice_version", (*notice)["version"]},
+                   {"notice_hash", (*notice)["hash"]}, {"language", *language},
+                   {"method", *method},                {"purposes", std::move(states).value()}};
+    if (payload.contains("client_time")) stored["client_time"] = payload["client_time"];
+    if (payload.contains("context")) stored["context"] = payload["context"];
+    auto decision = parse_decision(stored);
+    if (!decision) return decision.error();
+    ReceiptFacts facts{receipt_id->get<std::string>(), site->get<std::string>(), iat->get<std::int64_t>(),
+                       log_index->get<std::int64_t>(),
+                       prev != payload.end() ? prev->get<std::string>() : std::string()};
+    return ReceiptContents{std::move(decision).value(), std::move(facts)};
+}
+
 json receipt_jws_header(std::string_view kid) {
     return {{"alg", std::string(kReceiptJwsAlg)}, {"kid", std::string(kid)}, {"typ", std::string(kReceiptJwsType)}};
 }

@@ -17,6 +17,7 @@
 #include "crypto/key_ring.hpp"
 #include "http/api_keys.hpp"
 #include "service/consent_service.hpp"
+#include "http/error_registry.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace consent::cli {
@@ -27,6 +28,7 @@ using namespace consent::server;
 
 constexpr int kExitUsage = 64;
 constexpr int kExitDataErr = 65;
+constexpr int kExitTempFail = 75;  // EX_TEMPFAIL: the database was busy, locked or full
 constexpr int kExitNoInput = 66;
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
@@ -58,7 +60,9 @@ Args split(const std::vector<std::string>& raw) {
 Outcome fail(int code, const std::string& message) { return {code, {}, message}; }
 Outcome fail(const Error& e) {
     const bool missing = e.code == "cli.no_database" || e.code == "keys.missing_dir";
-    return {missing ? kExitNoInput : kExitDataErr, {}, e.code + (e.path.empty() ? "" : " at " + e.path) + ": " + e.message};
+    // sysexits.h EX_TEMPFAIL: a busy or full database; a script may run the command again.
+    const int code = missing ? kExitNoInput : e.code == "storage.unavailable" ? kExitTempFail : kExitDataErr;
+    return {code, {}, e.code + (e.path.empty() ? "" : " at " + e.path) + ": " + e.message};
 }
 
 // One line of admin_usage() for a command word, for a one-line usage error.
@@ -75,8 +79,8 @@ std::string command_usage(const std::string& cmd) {
 // would otherwise add a site without origins, "--database=" open a temporary database.
 std::string check_options(const Args& a) {
     for (const auto& [name, values] : a.options) {
-        if (name == "check") {
-            if (values.size() != 1 || !values.front().empty()) return "--check takes no value";
+        if (name == "check" || name == "markdown") {
+            if (values.size() != 1 || !values.front().empty()) return "--" + name + " takes no value";
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
@@ -110,7 +114,8 @@ Outcome add_site(SqliteStore& store, const std::string& site_id, const std::vect
     if (!is_notice_id(site_id)) return fail(kExitUsage, "site id must match [a-z0-9][a-z0-9_-]* (at most 64)");
     for (const auto& o : origins)
         if (!is_origin(o)) return fail(kExitUsage, "not an origin (scheme://host[:port]): " + o);
-    if (store.site(site_id)) return fail(kExitDataErr, "site " + site_id + " already exists");
+    if (auto found = store.site(site_id); found) return fail(kExitDataErr, "site " + site_id + " already exists");
+    else if (!is_not_found(found.error())) return fail(found.error());
     if (auto s = store.put_site(Site{site_id, origins, unix_now(), {}}); !s) return fail(s.error());
     return {0, "site " + site_id + " added", {}};
 }
@@ -126,7 +131,8 @@ Outcome publish(SqliteStore& store, const KeyRing& keys, const std::string& site
 }
 
 Outcome create_key(SqliteStore& store, const std::string& site_id) {
-    if (!store.site(site_id)) return fail(kExitDataErr, "no site " + site_id);
+    if (auto found = store.site(site_id); !found)
+        return is_not_found(found.error()) ? fail(kExitDataErr, "no site " + site_id) : fail(found.error());
     const NewApiKey key = make_api_key(site_id, unix_now());
     if (auto s = store.put_api_key(key.record); !s) return fail(s.error());
     return {0, key.plaintext, "API key " + key.record.key_id + " for site " + site_id + " (shown once; store it now)"};
@@ -154,6 +160,8 @@ Outcome init(const Args& a) {
         if (found->allowed_origins != origins)
             return fail(kExitDataErr, "site " + site + " already exists with other origins");
         return {0, "database and keys ready; site " + site + " already exists", {}};
+    } else if (!is_not_found(found.error())) {
+        return fail(found.error());
     }
     auto added = add_site(**store, site, origins);
     if (added.exit_code != 0) return added;
@@ -176,18 +184,35 @@ Outcome with_store(const Args& a, const std::function<Outcome(SqliteStore&)>& f)
 
 // The site's backend keeps the private half; only the public key is stored here.
 Outcome add_subject_key(SqliteStore& store, const std::string& site_id, const std::string& public_key) {
-    auto site = store.site(site_id);
-    if (!site) return fail(kExitDataErr, "no site " + site_id);
+    auto found = store.site(site_id);
+    if (!found) return is_not_found(found.error()) ? fail(kExitDataErr, "no site " + site_id) : fail(found.error());
+    Site site = std::move(found).value();
     auto bytes = base64url_decode(public_key);
     if (!bytes || bytes->size() != kEd25519PublicKeySize)
         return fail(kExitUsage, "PUBLIC_KEY must be 32 bytes of unpadded base64url (an Ed25519 public key)");
     std::array<std::uint8_t, kEd25519PublicKeySize> key{};
     std::copy(bytes->begin(), bytes->end(), key.begin());
-    if (std::find(site->subject_token_keys.begin(), site->subject_token_keys.end(), public_key) ==
-        site->subject_token_keys.end())
-        site->subject_token_keys.push_back(public_key);
-    if (auto s = store.put_site(*site); !s) return fail(s.error());
+    if (std::find(site.subject_token_keys.begin(), site.subject_token_keys.end(), public_key) ==
+        site.subject_token_keys.end())
+        site.subject_token_keys.push_back(public_key);
+    if (auto s = store.put_site(site); !s) return fail(s.error());
     return {0, "subject tokens for site " + site_id + " may now be signed by kid " + ed25519_jwk_thumbprint(key), {}};
+}
+
+// The registry every error answer goes through (error_registry.hpp): one
+// line per code, or the Markdown page docs/errors.md is generated from.
+Outcome list_errors(bool markdown) {
+    if (markdown) {
+        std::string page = error_registry_markdown();
+        page.pop_back();  // the caller adds the final newline
+        return {0, page, {}};
+    }
+    std::string out;
+    for (const auto& e : error_registry())
+        out += std::string(e.code) + " " + (e.status == 0 ? std::string("cli") : std::to_string(e.status)) +
+               (e.retryable ? " retryable" : "") + "\n";
+    out.pop_back();
+    return {0, out, {}};
 }
 
 Outcome dispatch(const std::string& cmd, const Args& a) {
@@ -226,11 +251,14 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
     if (cmd == "rebuild" && a.options.count("check"))
         return with_store(a, [](SqliteStore& s) -> Outcome {
             if (auto r = s.rebuild_check(); !r) return fail(r.error());
-            return {0, "current state equals the rebuild from " + std::to_string(s.receipt_count()) + " receipts", {}};
+            const auto count = s.receipt_count();
+            if (!count) return fail(count.error());
+            return {0, "current state equals the rebuild from " + std::to_string(*count) + " receipts", {}};
         });
     if (cmd == "verify" && !word(1).empty() && a.words.size() == 2)
         return run_verify(word(1), a.get("checkpoint"), a.get("consistency"),
                           a.options.count("receipt") ? a.options.at("receipt") : std::vector<std::string>{});
+    if (cmd == "errors" && a.words.size() == 1) return list_errors(a.options.count("markdown") > 0);
     if (cmd == "audit")
         return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
     return fail(kExitUsage, command_usage(cmd));
@@ -241,7 +269,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" ||
            command == "export" || command == "rebuild" || command == "notice" ||
-           command == "verify" || command == "audit";
+           command == "verify" || command == "audit" || command == "errors";
 }
 
 std::string admin_usage() {
@@ -254,7 +282,9 @@ std::string admin_usage() {
            "  consentctl export --site=ID --subject=SUBJECT\n"
            "  consentctl rebuild --check\n"
            "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON] [--receipt=HELD]…   check an export offline\n"
-           "  consentctl audit   state equals the rebuild, every checkpoint note is signed\n"
+           "  consentctl audit   every receipt's columns match its signed JWS and its signature verifies, state\n"
+           "                     equals the rebuild, the Merkle tree is the receipts', every checkpoint is signed\n"
+           "  consentctl errors [--markdown]   every error code: HTTP status, retryable, meaning\n"
            "  (every command takes --database=F (default consentd.db) and --keys=DIR (default consentd-keys))\n";
 }
 

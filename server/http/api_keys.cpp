@@ -32,7 +32,10 @@ Status authorize(ReceiptStore& store, std::string_view header, const std::string
     if (key.substr(0, kPrefix.size()) != kPrefix || dot == std::string_view::npos) return invalid;
     const std::string key_id(key.substr(kPrefix.size(), dot - kPrefix.size()));
     const auto record = store.api_key(key_id);
-    if (!record || record->revoked_at) return invalid;
+    // A key store that cannot be read is a 503 the backend retries, not a
+    // 401 that tells it its key is wrong.
+    if (!record) return is_not_found(record.error()) ? invalid : record.error();
+    if (record->revoked_at) return invalid;
     const std::string presented = secret_hash(key.substr(dot + 1));
     // Constant time: the comparison must not tell how many characters matched.
     if (presented.size() != record->key_hash.size() ||

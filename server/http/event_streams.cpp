@@ -14,6 +14,8 @@ namespace consent::server {
 namespace {
 
 constexpr std::size_t kReadBatch = 256;  // receipts per store read
+// A stream whose read failed is tried again this soon, not at its next heartbeat.
+constexpr std::chrono::milliseconds kBehindRetry{500};
 
 // RFC 9112 §7.1: one chunk.
 void append_chunk(std::string& out, const std::string& data) {
@@ -68,7 +70,7 @@ std::string EventStreams::head() {
 std::optional<Refusal> EventStreams::reserve(const std::string& key_id, const std::string& site_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_ || reserved_ >= limits_.max_streams)
-        return Refusal{503, "request.too_many_streams", "the server has no room for another event stream"};
+        return Refusal{503, "server.too_many_streams", "the server has no room for another event stream"};
     if (per_key_[key_id] >= limits_.max_streams_per_key || per_site_[site_id] >= limits_.max_streams_per_site)
         return Refusal{429, "request.too_many_streams", "too many event streams open for this key or site"};
     ++per_key_[key_id];
@@ -158,13 +160,17 @@ void EventStreams::on_socket_event(int fd, std::uint32_t events) {
     }
 }
 
-// Reads what the store holds after the stream's position, while the buffer has room.
+// Reads what the store holds after the stream's position, while the buffer
+// has room. A read that fails leaves the stream behind, to be tried again on
+// the pump's next turn (at most kBehindRetry later): a fault of the store
+// delays events, it never skips one.
 void EventStreams::fill(Stream& s) {
     while (s.behind && s.out.size() < limits_.max_buffer_bytes) {
         const auto batch = source_(s.from.site_id, s.from.last_index, kReadBatch);
-        for (const auto& r : batch) append_chunk(s.out, event_text(r));
-        if (!batch.empty()) s.from.last_index = batch.back().log_index;
-        if (batch.size() < kReadBatch) s.behind = false;
+        if (!batch) return;
+        for (const auto& r : *batch) append_chunk(s.out, event_text(r));
+        if (!batch->empty()) s.from.last_index = batch->back().log_index;
+        if (batch->size() < kReadBatch) s.behind = false;
     }
 }
 
@@ -212,8 +218,10 @@ void EventStreams::heartbeat_and_expire() {
 int EventStreams::next_timeout_ms() const {
     if (streams_.empty()) return -1;
     auto next = Clock::time_point::max();
-    for (const auto& [fd, s] : streams_)
+    for (const auto& [fd, s] : streams_) {
         next = std::min(next, s.out.empty() ? s.next_heartbeat : s.progress + limits_.write_timeout);
+        if (s.behind) next = std::min(next, Clock::now() + kBehindRetry);
+    }
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(wait + 1, 0, 60000));
 }

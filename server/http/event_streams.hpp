@@ -42,7 +42,8 @@ struct EventStreamLimits {
 class EventStreams {
 public:
     using ReceiptSource =
-        std::function<std::vector<StoredReceipt>(const std::string& site_id, std::int64_t after, std::size_t limit)>;
+        std::function<Result<std::vector<StoredReceipt>>(const std::string& site_id, std::int64_t after,
+                                                         std::size_t limit)>;
 
     EventStreams(EventHub& hub, ReceiptSource source, EventStreamLimits limits);
     EventStreams(const EventStreams&) = delete;

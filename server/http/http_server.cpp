@@ -41,8 +41,12 @@ void send_json(Response& res, int status, const json& body) {
     res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
+// Every error answer goes through here: the registry gives its status, and a
+// retryable one (a busy or full store, a limit) tells the client when to come
+// back. The banner's outbox keeps a decision and sends it again on these.
 void send_error(Response& res, const Error& error) {
     res.status = http_status_for(error);
+    if (is_retryable(error) && !res.has_header("Retry-After")) res.set_header("Retry-After", "1");
     res.set_content(error_body(error), "application/json");
 }
 
@@ -154,7 +158,7 @@ public:
           open_limiter_(config_.open_rate_per_minute, config_.open_rate_burst, config_.rate_limit_buckets),
           streams_(service_.events(),
                    [this](const std::string& site, std::int64_t after, std::size_t limit) {
-                       return service_.store().receipts_after(site, after, limit);
+                       return service_.receipts_after(site, after, limit);
                    },
                    stream_limits(config_)),
           workers_(config_.worker_threads),
@@ -237,6 +241,12 @@ void HttpServer::Impl::configure() {
                                             : make_error("request.invalid", "the request could not be read");
         res.set_content(error_body(e), "application/json");
     });
+    // An exception in a handler is a bug: 500 server.internal, and never its
+    // text in a header (httplib's default puts e.what() in EXCEPTION_WHAT).
+    server_.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
+        res.headers.clear();
+        send_error(res, make_error("server.internal", "an unexpected error occurred"));
+    });
     server_.set_post_routing_handler([this](const Request&, Response& res) {
         metrics_.requests++;
         if (res.status >= 500) metrics_.server_errors++;
@@ -253,10 +263,12 @@ bool HttpServer::Impl::allow_public(const Request& req, Response& res, const std
     if (!within_limit(limiter_, req, res)) return false;
     const auto origin = req.get_header_value("Origin");
     if (origin.empty()) return true;  // not a browser: CORS does not apply
-    const auto site = service_.store().site(site_id);
-    const bool listed = site && std::find(site->allowed_origins.begin(), site->allowed_origins.end(), origin) !=
-                                    site->allowed_origins.end();
+    const auto listed = service_.origin_allowed(site_id, origin);
     if (!listed) {
+        send_error(res, listed.error());
+        return false;
+    }
+    if (!*listed) {
         send_error(res, make_error("request.origin_not_allowed", "this origin may not call this site's endpoints"));
         return false;
     }
@@ -282,7 +294,6 @@ static std::string client_key_of(const Request& req, const TrustedProxies& trust
 bool HttpServer::Impl::within_limit(RateLimiter& limiter, const Request& req, Response& res) {
     if (limiter.allow(client_key_of(req, config_.trusted_proxies), now_ms())) return true;
     metrics_.rate_limited++;
-    res.set_header("Retry-After", "1");
     send_error(res, make_error("request.rate_limited", "too many requests; slow down"));
     return false;
 }
@@ -414,10 +425,7 @@ void HttpServer::Impl::stream_events(const Request& req, Response& res, const st
     }
     const std::string key = api_key_id(req.get_header_value("Authorization"));
     if (const auto refused = streams_.reserve(key, site)) {
-        res.status = refused->status;
-        res.set_header("Retry-After", "1");
-        res.set_content(error_body(make_error(refused->code, refused->message)), "application/json");
-        return;
+        return send_error(res, make_error(refused->code, refused->message));
     }
     RequestRouter::hand_over(StreamHandover{site, last, key});
     res.status = 200;
@@ -468,8 +476,12 @@ void HttpServer::Impl::open_routes() {
         res.set_header("Cache-Control", "max-age=300");
         send_json(res, 200, service_.jwks());
     });
+    // Healthy means the store answers: a load balancer must stop sending
+    // traffic to a replica whose file it cannot read.
     server_.Get("/healthz", [this](const Request&, Response& res) {
-        send_json(res, 200, {{"status", "ok"}, {"receipts", service_.store().receipt_count()}});
+        auto count = service_.receipt_count();
+        if (!count) return send_error(res, count.error());
+        send_json(res, 200, {{"status", "ok"}, {"receipts", *count}});
     });
     server_.Get("/metrics", [this](const Request&, Response& res) {
         res.set_content(metrics_text(), "text/plain; version=0.0.4");

@@ -23,6 +23,19 @@ constexpr std::size_t kMaxBatchChecks = 1000;
 
 Error not_found(const std::string& what) { return make_error("request.not_found", what + " not found"); }
 
+// A store lookup that found nothing is the caller's 404; a store that could
+// not look (storage.unavailable, …) stays what it is: a 503 the client
+// retries, never a 404 that would make the banner drop a decision.
+Error or_not_found(const Error& error, const std::string& what) {
+    return is_not_found(error) ? not_found(what) : error;
+}
+
+Status require_site(ReceiptStore& store, const std::string& site_id) {
+    auto site = store.site(site_id);
+    if (!site) return or_not_found(site.error(), "site");
+    return Unit{};
+}
+
 std::vector<Notice> notice_versions(const std::vector<StoredNotice>& stored) {
     std::vector<Notice> out;
     out.reserve(stored.size());
@@ -91,8 +104,8 @@ ConsentService::ConsentService(ReceiptStore& store, const KeyRing& keys, Clock c
 
 Result<Checkpoint> ConsentService::latest_checkpoint() {
     auto latest = store_.latest_checkpoint();
-    if (!latest) return make_error("log.empty", "the log has no checkpoint yet");
-    return *latest;
+    if (!latest && is_not_found(latest.error())) return make_error("log.empty", "the log has no checkpoint yet");
+    return latest;
 }
 
 Result<std::vector<merkle::Hash>> ConsentService::inclusion_proof(std::int64_t leaf_index, std::int64_t tree_size) {
@@ -150,7 +163,7 @@ Result<Speaker> ConsentService::public_speaker(const Site& site, const std::stri
 Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_id, const json& body,
                                                        const PublicCaller& caller) {
     const auto site = store_.site(site_id);
-    if (!site) return not_found("site");
+    if (!site) return or_not_found(site.error(), "site");
     auto parsed = parse_decision_request(body);
     if (!parsed) return parsed.error();
     DecisionRequest request = std::move(parsed).value();
@@ -163,10 +176,12 @@ Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_i
     // The decision names the version it was shown; any published version is
     // accepted (a cached banner), and the core checks the hash against it.
     auto shown = notice_version(site_id, request.notice_version);
-    if (!shown) return make_error("decision.notice_version_unknown", "no such notice version", "/notice_version");
-    auto decision = make_decision(shown->notice, shown->content_hash, request);
+    if (!shown && is_not_found(shown.error()))
+        return make_error("decision.notice_version_unknown", "no such notice version", "/notice_version");
+    if (!shown) return shown.error();
+    auto decision = make_decision((*shown)->notice, (*shown)->content_hash, request);
     if (!decision) return decision.error();
-    return record(site_id, *decision, *shown);
+    return record(site_id, *decision, **shown);
 }
 
 Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const Decision& decision,
@@ -178,6 +193,9 @@ Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const 
     DecisionAnswer answer{outcome->receipt, outcome->replayed, outcome->checkpoint, {}};
     // The banner keeps the proof with the receipt: anyone holding a later
     // checkpoint can then show the receipt was never dropped (RFC 9162 §2.1.3).
+    // The receipt is durable by now: a proof that cannot be read is left out
+    // (the export and the proof route give it later) rather than failing an
+    // answer whose retry would only replay it.
     if (answer.checkpoint.tree_size > answer.receipt.log_index) {
         auto proof = store_.inclusion_proof(answer.receipt.log_index, answer.checkpoint.tree_size);
         if (proof) answer.inclusion = std::move(proof).value();
@@ -186,7 +204,8 @@ Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const 
 }
 
 // A published version never changes, so once read it is kept for good.
-std::shared_ptr<const StoredNotice> ConsentService::notice_version(const std::string& site_id, std::int64_t version) {
+Result<std::shared_ptr<const StoredNotice>> ConsentService::notice_version(const std::string& site_id,
+                                                                           std::int64_t version) {
     const auto key = std::make_pair(site_id, version);
     {
         std::lock_guard<std::mutex> lock(cache_mutex_);
@@ -194,8 +213,8 @@ std::shared_ptr<const StoredNotice> ConsentService::notice_version(const std::st
         if (hit != version_cache_.end()) return hit->second;
     }
     auto stored = store_.notice(site_id, version);
-    if (!stored) return nullptr;
-    auto shared = std::make_shared<const StoredNotice>(std::move(*stored));
+    if (!stored) return stored.error();
+    auto shared = std::make_shared<const StoredNotice>(std::move(stored).value());
     std::lock_guard<std::mutex> lock(cache_mutex_);
     version_cache_.emplace(key, shared);
     return shared;
@@ -210,12 +229,14 @@ Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::not
         if (hit != notice_cache_.end() && now - hit->second->loaded_at < kNoticeCacheSeconds) return hit->second;
         generation = notice_generation_;
     }
-    if (!store_.site(site_id)) return not_found("site");
+    if (auto site = require_site(store_, site_id); !site) return site.error();
     const auto versions = store_.notices(site_id);
-    if (versions.empty()) return make_error("notice.none_published", "this site has no published notice yet");
+    if (!versions) return versions.error();
+    if (versions->empty()) return make_error("notice.none_published", "this site has no published notice yet");
     auto context = std::make_shared<NoticeContext>();
-    context->current = versions.back();
-    context->last_material_version = last_material_version(notice_versions(versions), context->current.notice.version);
+    context->current = versions->back();
+    context->last_material_version =
+        last_material_version(notice_versions(*versions), context->current.notice.version);
     context->loaded_at = now;
     std::lock_guard<std::mutex> lock(cache_mutex_);
     // Read before a publish that has since returned: good for this caller, stale for the next.
@@ -229,7 +250,11 @@ Result<Verdict> ConsentService::check(const std::string& site_id, const std::str
     auto notices = notice_context(site_id);
     if (!notices) return notices.error();
     const PolicyContext context{(*notices)->current.notice, (*notices)->last_material_version, clock_(), false};
-    return is_allowed(context, purpose, store_.subject_state(site_id, subject_id));
+    // A state that cannot be read is an error, not "no decision": the backend
+    // must treat the 503 as "not allowed now" and ask again, not as the answer.
+    auto state = store_.subject_state(site_id, subject_id);
+    if (!state) return state.error();
+    return is_allowed(context, purpose, *state);
 }
 
 Result<json> ConsentService::check_batch(const std::string& site_id, const json& body) {
@@ -249,7 +274,9 @@ Result<json> ConsentService::check_batch(const std::string& site_id, const json&
         const std::string subject = item.string("subject", 128);
         const std::string purpose = item.string("purpose", 64);
         if (!item.ok()) return item.error();
-        json verdict = verdict_to_json(is_allowed(context, purpose, store_.subject_state(site_id, subject)));
+        auto state = store_.subject_state(site_id, subject);
+        if (!state) return state.error();
+        json verdict = verdict_to_json(is_allowed(context, purpose, *state));
         verdict["subject"] = subject;
         verdict["purpose"] = purpose;
         results.push_back(std::move(verdict));
@@ -284,13 +311,21 @@ Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, cons
 // receipts, the exact notice texts shown, the public keys, a checkpoint and an
 // inclusion proof per receipt, so `consentctl verify` needs nothing else.
 Result<json> ConsentService::export_subject(const std::string& site_id, const std::string& subject_id) {
-    if (!store_.site(site_id)) return not_found("site");
+    // Every read must succeed: an export that answered 200 with less than was
+    // stored would tell the person (Art. 15) and the auditor a falsehood.
+    if (auto site = require_site(store_, site_id); !site) return site.error();
     const auto receipts = store_.subject_receipts(site_id, subject_id);
-    const auto checkpoint = store_.latest_checkpoint();
+    if (!receipts) return receipts.error();
+    auto state = store_.subject_state(site_id, subject_id);
+    if (!state) return state.error();
+    auto latest = store_.latest_checkpoint();
+    if (!latest && !is_not_found(latest.error())) return latest.error();
+    const std::optional<Checkpoint> checkpoint =
+        latest ? std::optional<Checkpoint>(std::move(latest).value()) : std::nullopt;
     json out = {{"bundle", "consent-proof-bundle/1"}, {"site", site_id}, {"subject", subject_id},
                 {"receipts", json::array()}, {"notices", json::object()}, {"keys", keys_.jwks()}};
     if (checkpoint) out["log"] = {{"origin", log_origin_}, {"checkpoint", checkpoint->note}};
-    for (const auto& r : receipts) {
+    for (const auto& r : *receipts) {
         json entry = {{"receipt_id", r.receipt_id}, {"log_index", r.log_index}, {"jws", r.jws}};
         if (checkpoint && r.log_index < checkpoint->tree_size) {
             auto proof = store_.inclusion_proof(r.log_index, checkpoint->tree_size);
@@ -299,26 +334,45 @@ Result<json> ConsentService::export_subject(const std::string& site_id, const st
             for (const auto& h : *proof) entry["inclusion_proof"].push_back(base64_encode(h));
         }
         out["receipts"].push_back(std::move(entry));
-        add_notice_text(site_id, r.payload, out["notices"]);
+        if (auto added = add_notice_text(site_id, r, out["notices"]); !added) return added.error();
     }
-    out["state"] = subject_state_to_json(store_.subject_state(site_id, subject_id));
+    out["state"] = subject_state_to_json(*state);
     return out;
 }
 
-// The notice version a receipt names, as the canonical text that was shown.
-void ConsentService::add_notice_text(const std::string& site_id, const std::string& payload_text, json& notices) {
-    auto payload = parse_json_strict(payload_text);
-    if (!payload || !payload->contains("notice") || !(*payload)["notice"].is_object()) return;
-    const json& version = (*payload)["notice"]["version"];
-    if (!version.is_number_integer()) return;
+// The notice version a receipt names, as the canonical text that was shown,
+// read from the signed payload (not a column a writer could have changed).
+Status ConsentService::add_notice_text(const std::string& site_id, const StoredReceipt& receipt, json& notices) {
+    auto jws = parse_compact_jws(receipt.jws);
+    if (!jws) return make_error("storage.corrupt_row", "a stored receipt is not a valid JWS: " + jws.error().code);
+    const json& payload = jws->payload;
+    if (!payload.contains("notice") || !payload["notice"].is_object()) return Unit{};
+    const json& version = payload["notice"]["version"];
+    if (!version.is_number_integer()) return Unit{};
     const std::string key = std::to_string(version.get<std::int64_t>());
-    if (notices.contains(key)) return;
-    if (auto n = notice_version(site_id, version.get<std::int64_t>()))
-        notices[key] = {{"hash", n->content_hash}, {"canonical_json", n->canonical_json}};
+    if (notices.contains(key)) return Unit{};
+    auto n = notice_version(site_id, version.get<std::int64_t>());
+    if (!n) return n.error();
+    notices[key] = {{"hash", (*n)->content_hash}, {"canonical_json", (*n)->canonical_json}};
+    return Unit{};
 }
 
+Result<bool> ConsentService::origin_allowed(const std::string& site_id, const std::string& origin) {
+    auto site = store_.site(site_id);
+    if (!site) return is_not_found(site.error()) ? Result<bool>(false) : Result<bool>(site.error());
+    const auto& listed = site->allowed_origins;
+    return std::find(listed.begin(), listed.end(), origin) != listed.end();
+}
+
+Result<std::vector<StoredReceipt>> ConsentService::receipts_after(const std::string& site_id, std::int64_t after,
+                                                                  std::size_t limit) {
+    return store_.receipts_after(site_id, after, limit);
+}
+
+Result<std::int64_t> ConsentService::receipt_count() { return store_.receipt_count(); }
+
 Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, const json& body) {
-    if (!store_.site(site_id)) return not_found("site");
+    if (auto site = require_site(store_, site_id); !site) return site.error();
     auto notice = parse_notice(body);
     if (!notice) return notice.error();
     auto canonical = canonicalize(notice_to_json(*notice));

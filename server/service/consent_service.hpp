@@ -85,11 +85,19 @@ public:
     // Backend/CLI: publish a notice version (validated by the core).
     Result<StoredNotice> publish_notice(const std::string& site_id, const nlohmann::json& body);
 
+    // Backend: whether the request's Origin may call a site's public routes
+    // (its CORS allowlist); storage.* when the site cannot be read.
+    Result<bool> origin_allowed(const std::string& site_id, const std::string& origin);
+    // Backend: receipts of a site after a log index (event streams), and the log's size (/healthz).
+    Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,
+                                                      std::size_t limit);
+    Result<std::int64_t> receipt_count();
+    ReceiptStore& store() { return store_; }
+
     nlohmann::json jwks() const { return keys_.jwks(); }
     // The service clock (seconds since the Unix epoch): reports default to "now" with it.
     std::int64_t now() const { return clock_(); }
     EventHub& events() { return events_; }
-    ReceiptStore& store() { return store_; }
 
 private:
     Result<Speaker> public_speaker(const Site& site, const std::string& subject_token, const std::string& subject_id);
@@ -105,8 +113,8 @@ private:
     };
     static constexpr std::int64_t kNoticeCacheSeconds = 2;
     Result<std::shared_ptr<const NoticeContext>> notice_context(const std::string& site_id);
-    std::shared_ptr<const StoredNotice> notice_version(const std::string& site_id, std::int64_t version);
-    void add_notice_text(const std::string& site_id, const std::string& payload_text, nlohmann::json& notices);
+    Result<std::shared_ptr<const StoredNotice>> notice_version(const std::string& site_id, std::int64_t version);
+    Status add_notice_text(const std::string& site_id, const StoredReceipt& receipt, nlohmann::json& notices);
 
     ReceiptStore& store_;
     const KeyRing& keys_;

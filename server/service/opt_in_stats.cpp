@@ -39,8 +39,16 @@ json notice_versions_json(const std::vector<StoredNotice>& versions) {
 // Per purpose, one PurposeCounts per bucket of the window.
 using Series = std::map<std::string, std::vector<PurposeCounts>>;
 
+// Counted from the signed payload inside the JWS, not from the payload column
+// beside it (issue #10: a changed column must not move the statistics). The
+// row was selected by its server_time column, so that must be the signed time.
 Status add_receipt(const OptInWindow& window, const StoredReceipt& receipt, Series& series) {
-    auto contribution = receipt_contribution(receipt.payload);
+    auto jws = parse_compact_jws(receipt.jws);
+    if (!jws) return corrupt("a stored receipt is not a valid JWS: " + jws.error().code);
+    const auto iat = jws->payload.find("iat");
+    if (iat == jws->payload.end() || !iat->is_number_integer() || iat->get<std::int64_t>() != receipt.server_time)
+        return corrupt("a receipt's server_time differs from its signed time");
+    auto contribution = receipt_contribution(jws->payload_text);
     if (!contribution) return contribution.error();
     const auto bucket = static_cast<std::size_t>((receipt.server_time - window.since) / window.bucket_seconds);
     for (const auto& [purpose, counts] : *contribution) {
@@ -128,8 +136,11 @@ Result<json> opt_in_stats(ReceiptStore& store, const std::string& site_id, const
                           std::int64_t now) {
     auto window = resolve_window(query, now);
     if (!window) return window.error();
-    if (!store.site(site_id)) return make_error("request.not_found", "site not found");
-    const auto versions = store.notices(site_id);
+    if (auto site = store.site(site_id); !site)
+        return is_not_found(site.error()) ? make_error("request.not_found", "site not found") : site.error();
+    const auto stored_versions = store.notices(site_id);
+    if (!stored_versions) return stored_versions.error();
+    const auto& versions = *stored_versions;
     Series series;
     for (const auto& purpose : consent_purposes(versions))
         series[purpose].resize(static_cast<std::size_t>(window->bucket_count()));

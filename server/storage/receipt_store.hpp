@@ -13,6 +13,12 @@
 //   a used id is refused with decision.id_conflict, writes nothing and tells
 //   nothing of the first receipt.
 // - current state equals a rebuild from the receipts (rebuild_check()).
+// - Every read can fail, and says so: a lookup by key that finds nothing is
+//   storage.not_found; a fault of the store is storage.unavailable (busy,
+//   locked, full, unreachable: worth retrying) or another storage.* code. A
+//   read never answers "nothing" because it could not look: a consent check
+//   would deny for the wrong reason, an export would claim nothing was stored,
+//   and the banner would drop a decision it should send again.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +34,8 @@
 #include "consent/result.hpp"
 
 namespace consent::server {
+
+inline bool is_not_found(const Error& error) { return error.code == "storage.not_found"; }
 
 struct Site {
     std::string site_id;
@@ -123,47 +131,52 @@ public:
 
     // Sites, notices and API keys (configuration, changed by consentctl and the publish route).
     virtual Status put_site(const Site& site) = 0;
-    virtual std::optional<Site> site(const std::string& site_id) = 0;
+    virtual Result<Site> site(const std::string& site_id) = 0;
     // Versions must be published in increasing order; an existing version is never replaced
     // (storage.notice_version_exists, storage.notice_version_order).
     virtual Status publish_notice(const StoredNotice& notice) = 0;
-    virtual std::optional<StoredNotice> notice(const std::string& site_id, std::int64_t version) = 0;
-    virtual std::optional<StoredNotice> current_notice(const std::string& site_id) = 0;
-    virtual std::vector<StoredNotice> notices(const std::string& site_id) = 0;
+    virtual Result<StoredNotice> notice(const std::string& site_id, std::int64_t version) = 0;
+    virtual Result<StoredNotice> current_notice(const std::string& site_id) = 0;
+    virtual Result<std::vector<StoredNotice>> notices(const std::string& site_id) = 0;
     virtual Status put_api_key(const ApiKeyRecord& key) = 0;
     virtual Status revoke_api_key(const std::string& key_id, std::int64_t now) = 0;
-    virtual std::optional<ApiKeyRecord> api_key(const std::string& key_id) = 0;
+    virtual Result<ApiKeyRecord> api_key(const std::string& key_id) = 0;
 
     // Receipts. Blocks until durable (or failed: then nothing of it was written).
     virtual Result<AppendOutcome> append(AppendRequest request) = 0;
-    virtual SubjectState subject_state(const std::string& site_id, const std::string& subject_id) = 0;
-    virtual std::vector<StoredReceipt> subject_receipts(const std::string& site_id, const std::string& subject_id) = 0;
+    virtual Result<SubjectState> subject_state(const std::string& site_id, const std::string& subject_id) = 0;
+    virtual Result<std::vector<StoredReceipt>> subject_receipts(const std::string& site_id,
+                                                                const std::string& subject_id) = 0;
     // Receipts of a site with log_index > after, oldest first, at most limit (event streams).
-    virtual std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
-                                                      std::size_t limit) = 0;
+    virtual Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,
+                                                              std::size_t limit) = 0;
+    // Receipts of every site with log_index > after, in log order, at most
+    // limit (audit, migration: the whole log page by page).
+    virtual Result<std::vector<StoredReceipt>> log_receipts(std::int64_t after, std::size_t limit) = 0;
     // Receipts of a site after `after` in (server_time, log_index) order with
-    // server_time < until, at most limit (reports: opt-in statistics). Unlike
-    // the reads above, a failure is an error, not an empty answer: a report
-    // must not quietly count less than was stored.
+    // server_time < until, at most limit (reports: opt-in statistics).
     virtual Result<std::vector<StoredReceipt>> receipts_in_time(const std::string& site_id, TimePosition after,
                                                                 std::int64_t until, std::size_t limit) = 0;
-    virtual std::int64_t receipt_count() = 0;
+    virtual Result<std::int64_t> receipt_count() = 0;
 
     // The Merkle log (issue: tamper-evident receipt log). Every receipt is leaf
     // log_index, with leaf data = its compact JWS (RFC 9162 §2.1.1 leaf hash).
     // The store keeps the hashes of complete subtrees, written in the same
     // transaction as the receipt, so proofs take O(log n) reads, no rebuild.
     virtual void set_checkpoint_signer(CheckpointSigner signer) = 0;  // before the first append
-    virtual std::optional<Checkpoint> latest_checkpoint() = 0;
-    virtual std::optional<Checkpoint> checkpoint_at(std::int64_t tree_size) = 0;
+    virtual Result<Checkpoint> latest_checkpoint() = 0;  // storage.not_found before the first
+    virtual Result<Checkpoint> checkpoint_at(std::int64_t tree_size) = 0;
     // Errors: storage.bad_proof_request (sizes out of range, index >= size, size > log size).
     virtual Result<merkle::Hash> root_at(std::int64_t tree_size) = 0;
     virtual Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t leaf_index, std::int64_t tree_size) = 0;
     virtual Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from_size, std::int64_t to_size) = 0;
 
-    // Recomputes every subject's state from the receipts with the core's
-    // apply_decision and compares it with the stored current state.
-    // Error storage.state_mismatch names the first differing (site, subject, purpose).
+    // The store's own audit, in one snapshot: every column of every receipt
+    // says what its signed JWS says (storage.receipt_mismatch names the first
+    // that does not); every subject's state, recomputed from the receipts with
+    // the core's apply_decision, equals the stored current state
+    // (storage.state_mismatch names the first differing site, subject,
+    // purpose); the Merkle tree and checkpoints are those of the receipts.
     virtual Status rebuild_check() = 0;
 };
 

@@ -4,8 +4,30 @@
 
 namespace consent::server::sqlite {
 
+std::string_view storage_code_for(int result_code) {
+    switch (result_code & 0xff) {  // the primary code of an extended one
+        // The file is busy, locked, full, read-only, unreachable or the machine
+        // is out of memory: the same request can succeed later (503, Retry-After).
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+        case SQLITE_NOMEM:
+        case SQLITE_READONLY:
+        case SQLITE_IOERR:
+        case SQLITE_FULL:
+        case SQLITE_CANTOPEN:
+        case SQLITE_PROTOCOL:
+            return "storage.unavailable";
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return "storage.corrupt";
+        default:
+            return "storage.sqlite_error";
+    }
+}
+
 Error sqlite_error(sqlite3* db) {
-    return make_error("storage.sqlite_error", db != nullptr ? sqlite3_errmsg(db) : "out of memory");
+    if (db == nullptr) return make_error("storage.unavailable", "out of memory");
+    return make_error(std::string(storage_code_for(sqlite3_extended_errcode(db))), sqlite3_errmsg(db));
 }
 
 // --- Statement ---
@@ -113,7 +135,7 @@ Status Connection::exec(const char* sql) {
     char* message = nullptr;
     const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
     if (rc == SQLITE_OK) return Unit{};
-    Error error = make_error("storage.sqlite_error", message != nullptr ? message : sqlite3_errstr(rc));
+    Error error = make_error(std::string(storage_code_for(rc)), message != nullptr ? message : sqlite3_errstr(rc));
     sqlite3_free(message);
     return error;
 }

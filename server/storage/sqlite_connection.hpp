@@ -1,8 +1,12 @@
 // A thin RAII layer over the SQLite C API: connections, cached prepared
-// statements and transactions. Every SQLite failure becomes one error value,
-// storage.sqlite_error carrying sqlite3_errmsg(): SQLite's messages name
-// tables and constraints, never the bound values, so no subject id or secret
-// can leak through them.
+// statements and transactions. Every SQLite failure becomes an error value
+// carrying sqlite3_errmsg() (SQLite's messages name tables and constraints,
+// never the bound values, so no subject id or secret can leak through them),
+// with a code that says whether trying again can help:
+// - storage.unavailable: busy, locked, full, read-only, I/O error, cannot open,
+//   out of memory (a retryable 503);
+// - storage.corrupt: the file is damaged or not a database;
+// - storage.sqlite_error: anything else (a constraint, a bug).
 #pragma once
 
 #include <cstddef>
@@ -19,6 +23,8 @@
 
 namespace consent::server::sqlite {
 
+// The storage.* code for an SQLite result code (primary or extended).
+std::string_view storage_code_for(int result_code);
 Error sqlite_error(sqlite3* db);
 
 // One execution of a prepared statement. The compiled statement belongs to the

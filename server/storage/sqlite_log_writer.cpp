@@ -21,8 +21,12 @@ void fail_all(GroupCommitter::Batch& batch, const Error& error) {
     for (auto& pending : batch) pending.outcome = error;
 }
 
+// A batch that failed because the file was busy, full or unwritable can be
+// sent again and succeed: it stays storage.unavailable (503, Retry-After).
 Error commit_failed(const Error& cause) {
-    return make_error("storage.commit_failed", "the batch was not committed: " + cause.message);
+    const bool retryable = cause.code == "storage.unavailable";
+    return make_error(retryable ? "storage.unavailable" : "storage.commit_failed",
+                      "the batch was not committed: " + cause.message);
 }
 
 Error checkpoint_failed(const Error& cause) {
@@ -117,7 +121,9 @@ void LogWriter::commit_batch(GroupCommitter::Batch& batch) {
         // After an automatic rollback, later statements would each commit on
         // their own and earlier "ok" outcomes would be lost: stop the batch.
         if (!connection_->in_transaction()) {
-            const Error rolled_back = make_error("storage.sqlite_error", "SQLite rolled the transaction back");
+            const bool after_fault = !pending.outcome->ok() && pending.outcome->error().code == "storage.unavailable";
+            const Error rolled_back = make_error(after_fault ? "storage.unavailable" : "storage.sqlite_error",
+                                                 "SQLite rolled the transaction back");
             return fail_all(batch, commit_failed(rolled_back));
         }
     }

@@ -16,24 +16,36 @@ namespace consent::server::sqlite {
 inline Error internal_error() { return make_error("storage.internal", "unexpected failure in the SQLite store"); }
 
 // Every row of sql on a leased read connection: bind(Statement&) sets the
-// parameters, read(const Statement&) returns std::optional<Row> (nullopt skips
-// a row it cannot read). Any SQLite failure yields no rows at all rather than
-// a partial answer. Each call is its own read snapshot.
+// parameters, read(const Statement&) returns std::optional<Row>. Each call is
+// its own read snapshot. A failure is an error, never a shorter answer: an
+// SQLite fault is storage.unavailable/storage.sqlite_error (see
+// sqlite_connection.hpp) and a row read cannot read is storage.corrupt_row,
+// so no caller mistakes a fault for "nothing stored".
 template <class Row, class Bind, class Read>
-std::vector<Row> read_rows(ReadPool& pool, const std::string& sql, Bind bind, Read read) {
+Result<std::vector<Row>> read_rows(ReadPool& pool, const std::string& sql, Bind bind, Read read) {
     auto lease = pool.acquire();
-    if (!lease) return {};
+    if (!lease) return lease.error();
     auto statement = (*lease.value()).prepare(sql);  // reset before the lease returns
-    if (!statement) return {};
+    if (!statement) return statement.error();
     Statement& rows = statement.value();
     bind(rows);
     std::vector<Row> out;
     for (;;) {
         auto row = rows.step();
-        if (!row) return {};
+        if (!row) return row.error();
         if (!*row) return out;
-        if (auto value = read(static_cast<const Statement&>(rows))) out.push_back(std::move(*value));
+        auto value = read(static_cast<const Statement&>(rows));
+        if (!value) return make_error("storage.corrupt_row", "a stored row does not read back");
+        out.push_back(std::move(*value));
     }
+}
+
+// The one row of a lookup by key: storage.not_found when there is none.
+template <class Row>
+Result<Row> only_row(Result<std::vector<Row>> rows, const char* what) {
+    if (!rows) return rows.error();
+    if (rows->empty()) return make_error("storage.not_found", std::string("no such ") + what);
+    return std::move(rows.value().front());
 }
 
 // read(connection) -> Result<T> on a leased read connection inside one read

@@ -8,6 +8,7 @@
 #include "consent/decision.hpp"
 #include "consent/policy.hpp"
 #include "storage/sqlite_log_audit.hpp"
+#include "storage/sqlite_receipt_audit.hpp"
 #include "storage/sqlite_rows.hpp"
 
 namespace consent::server::sqlite {
@@ -99,6 +100,8 @@ Status rebuild_check(Connection& connection) {
     // Never committed: the read-only transaction ends with a ROLLBACK as it goes out of scope.
     auto snapshot = Transaction::begin(connection, Transaction::Mode::deferred);
     if (!snapshot) return snapshot.error();
+    // First the rows against their JWS: the fold below reads the decision column.
+    if (auto columns = check_receipt_columns(connection); !columns) return columns;
     auto with_receipts = check_subjects_with_receipts(connection);
     if (!with_receipts) return with_receipts;
     auto without_receipts = check_no_state_without_receipts(connection);

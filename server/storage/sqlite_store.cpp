@@ -86,33 +86,46 @@ Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
     return sqlite::internal_error();
 }
 
-SubjectState SqliteStore::subject_state(const std::string& site_id, const std::string& subject_id) try {
+Result<SubjectState> SqliteStore::subject_state(const std::string& site_id, const std::string& subject_id) try {
     auto lease = reads_->acquire();
-    if (!lease) return {};
-    auto state = sqlite::load_state(*lease.value(), site_id, subject_id);
-    return state ? std::move(state.value()) : SubjectState{};
+    if (!lease) return lease.error();
+    return sqlite::load_state(*lease.value(), site_id, subject_id);
 } catch (...) {
-    return {};
+    return sqlite::internal_error();
 }
 
-std::vector<StoredReceipt> SqliteStore::subject_receipts(const std::string& site_id,
-                                                         const std::string& subject_id) try {
+Result<std::vector<StoredReceipt>> SqliteStore::subject_receipts(const std::string& site_id,
+                                                                 const std::string& subject_id) try {
     return sqlite::read_rows<StoredReceipt>(
         *reads_, sqlite::select_receipts("WHERE site_id = ?1 AND subject_id = ?2 ORDER BY log_index"),
         [&](Statement& s) { s.bind(1, site_id).bind(2, subject_id); }, sqlite::read_receipt_row);
 } catch (...) {
-    return {};
+    return sqlite::internal_error();
 }
 
-std::vector<StoredReceipt> SqliteStore::receipts_after(const std::string& site_id, std::int64_t after,
-                                                       std::size_t limit) try {
+namespace {
+std::int64_t as_sql_limit(std::size_t limit) {
     const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    const auto bounded = static_cast<std::int64_t>(std::min(limit, max));
+    return static_cast<std::int64_t>(std::min(limit, max));
+}
+}  // namespace
+
+Result<std::vector<StoredReceipt>> SqliteStore::receipts_after(const std::string& site_id, std::int64_t after,
+                                                               std::size_t limit) try {
     return sqlite::read_rows<StoredReceipt>(
         *reads_, sqlite::select_receipts("WHERE site_id = ?1 AND log_index > ?2 ORDER BY log_index LIMIT ?3"),
-        [&](Statement& s) { s.bind(1, site_id).bind(2, after).bind(3, bounded); }, sqlite::read_receipt_row);
+        [&](Statement& s) { s.bind(1, site_id).bind(2, after).bind(3, as_sql_limit(limit)); },
+        sqlite::read_receipt_row);
 } catch (...) {
-    return {};
+    return sqlite::internal_error();
+}
+
+Result<std::vector<StoredReceipt>> SqliteStore::log_receipts(std::int64_t after, std::size_t limit) try {
+    return sqlite::read_rows<StoredReceipt>(
+        *reads_, sqlite::select_receipts("WHERE log_index > ?1 ORDER BY log_index LIMIT ?2"),
+        [&](Statement& s) { s.bind(1, after).bind(2, as_sql_limit(limit)); }, sqlite::read_receipt_row);
+} catch (...) {
+    return sqlite::internal_error();
 }
 
 // Served by receipts_by_time (site_id, server_time): SQLite keeps the rowid,
@@ -121,48 +134,54 @@ std::vector<StoredReceipt> SqliteStore::receipts_after(const std::string& site_i
 // up to its log index; every later one is taken.
 Result<std::vector<StoredReceipt>> SqliteStore::receipts_in_time(const std::string& site_id, TimePosition after,
                                                                  std::int64_t until, std::size_t limit) try {
-    const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    const auto bounded = static_cast<std::int64_t>(std::min(limit, max));
-    auto lease = reads_->acquire();
-    if (!lease) return lease.error();
-    auto statement = (*lease.value()).prepare(sqlite::select_receipts(
-        "WHERE site_id = ?1 AND server_time >= ?2 AND server_time < ?4 AND (server_time > ?2 OR log_index > ?3) "
-        "ORDER BY server_time, log_index LIMIT ?5"));
-    if (!statement) return statement.error();
-    Statement& rows = statement.value();
-    rows.bind(1, site_id).bind(2, after.server_time).bind(3, after.log_index).bind(4, until).bind(5, bounded);
-    return sqlite::collect_receipts(rows);
+    return sqlite::read_rows<StoredReceipt>(
+        *reads_,
+        sqlite::select_receipts(
+            "WHERE site_id = ?1 AND server_time >= ?2 AND server_time < ?4 AND (server_time > ?2 OR log_index > ?3) "
+            "ORDER BY server_time, log_index LIMIT ?5"),
+        [&](Statement& s) {
+            s.bind(1, site_id).bind(2, after.server_time).bind(3, after.log_index).bind(4, until)
+                .bind(5, as_sql_limit(limit));
+        },
+        sqlite::read_receipt_row);
 } catch (...) {
     return sqlite::internal_error();
 }
 
-std::int64_t SqliteStore::receipt_count() try {
+Result<std::int64_t> SqliteStore::receipt_count() try {
     // The schema keeps the log gapless from 0, so its end is its size.
-    auto count = sqlite::read_rows<std::int64_t>(
-        *reads_, "SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts", [](Statement&) {},
-        [](const Statement& s) { return std::optional<std::int64_t>(s.int64(0)); });
-    return count.empty() ? 0 : count.front();
+    return sqlite::only_row(sqlite::read_rows<std::int64_t>(
+                                *reads_, "SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts", [](Statement&) {},
+                                [](const Statement& s) { return std::optional<std::int64_t>(s.int64(0)); }),
+                            "log size");
 } catch (...) {
-    return 0;
+    return sqlite::internal_error();
 }
 
 void SqliteStore::set_checkpoint_signer(CheckpointSigner signer) {
     writer_->set_checkpoint_signer(std::move(signer));
 }
 
-std::optional<Checkpoint> SqliteStore::latest_checkpoint() try {
-    auto found = sqlite::in_read_snapshot(*reads_, [](Connection& c) { return sqlite::latest_checkpoint(c); });
-    return found ? std::move(found.value()) : std::nullopt;
+namespace {
+Result<Checkpoint> found_checkpoint(Result<std::optional<Checkpoint>> found) {
+    if (!found) return found.error();
+    if (!*found) return make_error("storage.not_found", "no checkpoint of that size");
+    return std::move(*found.value());
+}
+}  // namespace
+
+Result<Checkpoint> SqliteStore::latest_checkpoint() try {
+    return found_checkpoint(
+        sqlite::in_read_snapshot(*reads_, [](Connection& c) { return sqlite::latest_checkpoint(c); }));
 } catch (...) {
-    return std::nullopt;
+    return sqlite::internal_error();
 }
 
-std::optional<Checkpoint> SqliteStore::checkpoint_at(std::int64_t tree_size) try {
-    auto found =
-        sqlite::in_read_snapshot(*reads_, [&](Connection& c) { return sqlite::checkpoint_at(c, tree_size); });
-    return found ? std::move(found.value()) : std::nullopt;
+Result<Checkpoint> SqliteStore::checkpoint_at(std::int64_t tree_size) try {
+    return found_checkpoint(
+        sqlite::in_read_snapshot(*reads_, [&](Connection& c) { return sqlite::checkpoint_at(c, tree_size); }));
 } catch (...) {
-    return std::nullopt;
+    return sqlite::internal_error();
 }
 
 Result<merkle::Hash> SqliteStore::root_at(std::int64_t tree_size) try {

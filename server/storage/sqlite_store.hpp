@@ -53,32 +53,32 @@ public:
     ~SqliteStore() override;
 
     Status put_site(const Site& site) override;
-    std::optional<Site> site(const std::string& site_id) override;
+    Result<Site> site(const std::string& site_id) override;
     Status publish_notice(const StoredNotice& notice) override;
-    std::optional<StoredNotice> notice(const std::string& site_id, std::int64_t version) override;
-    std::optional<StoredNotice> current_notice(const std::string& site_id) override;
-    std::vector<StoredNotice> notices(const std::string& site_id) override;
+    Result<StoredNotice> notice(const std::string& site_id, std::int64_t version) override;
+    Result<StoredNotice> current_notice(const std::string& site_id) override;
+    Result<std::vector<StoredNotice>> notices(const std::string& site_id) override;
     Status put_api_key(const ApiKeyRecord& key) override;
     Status revoke_api_key(const std::string& key_id, std::int64_t now) override;
-    std::optional<ApiKeyRecord> api_key(const std::string& key_id) override;
+    Result<ApiKeyRecord> api_key(const std::string& key_id) override;
 
     Result<AppendOutcome> append(AppendRequest request) override;
-    // A read that fails in SQLite answers as if nothing were stored: an empty
-    // state denies every purpose, which is the safe side of a consent check.
-    SubjectState subject_state(const std::string& site_id, const std::string& subject_id) override;
-    std::vector<StoredReceipt> subject_receipts(const std::string& site_id, const std::string& subject_id) override;
-    std::vector<StoredReceipt> receipts_after(const std::string& site_id, std::int64_t after,
-                                              std::size_t limit) override;
+    Result<SubjectState> subject_state(const std::string& site_id, const std::string& subject_id) override;
+    Result<std::vector<StoredReceipt>> subject_receipts(const std::string& site_id,
+                                                        const std::string& subject_id) override;
+    Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,
+                                                      std::size_t limit) override;
+    Result<std::vector<StoredReceipt>> log_receipts(std::int64_t after, std::size_t limit) override;
     Result<std::vector<StoredReceipt>> receipts_in_time(const std::string& site_id, TimePosition after,
                                                         std::int64_t until, std::size_t limit) override;
-    std::int64_t receipt_count() override;
+    Result<std::int64_t> receipt_count() override;
 
     // The Merkle log: nodes and checkpoints are written by the committer in
     // each batch's transaction; roots and proofs are read through the read
     // pool, each request in one snapshot, for any size up to the log's.
     void set_checkpoint_signer(CheckpointSigner signer) override;
-    std::optional<Checkpoint> latest_checkpoint() override;
-    std::optional<Checkpoint> checkpoint_at(std::int64_t tree_size) override;
+    Result<Checkpoint> latest_checkpoint() override;
+    Result<Checkpoint> checkpoint_at(std::int64_t tree_size) override;
     Result<merkle::Hash> root_at(std::int64_t tree_size) override;
     Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t index, std::int64_t tree_size) override;
     Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from, std::int64_t to) override;

@@ -136,14 +136,14 @@ Status SqliteStore::put_site(const Site& site) try {
     return sqlite::internal_error();
 }
 
-std::optional<Site> SqliteStore::site(const std::string& site_id) try {
-    auto sites = sqlite::read_rows<Site>(
-        *reads_, "SELECT site_id, allowed_origins, created_at, subject_token_keys FROM sites WHERE site_id = ?1",
-        [&](Statement& s) { s.bind(1, site_id); }, read_site);
-    if (sites.empty()) return std::nullopt;
-    return std::move(sites.front());
+Result<Site> SqliteStore::site(const std::string& site_id) try {
+    return sqlite::only_row(
+        sqlite::read_rows<Site>(
+            *reads_, "SELECT site_id, allowed_origins, created_at, subject_token_keys FROM sites WHERE site_id = ?1",
+            [&](Statement& s) { s.bind(1, site_id); }, read_site),
+        "site");
 } catch (...) {
-    return std::nullopt;
+    return sqlite::internal_error();
 }
 
 Status SqliteStore::publish_notice(const StoredNotice& notice) try {
@@ -159,30 +159,29 @@ Status SqliteStore::publish_notice(const StoredNotice& notice) try {
     return sqlite::internal_error();
 }
 
-std::optional<StoredNotice> SqliteStore::notice(const std::string& site_id, std::int64_t version) try {
-    auto found = sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "AND version = ?2",
-                                                 [&](Statement& s) { s.bind(1, site_id).bind(2, version); },
-                                                 read_notice);
-    if (found.empty()) return std::nullopt;
-    return std::move(found.front());
+Result<StoredNotice> SqliteStore::notice(const std::string& site_id, std::int64_t version) try {
+    return sqlite::only_row(
+        sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "AND version = ?2",
+                                        [&](Statement& s) { s.bind(1, site_id).bind(2, version); }, read_notice),
+        "notice version");
 } catch (...) {
-    return std::nullopt;
+    return sqlite::internal_error();
 }
 
-std::optional<StoredNotice> SqliteStore::current_notice(const std::string& site_id) try {
-    auto found = sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "ORDER BY version DESC LIMIT 1",
-                                                 [&](Statement& s) { s.bind(1, site_id); }, read_notice);
-    if (found.empty()) return std::nullopt;
-    return std::move(found.front());
+Result<StoredNotice> SqliteStore::current_notice(const std::string& site_id) try {
+    return sqlite::only_row(
+        sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "ORDER BY version DESC LIMIT 1",
+                                        [&](Statement& s) { s.bind(1, site_id); }, read_notice),
+        "notice");
 } catch (...) {
-    return std::nullopt;
+    return sqlite::internal_error();
 }
 
-std::vector<StoredNotice> SqliteStore::notices(const std::string& site_id) try {
+Result<std::vector<StoredNotice>> SqliteStore::notices(const std::string& site_id) try {
     return sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "ORDER BY version",
                                            [&](Statement& s) { s.bind(1, site_id); }, read_notice);
 } catch (...) {
-    return {};
+    return sqlite::internal_error();
 }
 
 Status SqliteStore::put_api_key(const ApiKeyRecord& key) try {
@@ -215,14 +214,14 @@ Status SqliteStore::revoke_api_key(const std::string& key_id, std::int64_t now) 
     return sqlite::internal_error();
 }
 
-std::optional<ApiKeyRecord> SqliteStore::api_key(const std::string& key_id) try {
-    auto found = sqlite::read_rows<ApiKeyRecord>(
-        *reads_, "SELECT key_id, site_id, key_hash, created_at, revoked_at FROM api_keys WHERE key_id = ?1",
-        [&](Statement& s) { s.bind(1, key_id); }, read_api_key);
-    if (found.empty()) return std::nullopt;
-    return std::move(found.front());
+Result<ApiKeyRecord> SqliteStore::api_key(const std::string& key_id) try {
+    return sqlite::only_row(
+        sqlite::read_rows<ApiKeyRecord>(
+            *reads_, "SELECT key_id, site_id, key_hash, created_at, revoked_at FROM api_keys WHERE key_id = ?1",
+            [&](Statement& s) { s.bind(1, key_id); }, read_api_key),
+        "API key");
 } catch (...) {
-    return std::nullopt;
+    return sqlite::internal_error();
 }
 
 }  // namespace consent::server

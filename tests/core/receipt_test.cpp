@@ -339,3 +339,49 @@ TEST_CASE("the receipt hash is 64 hex digits of SHA-256 over the compact text", 
         CHECK(consent::receipt_hash(changed) != hash);
     }
 }
+
+TEST_CASE("a receipt payload reads back to the decision and the facts that made it", "[core][receipt]") {
+    const Decision d = full_decision();
+    auto read = consent::read_receipt_payload(payload());
+    REQUIRE(read.ok());
+    CHECK(consent::decision_to_json(read->decision) == consent::decision_to_json(d));
+    CHECK(read->facts.receipt_id == facts().receipt_id);
+    CHECK(read->facts.site_id == "velo-shop");
+    CHECK(read->facts.server_time == kNow);
+    CHECK(read->facts.log_index == 41);
+    CHECK(read->facts.previous_receipt_hash == kPrev);
+
+    // A first receipt, no optional field: prev reads back empty.
+    DecisionRequest r = request(Method::reject_all);
+    const Decision minimal = decide(shop_notice(), r);
+    auto first = consent::read_receipt_payload(consent::make_receipt_payload(shop_notice(), minimal, facts("")));
+    REQUIRE(first.ok());
+    CHECK(consent::decision_to_json(first->decision) == consent::decision_to_json(minimal));
+    CHECK(first->facts.previous_receipt_hash.empty());
+}
+
+TEST_CASE("a receipt payload that lacks or bends a field does not read back", "[core][receipt]") {
+    const std::pair<const char*, json> bent[] = {
+        {"/subject", json(42)},          {"/decision_id", json(nullptr)}, {"/iat", json("now")},
+        {"/method", json("granted")},    {"/purposes/0/state", json("maybe")},
+        {"/notice/version", json("3")},  {"/prev", json(7)},
+    };
+    for (const auto& [pointer, value] : bent) {
+        CAPTURE(pointer);
+        json p = payload();
+        p[json::json_pointer(pointer)] = value;
+        CHECK_FALSE(consent::read_receipt_payload(p).ok());
+    }
+    for (const char* key : {"receipt_id", "site", "log_index", "language", "notice", "purposes"}) {
+        CAPTURE(key);
+        json p = payload();
+        p.erase(key);
+        auto read = consent::read_receipt_payload(p);
+        REQUIRE_FALSE(read.ok());
+        CHECK(read.error().code == "receipt.bad_payload");
+        CHECK(read.error().path == std::string("/") + key);
+    }
+    json twice = payload();
+    twice["purposes"].push_back(twice["purposes"][0]);
+    CHECK_FALSE(consent::read_receipt_payload(twice).ok());
+}

@@ -179,7 +179,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view input = fuzz::as_text(data, size);
-    const std::int64_t receipts_before = g_consentd->store->receipt_count();
+    const std::int64_t receipts_before = *g_consentd->store->receipt_count();
     const std::int64_t version_before = current_version();
     const bool head = input.substr(0, 5) == "HEAD ";
     // With several pipelined requests in one input an earlier one may have
@@ -194,7 +194,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     "no request gets a 5xx but 'not implemented' for a method or HTTP version", out.substr(0, 600));
         if (answer.status >= 400 && !head) check_error_body(answer);
         if (all_refused) {
-            fuzz::check(g_consentd->store->receipt_count() == receipts_before, "a refused request stores no receipt",
+            fuzz::check(*g_consentd->store->receipt_count() == receipts_before, "a refused request stores no receipt",
                         out.substr(0, 600));
             fuzz::check(current_version() == version_before, "a refused request publishes no notice",
                         out.substr(0, 600));

@@ -104,7 +104,7 @@ TEST_CASE("a reused decision id with another subject or other choices or another
     const auto reused = GENERATE_COPY(values({another_subject, other_choices, another_method, another_time}));
     CAPTURE(reused.dump());
     check_conflict_discloses_nothing(post_decision(s, reused), first_answer);
-    CHECK(s.store().receipt_count() == 1);
+    CHECK(*s.store().receipt_count() == 1);
 
     // The caller's real decision is recorded once it has a fresh id.
     json fresh = reused;
@@ -114,7 +114,7 @@ TEST_CASE("a reused decision id with another subject or other choices or another
     CHECK(recorded->status == 201);
     const std::string subject = fresh["subject_id"].get<std::string>();
     CHECK(check(s, subject, "analytics")["receipt_id"] == body_of(recorded)["receipt_id"]);
-    CHECK(s.store().receipt_count() == 2);
+    CHECK(*s.store().receipt_count() == 2);
 }
 
 TEST_CASE("an identical retry of a decision gets the very same receipt", "[server][http][trust]") {
@@ -131,7 +131,7 @@ TEST_CASE("an identical retry of a decision gets the very same receipt", "[serve
     CHECK(again->status == 200);
     CHECK(body_of(again)["replayed"] == true);
     CHECK(body_of(again)["receipt"] == body_of(first)["receipt"]);
-    CHECK(s.store().receipt_count() == 1);
+    CHECK(*s.store().receipt_count() == 1);
 }
 
 TEST_CASE("a backend withdrawal retried gets the same receipt and a reused id of another decision is a conflict",
@@ -147,7 +147,7 @@ TEST_CASE("a backend withdrawal retried gets the same receipt and a reused id of
     CHECK(again->status == 200);
     CHECK(body_of(again)["replayed"] == true);
     CHECK(body_of(again)["receipt"] == body_of(first)["receipt"]);
-    CHECK(s.store().receipt_count() == 2);
+    CHECK(*s.store().receipt_count() == 2);
 
     // The same id for other purposes, another subject, or an id the banner used first.
     auto other_purposes = withdraw(s, kBrowserSubject, {{"decision_id", "wd-backend-0001"}, {"purposes", {"analytics"}}});
@@ -156,7 +156,7 @@ TEST_CASE("a backend withdrawal retried gets the same receipt and a reused id of
     check_conflict_discloses_nothing(other_subject, body_of(first));
     auto banner_id = withdraw(s, kBrowserSubject, {{"decision_id", "dec-banner-0001"}, {"purposes", {"analytics"}}});
     check_conflict_discloses_nothing(banner_id, banner_answer);
-    CHECK(s.store().receipt_count() == 2);
+    CHECK(*s.store().receipt_count() == 2);
     // Under a fresh id the withdrawal happens, and the very next check denies.
     REQUIRE(check(s, kBrowserSubject, "analytics")["allowed"] == true);
     auto real = withdraw(s, kBrowserSubject, {{"decision_id", "wd-backend-0002"}, {"purposes", {"analytics"}}});
@@ -176,7 +176,7 @@ TEST_CASE("no method of the public route speaks for a guessable subject id witho
     REQUIRE(refused);
     CHECK(refused->status == 403);
     CHECK(error_code(refused) == "subject.token_required");
-    CHECK(s.store().receipt_count() == 0);
+    CHECK(*s.store().receipt_count() == 0);
     CHECK(check(s, kAccount, "analytics")["reason"] == "no_decision");
 
     // With a token from the site's backend the same request is recorded.
@@ -185,7 +185,7 @@ TEST_CASE("no method of the public route speaks for a guessable subject id witho
     auto vouched = post_decision(s, d, {{"Consent-Subject-Token", backend.token(token_claims(s, kAccount))}});
     REQUIRE(vouched);
     CHECK(vouched->status == 201);
-    CHECK(s.store().receipt_count() == 1);
+    CHECK(*s.store().receipt_count() == 1);
 }
 
 TEST_CASE("the backend withdraws for a guessable subject id with its API key", "[server][http][trust]") {

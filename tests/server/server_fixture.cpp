@@ -82,10 +82,11 @@ httplib::Client RunningServer::client() const {
 }
 
 void RunningServer::register_subject_key(const std::string& site_id, const std::string& public_key) {
-    auto site = store_->site(site_id);
-    if (!site) throw std::runtime_error("no site " + site_id);
-    site->subject_token_keys.push_back(public_key);
-    must(store_->put_site(*site), "register subject key");
+    auto found = store_->site(site_id);
+    if (!found) throw std::runtime_error("no site " + site_id + ": " + found.error().code);
+    consent::server::Site site = std::move(found).value();
+    site.subject_token_keys.push_back(public_key);
+    must(store_->put_site(site), "register subject key");
 }
 
 SiteBackend::SiteBackend() {

@@ -234,7 +234,7 @@ test('verify usage errors exit 64', () => {
 
 test('audit passes on the log\'s database and fails on a tampered state or checkpoint note', () => {
   const db = path.join(main.dir, 'db.sqlite');
-  assert.match(ok(['audit', ...main.common]).stdout, /^ok: state equals the rebuild from 5 receipts; \d+ checkpoints of consentd\/receipts verify\n$/);
+  assert.match(ok(['audit', ...main.common]).stdout, /^ok: state equals the rebuild from 5 receipts; each receipt's columns match its signed JWS and its signature verifies; \d+ checkpoints of consentd\/receipts verify\n$/);
 
   const sqlite = (sql) => {
     const r = spawnSync('sqlite3', [db, sql], { encoding: 'utf8', timeout: 10000 });

@@ -111,6 +111,21 @@ Result<CompactJws> parse_compact_jws(std::string_view compact);
 Result<CompactJws> parse_compact_jws_as(std::string_view compact, std::string_view expected_type,
                                         bool require_canonical_payload);
 
+// What a signed receipt payload says, read back: the decision it records and
+// the facts the server added. Auditors and the server's own audit compare a
+// store's columns with this, so every stored value derived from a receipt is
+// checked against what was signed (issue #10). The inverse of
+// make_receipt_payload for the fields it copies from the decision and facts;
+// "exp", the controller, the policy URL, legal bases and DPV IRIs come from
+// the notice and are not part of the decision.
+// Codes: receipt.bad_payload (a field missing, of the wrong type or out of
+// range; path names it), and the decision.* codes of parse_decision.
+struct ReceiptContents {
+    Decision decision;
+    ReceiptFacts facts;
+};
+Result<ReceiptContents> read_receipt_payload(const nlohmann::json& payload);
+
 // Hex SHA-256 of the compact JWS text: what the next receipt of the same
 // subject names as "prev", chaining a subject's receipts.
 std::string receipt_hash(std::string_view compact_jws);
