@@ -261,13 +261,14 @@ std::int64_t verify_latest(consent::server::ReceiptStore& store, std::mt19937& r
     if (!checkpoint) return 0;
     const std::int64_t size = checkpoint->tree_size;
     const auto leaf = std::uniform_int_distribution<std::int64_t>(0, size - 1)(random);
-    const auto receipt = consent::test::read_ok(store.receipts_after("bike-shop", leaf - 1, 1));
+    // Not read_ok: this runs on the clients' threads, where Catch may not assert.
+    const auto receipt = store.receipts_after("bike-shop", leaf - 1, 1);
     auto proof = store.inclusion_proof(leaf, size);
-    if (receipt.size() != 1 || !proof) {
+    if (!receipt || receipt->size() != 1 || !proof) {
         seen.problem("no receipt or proof for leaf " + std::to_string(leaf) + " of " + std::to_string(size));
         return size;
     }
-    const auto leaf_hash = consent::merkle::leaf_hash(receipt.front().jws);
+    const auto leaf_hash = consent::merkle::leaf_hash(receipt->front().jws);
     if (!consent::merkle::verify_inclusion(leaf, size, bytes_of(leaf_hash), bytes_of(*proof), bytes_of(checkpoint->root)))
         seen.problem("inclusion of leaf " + std::to_string(leaf) + " in " + std::to_string(size) + " does not verify");
     if (previous && previous->tree_size < size) {

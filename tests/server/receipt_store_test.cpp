@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "consent/canonical_json.hpp"
+#include "consent/receipt.hpp"
 #include "consent/decision.hpp"
 #include "consent/encoding.hpp"
 #include "consent/merkle.hpp"
@@ -121,8 +122,8 @@ Decision grant_all(const std::string& decision_id, const std::string& subject_id
     return decide(decision_id, subject_id, Method::accept_all);
 }
 
-// A stand-in for the signer (written elsewhere): deterministic, and the
-// payload repeats the slot so tests can see what the store handed over.
+// A seal that must not be called (a replay, a refused id): deterministic, and
+// its payload repeats the slot so a test could see what the store handed over.
 SealedReceipt fake_seal(const ReceiptSlot& slot) {
     const json payload = {{"log_index", slot.log_index},
                           {"prev", slot.previous_receipt_hash},
@@ -131,9 +132,25 @@ SealedReceipt fake_seal(const ReceiptSlot& slot) {
     return SealedReceipt{"h.p." + slot.receipt_id, payload.dump()};
 }
 
+// A receipt as consentd seals it (the core's payload in a compact JWS), with
+// a fixed stand-in signature: the store never verifies signatures, but its
+// audit (rebuild_check) compares every column with the payload inside.
+SealFunction receipt_seal(const std::string& site_id, const Decision& decision) {
+    return [site_id, decision](const ReceiptSlot& slot) -> Result<SealedReceipt> {
+        const consent::ReceiptFacts facts{slot.receipt_id, site_id, slot.server_time, slot.log_index,
+                                          slot.previous_receipt_hash};
+        const json payload = consent::make_receipt_payload(notice(), decision, facts);
+        auto input = consent::jws_signing_input(consent::receipt_jws_header("test-kid"), payload);
+        if (!input) return input.error();
+        auto canonical = consent::canonicalize(payload);
+        if (!canonical) return canonical.error();
+        return SealedReceipt{consent::jws_compact(*input, consent::Bytes(64, 0x5a)), *canonical};
+    };
+}
+
 AppendRequest request(const std::string& site_id, Decision decision, SealFunction seal = nullptr) {
     std::string receipt_id = "rcpt_" + site_id + "_" + decision.decision_id;
-    if (!seal) seal = [](const ReceiptSlot& slot) -> Result<SealedReceipt> { return fake_seal(slot); };
+    if (!seal) seal = receipt_seal(site_id, decision);
     return AppendRequest{site_id, std::move(receipt_id), std::move(decision), std::move(seal)};
 }
 
@@ -393,7 +410,7 @@ void consecutive_log_indexes(const StoreFactory& open, std::atomic<std::int64_t>
         CHECK(outcome.receipt.site_id == site);
         CHECK(outcome.receipt.subject_id == "subj-a");
         CHECK(outcome.receipt.method == "accept_all");
-        CHECK(outcome.receipt.jws == "h.p." + outcome.receipt.receipt_id);
+        CHECK(outcome.receipt.jws.find(".") != std::string::npos);  // the seal's JWS, as sealed
         CHECK(payload_of(outcome.receipt)["log_index"] == i);
     }
     CHECK(*store->receipt_count() == 6);
@@ -464,10 +481,10 @@ void previous_hash_chains_a_subject(const StoreFactory& open) {
     const auto a2 = append_ok(*store, request(kShop, decide("decision-a2", "subj-a", Method::reject_all)));
     const auto other_site = append_ok(*store, request(kBlog, grant_all("decision-a3", "subj-a")));
     const auto a3 = append_ok(*store, request(kShop, decide("decision-a4", "subj-a", Method::withdraw)));
-    CHECK(payload_of(a1.receipt)["prev"] == "");
-    CHECK(payload_of(b1.receipt)["prev"] == "");
+    CHECK(payload_of(a1.receipt).value("prev", std::string()) == "");
+    CHECK(payload_of(b1.receipt).value("prev", std::string()) == "");
     CHECK(payload_of(a2.receipt)["prev"] == hash_of(a1.receipt.jws));
-    CHECK(payload_of(other_site.receipt)["prev"] == "");  // a subject's chain is per site
+    CHECK(payload_of(other_site.receipt).value("prev", std::string()) == "");  // a subject's chain is per site
     CHECK(payload_of(a3.receipt)["prev"] == hash_of(a2.receipt.jws));
     const auto chain = consent::test::read_ok(store->subject_receipts(kShop, "subj-a"));
     CHECK(indexes_of(chain) == std::vector<std::int64_t>{0, 2, 4});
@@ -532,7 +549,7 @@ void failing_seal_writes_nothing(const StoreFactory& open) {
     const auto retried = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
     CHECK_FALSE(retried.replayed);
     CHECK(retried.receipt.log_index == 0);
-    CHECK(payload_of(retried.receipt)["prev"] == "");
+    CHECK(payload_of(retried.receipt).value("prev", std::string()) == "");
     CHECK(store->rebuild_check().ok());
 }
 
@@ -594,7 +611,7 @@ void check_thread_receipts(ReceiptStore& store, int t, const ThreadResult& r) {
     CHECK(stored_ids == r.receipt_ids);
     CHECK(indexes_of(stored) == r.log_indexes);
     for (std::size_t i = 0; i < stored.size(); ++i)
-        CHECK(payload_of(stored[i])["prev"] == (i == 0 ? std::string() : hash_of(stored[i - 1].jws)));
+        CHECK(payload_of(stored[i]).value("prev", std::string()) == (i == 0 ? std::string() : hash_of(stored[i - 1].jws)));
     CHECK(consent::test::read_ok(store.subject_state(kShop, subject_of_thread(t))).at("analytics").receipt_id == r.receipt_ids.back());
 }
 
@@ -1181,6 +1198,7 @@ TEST_CASE("sqlite: rebuild_check names the Merkle node or checkpoint that was ta
     REQUIRE(store->rebuild_check().ok());
     RawConnection raw_db(h.db_path());
     std::string where;
+    std::string code = "storage.log_mismatch";
 
     SECTION("an interior node changed") {
         REQUIRE(raw_db.exec("DROP TRIGGER merkle_nodes_no_update").empty());
@@ -1195,7 +1213,9 @@ TEST_CASE("sqlite: rebuild_check names the Merkle node or checkpoint that was ta
     SECTION("a receipt's JWS changed under its leaf") {
         REQUIRE(raw_db.exec("DROP TRIGGER receipts_no_update").empty());
         REQUIRE(raw_db.exec("UPDATE receipts SET jws = 'h.p.forged' WHERE log_index = 2").empty());
-        where = "level 0, index 2";
+        // The row no longer matches its own columns: caught before the tree is walked.
+        code = "storage.receipt_mismatch";
+        where = "log index 2";
     }
     SECTION("an interior node removed") {
         REQUIRE(raw_db.exec("DROP TRIGGER merkle_nodes_no_delete").empty());
@@ -1219,8 +1239,59 @@ TEST_CASE("sqlite: rebuild_check names the Merkle node or checkpoint that was ta
     }
     const auto status = store->rebuild_check();
     REQUIRE_FALSE(status.ok());
-    CHECK(status.error().code == "storage.log_mismatch");
+    CHECK(status.error().code == code);
     CHECK_THAT(status.error().message, Catch::Contains(where));
+}
+
+// Issue #10 item 3: a byte changed in any column that repeats part of a
+// receipt (denied -> granted in the payload, another method or decision id)
+// used to pass the audit and move the opt-in statistics.
+TEST_CASE("sqlite: rebuild_check names the receipt column that no longer says what its JWS says",
+          "[server][storage][sqlite][audit]") {
+    SqliteHarness h;
+    auto store = h.open();
+    setup_site(*store, kShop);
+    append_ok(*store, request(kShop, decide("decision-0", "subj-a", Method::custom, {{"analytics", false}})));
+    append_ok(*store, request(kShop, decide("decision-1", "subj-a", Method::custom, {{"analytics", true}})));
+    append_ok(*store, request(kShop, decide("decision-2", "subj-b", Method::reject_all)));
+    REQUIRE(store->rebuild_check().ok());
+    RawConnection raw_db(h.db_path());
+    REQUIRE(raw_db.exec("DROP TRIGGER receipts_no_update").empty());
+    std::string column;
+    SECTION("payload: denied becomes granted") {
+        REQUIRE(raw_db.exec("UPDATE receipts SET payload = replace(payload, '\"denied\"', '\"granted\"') "
+                            "WHERE log_index = 0").empty());
+        column = "payload";
+    }
+    SECTION("method") {
+        REQUIRE(raw_db.exec("UPDATE receipts SET method = 'accept_all' WHERE log_index = 2").empty());
+        column = "method";
+    }
+    SECTION("decision_id") {
+        REQUIRE(raw_db.exec("UPDATE receipts SET decision_id = 'decision-9' WHERE log_index = 1").empty());
+        column = "decision_id";
+    }
+    SECTION("subject_id") {
+        REQUIRE(raw_db.exec("UPDATE receipts SET subject_id = 'subj-b' WHERE log_index = 1").empty());
+        column = "subject_id";
+    }
+    SECTION("server_time") {
+        REQUIRE(raw_db.exec("UPDATE receipts SET server_time = server_time + 1 WHERE log_index = 1").empty());
+        column = "server_time";
+    }
+    SECTION("the recorded decision the state is rebuilt from") {
+        REQUIRE(raw_db.exec("UPDATE receipts SET decision = replace(decision, 'denied', 'granted') "
+                            "WHERE log_index = 0").empty());
+        column = "decision";
+    }
+    SECTION("the chain hash") {
+        REQUIRE(raw_db.exec("UPDATE receipts SET prev_hash = '' WHERE log_index = 1").empty());
+        column = "prev_hash";
+    }
+    const auto status = store->rebuild_check();
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().code == "storage.receipt_mismatch");
+    CHECK_THAT(status.error().message, Catch::Contains("its " + column + " column"));
 }
 
 struct BatchRun {
@@ -1236,13 +1307,14 @@ BatchRun append_as_one_batch(SqliteStore& store, std::vector<AppendRequest> requ
     std::shared_future<void> released = release.get_future().share();
     std::optional<Result<AppendOutcome>> blocked;
     const auto commits_before = store.commit_count();
+    const Decision blocker_decision = grant_all("decision-blocker", "subj-blocker");
+    const SealFunction seal = receipt_seal(kShop, blocker_decision);
     std::thread blocker([&] {
-        blocked = store.append(request(kShop, grant_all("decision-blocker", "subj-blocker"),
-                                       [&](const ReceiptSlot& slot) {
-                                           entered.set_value();
-                                           released.wait();
-                                           return Result<SealedReceipt>(fake_seal(slot));
-                                       }));
+        blocked = store.append(request(kShop, blocker_decision, [&](const ReceiptSlot& slot) {
+            entered.set_value();
+            released.wait();
+            return seal(slot);
+        }));
     });
     entered.get_future().wait();
     BatchRun run;
@@ -1337,7 +1409,7 @@ TEST_CASE("sqlite: when the batch cannot commit no request of it is acknowledged
     REQUIRE(raw.exec("BEGIN IMMEDIATE").empty());  // another writer holds the file's write lock
     auto refused = store->append(request(kShop, grant_all("decision-1", "subj-a")));
     REQUIRE_FALSE(refused.ok());
-    CHECK(refused.error().code == "storage.commit_failed");
+    CHECK(refused.error().code == "storage.unavailable");
     REQUIRE(raw.exec("ROLLBACK").empty());
     CHECK(*store->receipt_count() == 0);
     const auto retried = append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
@@ -1412,7 +1484,7 @@ TEST_CASE("sqlite: a file that consentd did not create is refused", "[server][st
         std::ofstream(h.db_path()) << "this is a text file, long enough to fill a database header..........\n";
         auto opened = h.try_open();
         REQUIRE_FALSE(opened.ok());
-        CHECK(opened.error().code == "storage.sqlite_error");
+        CHECK(opened.error().code == "storage.corrupt");
     }
 }
 
