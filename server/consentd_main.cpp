@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
         return fail(config.error().message + " (options: --database= --keys= --host= --port= --trusted-proxy= ...)");
     if (!descriptors_suffice(*config))
         return fail("--max-connections plus --max-event-streams exceed the open-file limit (ulimit -n)");
+    // A file grown past the size limit (RLIMIT_FSIZE, a quota) must fail the
+    // write (EFBIG: a retryable storage.unavailable), not kill the server.
+    std::signal(SIGXFSZ, SIG_IGN);
     const sigset_t signals = block_stop_signals();
     auto keys = KeyRing::load(config->key_dir);
     if (!keys) return fail(keys.error().code + ": " + keys.error().message + " (run consentctl init first)");

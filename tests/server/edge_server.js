@@ -34,7 +34,7 @@ async function startServer(t, flags = []) {
   const base = server.url;
   const auth = (site) => ({ Authorization: `Bearer ${keys[site]}` });
   return {
-    base, port: server.port, pid: server.child.pid, keys, auth,
+    base, port: server.port, pid: server.child.pid, keys, auth, common, database: path.join(dir, 'db.sqlite'),
     // An ordinary backend request of bike-shop: a consent check.
     ordinary: [`${base}/v1/sites/bike-shop/subjects/b_Q2xhcmEtYnJvd3Nlci0wMQ/purposes/analytics`, auth('bike-shop')],
     // A receipt for `site`: a server-side withdrawal of a fresh subject.
