@@ -17,6 +17,7 @@
 #include "crypto/key_ring.hpp"
 #include "http/api_keys.hpp"
 #include "service/consent_service.hpp"
+#include "storage/sqlite_backup.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace consent::cli {
@@ -80,7 +81,7 @@ std::string check_options(const Args& a) {
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
-            name != "checkpoint" && name != "consistency" && name != "receipt")
+            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -190,6 +191,19 @@ Outcome add_subject_key(SqliteStore& store, const std::string& site_id, const st
     return {0, "subject tokens for site " + site_id + " may now be signed by kid " + ed25519_jwk_thumbprint(key), {}};
 }
 
+// Safe while consentd runs: the copy is one snapshot (storage/sqlite_backup.hpp).
+Outcome backup(const Args& a) {
+    auto copied = backup_database(a.get("database", "consentd.db"), a.get("to"));
+    if (!copied) {
+        const bool missing = copied.error().code == "backup.no_source";
+        return {missing ? kExitNoInput : kExitDataErr, {}, copied.error().code + ": " + copied.error().message};
+    }
+    return {0, "backup of " + std::to_string(copied->receipts) + " receipts (schema version " +
+                   std::to_string(copied->schema_version) + ", " + std::to_string(copied->bytes) + " bytes) written to " +
+                   a.get("to") + "; integrity ok",
+            {}};
+}
+
 Outcome dispatch(const std::string& cmd, const Args& a) {
     const auto word = [&a](std::size_t i) { return i < a.words.size() ? a.words[i] : std::string(); };
     if (cmd == "init") return init(a);
@@ -233,6 +247,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
                           a.options.count("receipt") ? a.options.at("receipt") : std::vector<std::string>{});
     if (cmd == "audit")
         return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
+    if (cmd == "backup" && !a.get("to").empty() && a.words.size() == 1) return backup(a);
     return fail(kExitUsage, command_usage(cmd));
 }
 
@@ -241,7 +256,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" ||
            command == "export" || command == "rebuild" || command == "notice" ||
-           command == "verify" || command == "audit";
+           command == "verify" || command == "audit" || command == "backup";
 }
 
 std::string admin_usage() {
@@ -255,6 +270,7 @@ std::string admin_usage() {
            "  consentctl rebuild --check\n"
            "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON] [--receipt=HELD]…   check an export offline\n"
            "  consentctl audit   state equals the rebuild, every checkpoint note is signed\n"
+           "  consentctl backup --to=FILE   a consistent copy of the database, safe while consentd runs\n"
            "  (every command takes --database=F (default consentd.db) and --keys=DIR (default consentd-keys))\n";
 }
 
