@@ -143,11 +143,17 @@ void ConnectionLoop::drain() {
 }
 
 // Between requests, with nothing of a next one received: nothing to answer.
+// Bytes already at the socket are read first: they start a request under way.
 void ConnectionLoop::close_idle() {
     std::vector<int> idle;
     for (const auto& [fd, c] : connections_)
         if (c.state == State::idle && c.in.empty()) idle.push_back(fd);
-    for (const int fd : idle) close_connection(fd);
+    for (const int fd : idle) {
+        Connection& c = connections_.at(fd);
+        read_some(c);
+        if (c.in.empty()) close_connection(fd);
+        else advance(c);
+    }
 }
 
 void ConnectionLoop::accept_all() {

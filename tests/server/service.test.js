@@ -205,17 +205,32 @@ test('--log-requests=off writes no request line', async (t) => {
   assert.doesNotMatch(stderr, /"route"/);
 });
 
-// Raw HTTP on one socket: the head and part of a body now, the rest later.
+// Raw HTTP on one socket: a first request answered (so consentd holds the
+// connection), then the head and part of a body, and the rest later.
 function partialRequest(port, head, body, firstPart) {
   const socket = net.connect(port, '127.0.0.1');
   let answer = '';
   socket.setEncoding('utf8');
-  socket.on('data', (d) => { answer += d; });
   const closed = new Promise((resolve) => socket.on('close', () => resolve(answer)));
   socket.on('error', () => {});
   const opened = new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
   return {
-    start: async () => { await opened; socket.write(head + body.slice(0, firstPart)); },
+    start: async () => {
+      await opened;
+      await new Promise((resolve) => {
+        let first = '';
+        const onData = (d) => {
+          first += d;
+          if (!/\r\n\r\n\{[^\n]*\}$/.test(first)) return;
+          socket.off('data', onData);
+          socket.on('data', (more) => { answer += more; });
+          resolve();
+        };
+        socket.on('data', onData);
+        socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      });
+      socket.write(head + body.slice(0, firstPart));
+    },
     finish: () => socket.write(body.slice(firstPart)),
     closed,
   };
@@ -246,7 +261,7 @@ test('SIGTERM: new connections are refused, requests under way are answered, eve
     `Origin: ${ORIGIN}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
   const pending = partialRequest(server.port, head, body, 40);
   await pending.start();
-  await new Promise((r) => setTimeout(r, 50));  // let the loop read it
+  await new Promise((r) => setTimeout(r, 20));  // at the socket; read by the loop now or at the stop
   server.child.kill('SIGTERM');
   // While the pending request holds the drain open, the listener is already gone.
   let refused = false;
