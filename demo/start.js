@@ -50,6 +50,7 @@ const files = {
   apiKey: path.join(config.dir, 'api-key'),
   noticeHash: path.join(config.dir, 'notice.sha256'),
   subscribers: path.join(config.dir, 'subscribers.json'),
+  requestLog: path.join(config.dir, 'consentd-requests.log'),  // one JSON line per request, kept off the terminal
 };
 
 function port(name, fallback) {
@@ -206,7 +207,7 @@ async function main() {
 
     const consentd = startChild('consentd', config.consentd, [
       `--database=${files.database}`, `--keys=${files.keys}`, `--host=${config.host}`, `--port=${config.consentdPort}`,
-      `--rate-per-minute=${config.ratePerMinute}`, `--rate-burst=${config.rateBurst}`,
+      `--rate-per-minute=${config.ratePerMinute}`, `--rate-burst=${config.rateBurst}`, `--log-file=${files.requestLog}`,
     ]);
     children.push(consentd.child);
     server.demo.consentd = await consentd.url;

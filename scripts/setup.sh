@@ -11,6 +11,7 @@ packages=(
   chromium                           # the banner's browser tests and benchmark (driven by playwright-core)
   nginx openssl                      # the reverse-proxy test (deploy/nginx); openssl makes its throwaway certificate
   clang-14 libfuzzer-14-dev libclang-rt-14-dev   # the fuzz targets (libFuzzer + sanitizer runtimes)
+  dpkg-dev                           # the Debian package (CPack's DEB generator reads dpkg-shlibdeps)
 )
 # node and npm may come from Debian or from another node distribution: look
 # for the commands, not the packages.

@@ -18,6 +18,7 @@
 #include "http/api_keys.hpp"
 #include "service/consent_service.hpp"
 #include "http/error_registry.hpp"
+#include "storage/sqlite_backup.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace consent::cli {
@@ -84,7 +85,7 @@ std::string check_options(const Args& a) {
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
-            name != "checkpoint" && name != "consistency" && name != "receipt")
+            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -215,6 +216,19 @@ Outcome list_errors(bool markdown) {
     return {0, out, {}};
 }
 
+// Safe while consentd runs: the copy is one snapshot (storage/sqlite_backup.hpp).
+Outcome backup(const Args& a) {
+    auto copied = backup_database(a.get("database", "consentd.db"), a.get("to"));
+    if (!copied) {
+        const bool missing = copied.error().code == "backup.no_source";
+        return {missing ? kExitNoInput : kExitDataErr, {}, copied.error().code + ": " + copied.error().message};
+    }
+    return {0, "backup of " + std::to_string(copied->receipts) + " receipts (schema version " +
+                   std::to_string(copied->schema_version) + ", " + std::to_string(copied->bytes) + " bytes) written to " +
+                   a.get("to") + "; integrity ok",
+            {}};
+}
+
 Outcome dispatch(const std::string& cmd, const Args& a) {
     const auto word = [&a](std::size_t i) { return i < a.words.size() ? a.words[i] : std::string(); };
     if (cmd == "init") return init(a);
@@ -261,6 +275,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
     if (cmd == "errors" && a.words.size() == 1) return list_errors(a.options.count("markdown") > 0);
     if (cmd == "audit")
         return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
+    if (cmd == "backup" && !a.get("to").empty() && a.words.size() == 1) return backup(a);
     return fail(kExitUsage, command_usage(cmd));
 }
 
@@ -269,7 +284,8 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" ||
            command == "export" || command == "rebuild" || command == "notice" ||
-           command == "verify" || command == "audit" || command == "errors";
+           command == "verify" || command == "audit" || command == "errors" ||
+           command == "backup";
 }
 
 std::string admin_usage() {
@@ -285,6 +301,7 @@ std::string admin_usage() {
            "  consentctl audit   every receipt's columns match its signed JWS and its signature verifies, state\n"
            "                     equals the rebuild, the Merkle tree is the receipts', every checkpoint is signed\n"
            "  consentctl errors [--markdown]   every error code: HTTP status, retryable, meaning\n"
+           "  consentctl backup --to=FILE   a consistent copy of the database, safe while consentd runs\n"
            "  (every command takes --database=F (default consentd.db) and --keys=DIR (default consentd-keys))\n";
 }
 

@@ -1,6 +1,6 @@
 // consentctl's operator commands over a consentd database and key directory:
 // init, site add, notice publish, apikey create|revoke, keys rotate, export,
-// rebuild --check. Each prints a result or one error line, never half-writes.
+// rebuild --check, verify, audit, backup. Each prints a result or one error line, never half-writes.
 #pragma once
 
 #include <string>

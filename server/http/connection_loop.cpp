@@ -96,20 +96,64 @@ bool ConnectionLoop::run() {
     while (!stopping_) {
         const int n = ::epoll_wait(poll_.fd(), events.data(), static_cast<int>(events.size()), next_timeout_ms());
         if (n < 0 && errno != EINTR) return false;
-        for (int i = 0; i < n; ++i) {
-            const int fd = events[i].data.fd;
-            if (fd == listen_) {
-                accept_all();
-            } else if (poll_.is_wake(fd)) {
-                poll_.drain();
-                take_answers();
-            } else {
-                on_socket(fd, events[i].events);
-            }
-        }
+        handle(events.data(), n);
         expire_deadlines();
     }
+    drain();
     return true;
+}
+
+void ConnectionLoop::handle(const epoll_event* events, int n) {
+    for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == listen_) {
+            accept_all();
+        } else if (poll_.is_wake(fd)) {
+            poll_.drain();
+            take_answers();
+        } else {
+            on_socket(fd, events[i].events);
+        }
+    }
+}
+
+// A graceful stop (SIGTERM): every request a client has sent whole gets its
+// answer; each connection closes after its answer (finish_answer sees
+// stopping_), and lingering closes and deadlines keep running as usual. What
+// is still open at drain_timeout is closed by the destructor.
+void ConnectionLoop::drain() {
+    ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, listen_, nullptr);
+    ::close(listen_);  // connections not yet accepted are refused by the kernel
+    listen_ = -1;
+    accept_paused_until_ = {};
+    const auto until = Clock::now() + limits_.drain_timeout;
+    std::vector<epoll_event> events(256);
+    for (;;) {
+        close_idle();
+        const auto now = Clock::now();
+        if (connections_.empty() || now >= until) return;
+        const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()) + 1;
+        const int next = next_timeout_ms();
+        const int n = ::epoll_wait(poll_.fd(), events.data(), static_cast<int>(events.size()),
+                                   next < 0 ? left : std::min(next, left));
+        if (n < 0 && errno != EINTR) return;
+        handle(events.data(), n);
+        expire_deadlines();
+    }
+}
+
+// Between requests, with nothing of a next one received: nothing to answer.
+// Bytes already at the socket are read first: they start a request under way.
+void ConnectionLoop::close_idle() {
+    std::vector<int> idle;
+    for (const auto& [fd, c] : connections_)
+        if (c.state == State::idle && c.in.empty()) idle.push_back(fd);
+    for (const int fd : idle) {
+        Connection& c = connections_.at(fd);
+        read_some(c);
+        if (c.in.empty()) close_connection(fd);
+        else advance(c);
+    }
 }
 
 void ConnectionLoop::accept_all() {

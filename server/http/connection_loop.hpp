@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sys/epoll.h>
+
 #include "http/event_streams.hpp"
 #include "http/request_framer.hpp"
 #include "http/request_router.hpp"
@@ -39,6 +41,7 @@ struct ConnectionLimits {
     std::chrono::milliseconds write_timeout{10000};     // the whole answer
     std::chrono::milliseconds linger{2000};             // draining input after a refusal, before the close
     std::size_t keep_alive_max_requests = 1000;
+    std::chrono::milliseconds drain_timeout{10000};     // after stop(): for the requests already received
 };
 
 class ConnectionLoop {
@@ -52,7 +55,11 @@ public:
 
     // Binds and listens (port 0 picks a free one); returns the port, or -1.
     int bind(const std::string& host, int port, int backlog);
-    // Serves until stop(); false if the loop could not run.
+    // Serves until stop(), then drains: the listening socket is closed (new
+    // connections are refused), idle connections are closed, and requests
+    // already received, or arriving whole on open connections, are answered
+    // (with Connection: close) until none is left or drain_timeout passes.
+    // False if the loop could not run.
     bool run();
     // From any thread.
     void stop();
@@ -80,6 +87,9 @@ private:
         std::uint32_t interest = 0;
     };
 
+    void handle(const epoll_event* events, int n);
+    void drain();
+    void close_idle();
     void accept_all();
     void admit(int fd);
     void on_socket(int fd, std::uint32_t events);

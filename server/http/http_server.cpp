@@ -134,6 +134,7 @@ ConnectionLimits connection_limits(const ServerConfig& c) {
     l.write_timeout = std::chrono::seconds(c.write_timeout_seconds);
     l.linger = std::chrono::seconds(c.linger_seconds);
     l.keep_alive_max_requests = c.keep_alive_max_requests;
+    l.drain_timeout = std::chrono::seconds(c.stop_timeout_seconds);
     return l;
 }
 
@@ -152,8 +153,8 @@ EventStreamLimits stream_limits(const ServerConfig& c) {
 
 class HttpServer::Impl {
 public:
-    Impl(ConsentService& service, ServerConfig config)
-        : service_(service), config_(std::move(config)),
+    Impl(ConsentService& service, ServerConfig config, RequestLog log)
+        : service_(service), config_(std::move(config)), log_(log),
           limiter_(config_.public_rate_per_minute, config_.public_rate_burst, config_.rate_limit_buckets),
           open_limiter_(config_.open_rate_per_minute, config_.open_rate_burst, config_.rate_limit_buckets),
           streams_(service_.events(),
@@ -209,12 +210,21 @@ private:
     std::string metrics_text() const;
     ConnectionLoop::Respond respond_function() {
         return [this](std::string_view request, const Peer& peer, bool close) {
-            return server_.respond(request, peer, close);
+            const auto started = std::chrono::steady_clock::now();
+            RoutedAnswer answer = server_.respond(request, peer, close);
+            if (log_.enabled()) {
+                answer.record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - started)
+                                               .count();
+                log_.write(answer.record);
+            }
+            return answer;
         };
     }
 
     ConsentService& service_;
     ServerConfig config_;
+    RequestLog log_;
     RateLimiter limiter_;       // the banner's routes
     RateLimiter open_limiter_;  // the log's proofs, checkpoint and keys
     RequestRouter server_;
@@ -510,8 +520,8 @@ std::string HttpServer::Impl::metrics_text() const {
     return out;
 }
 
-HttpServer::HttpServer(ConsentService& service, ServerConfig config)
-    : impl_(std::make_unique<Impl>(service, std::move(config))) {}
+HttpServer::HttpServer(ConsentService& service, ServerConfig config, RequestLog log)
+    : impl_(std::make_unique<Impl>(service, std::move(config), log)) {}
 HttpServer::~HttpServer() = default;
 int HttpServer::bind() { return impl_->bind(); }
 bool HttpServer::serve() { return impl_->serve(); }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http/rate_limiter.hpp"
+#include "http/request_log.hpp"
 #include "http/server_config.hpp"
 #include "service/consent_service.hpp"
 
@@ -16,13 +17,16 @@ namespace consent::server {
 
 class HttpServer {
 public:
-    HttpServer(ConsentService& service, ServerConfig config);
+    // log: where each answered request is written (request_log.hpp); off by default.
+    HttpServer(ConsentService& service, ServerConfig config, RequestLog log = RequestLog());
     ~HttpServer();
 
     // Binds (port 0 picks a free one) and returns the port, or -1.
     int bind();
     // Serves until stop(); returns false if the socket failed.
     bool serve();
+    // From any thread: stops accepting, answers the requests already received
+    // (within config.stop_timeout_seconds), then serve() returns.
     void stop();
 
     // Runs raw bytes, as one connection's input, through the same request

@@ -2,7 +2,10 @@
 // protected in 0.11, so a subclass calls it with a MemoryStream). Routes are
 // registered as on httplib::Server; the router also remembers each route's
 // method so that a known path with another method answers 405 with Allow
-// (RFC 9110 §15.5.6) instead of 404.
+// (RFC 9110 §15.5.6) instead of 404. Every answer carries an X-Request-Id,
+// and the router notes which route answered as its template, made from the
+// pattern: each group after "sites", "subjects", "purposes" becomes {site},
+// {subject}, {purpose}; a group of literal alternatives keeps the one matched.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,7 @@
 #include <httplib.h>
 
 #include "http/memory_stream.hpp"
+#include "http/request_log.hpp"
 
 namespace consent::server {
 
@@ -29,6 +33,7 @@ struct RoutedAnswer {
     std::string bytes;                        // the whole HTTP answer (empty with a handover)
     bool close = false;                       // close the connection after it
     std::optional<StreamHandover> handover;   // the connection becomes an event stream
+    RequestRecord record;                     // for the request log: id, method, route, status, bytes
 };
 
 class RequestRouter : public httplib::Server {
@@ -41,6 +46,8 @@ public:
     RequestRouter& Options(const std::string& pattern, Handler handler);
     // Errors httplib produces itself; 405 and 501 are settled before this handler runs.
     RequestRouter& set_error_handler(Handler handler);
+    // Runs before the answer is written, after the router's own (X-Request-Id).
+    RequestRouter& set_post_routing_handler(Handler handler);
 
     // Parses and routes one complete request (head and body, as framed) and
     // returns its answer. close: the connection closes after this answer.
@@ -50,13 +57,18 @@ public:
     // becomes an event stream instead of getting the handler's answer.
     static void hand_over(StreamHandover handover);
 
+    // The template a pattern is logged as, given the groups a request matched.
+    static std::string route_template(const std::string& pattern, const std::smatch& matches);
+
 private:
+    Handler noted(const std::string& pattern, Handler handler) const;
     void remember(const std::string& method, const std::string& pattern);
     std::string allowed_methods(const std::string& path) const;
     void settle_method_errors(const httplib::Request& req, httplib::Response& res) const;
 
     std::vector<std::pair<std::regex, std::string>> routes_;  // pattern, method
     Handler error_handler_;
+    Handler post_routing_handler_;
 };
 
 }  // namespace consent::server

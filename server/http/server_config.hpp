@@ -48,13 +48,28 @@ struct ServerConfig {
     std::size_t max_event_streams_per_site = 64;
     std::size_t event_stream_buffer_bytes = 256 * 1024;  // unsent output of one stream
     std::string log_origin = "consentd/receipts";  // checkpoint origin line: name each deployment's log uniquely
+    // Operations: one log line per request (request_log.hpp), and a bounded stop.
+    bool log_requests = true;
+    std::string log_file;                        // empty: standard error (the journal under systemd)
+    int stop_timeout_seconds = 10;               // SIGTERM: in-flight requests answered within this, then exit
 };
 
 // Reads --flag=value arguments over the defaults. --trusted-proxy=CIDR[,CIDR...]
-// may be repeated (the lists add up). Errors: config.unknown_flag,
-// config.invalid_value (the message names the flag and says what is wrong);
+// may be repeated (the lists add up). --config=FILE first applies the file's
+// "name = value" lines (config_file.hpp; a name is a flag without its "--"),
+// then the flags, which override it: a flag given on the command line replaces
+// the file's value, and for --trusted-proxy all of the file's lines. Errors:
+// config.unknown_flag, config.invalid_value (the message names the flag, and
+// FILE:LINE for a line of the file, and says what is wrong), config.unreadable;
 // then validate_server_config.
 Result<ServerConfig> parse_server_config(const std::vector<std::string>& args);
+
+// consentd --help: one line per option, with its default.
+std::string server_config_help();
+
+// Every option as a "name = value" line of a configuration file, from config's
+// values (a default ServerConfig gives the shipped file's values).
+std::string server_config_file_text(const ServerConfig& config);
 
 // Limits that only make sense together. Error: config.invalid_value.
 Status validate_server_config(const ServerConfig& config);
