@@ -6,13 +6,19 @@
 // origin serving consent.js (the browser compiles it from the fetched bytes).
 // A gated inline script runs only with the page's nonce, so the nonce page adds
 // 'nonce-…' (fresh per response) to script-src. The page loads consent.js by
-// its hashed name with the manifest's integrity. Chromium reports every
+// its hashed name with the manifest's integrity; another page is a site's own
+// esbuild bundle of the package calling start(). Chromium reports every
 // violation as a securitypolicyviolation event and a console message: none may come.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { startBench, openPage, load, waitForReceipts } = require('./harness.js');
+const fs = require('node:fs');
+const path = require('node:path');
+const esbuild = require('esbuild');
+const { startBench, openPage, load, waitForReceipts, SITE } = require('./harness.js');
+
+const packageDir = path.resolve(process.env.CONSENT_WEB_PACKAGE || path.join(__dirname, '../../build/web/package'));
 
 const PAGE = (nonced) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Strict shop</title>
 <script src="{{DIST:consent.js}}" integrity="{{SRI:consent.js}}" data-site="{{SITE}}" data-server="{{CONSENTD}}" async></script>
@@ -49,9 +55,31 @@ test.before(async () => {
     '/strict-nonce.html': strictPage(true),
     '/strict-unnonced.html': strictPage('and-one-without'),
     '/consentd-only.html': strictPage(false, () => bench.server.url),
+    '/bundled.html': bundledPage,
   } });
   bench.page('stats.js', 'window.statsRan = (window.statsRan || 0) + 1;\n');
+  await bundleSite();
 });
+// A site that bundles the package: its own app.js and app.css (esbuild), start() with the
+// package's dist/ served at /dist/, the stylesheet bundled (stylesheet: false).
+async function bundleSite() {
+  const entry = [
+    `import { start } from ${JSON.stringify(path.join(packageDir, 'index.mjs'))};`,
+    `import ${JSON.stringify(path.join(packageDir, 'consent.css'))};`,
+    `start({ site: ${JSON.stringify(SITE)}, server: ${JSON.stringify(bench.server.url)}, assets: '/dist/', stylesheet: false });`,
+  ].join('\n');
+  const r = await esbuild.build({ stdin: { contents: entry, resolveDir: packageDir }, bundle: true, minify: true,
+    format: 'iife', outdir: bench.dir, entryNames: 'app', write: false, logLevel: 'silent' });
+  for (const f of r.outputFiles) bench.page(path.basename(f.path), f.text);
+}
+
+function bundledPage(req, res) {
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': policy('') });
+  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bundled shop</title>
+<link rel="stylesheet" href="/app.css"><script src="/app.js" defer></script></head>
+<body><h1>Velo bikes</h1><script type="text/plain" data-consent="analytics" src="/stats.js"></script></body></html>`);
+}
+
 test.after(async () => { if (bench) await bench.close(); });
 
 /** A fresh profile whose pages record every CSP violation and every console message about one. */
@@ -159,4 +187,17 @@ test('connect-src needs \'self\' too: with consentd alone the wasm core cannot b
   assert.ok(events.every((v) => v.directive === 'connect-src' && v.blocked.endsWith('/dist/' + bench.file('consent-banner.wasm'))),
     JSON.stringify(events));
   assert.equal(await page.evaluate(() => Consent.allowed('analytics') || window.statsRan || 0), 0);
+});
+
+test('a site\'s own bundle of the package: start() asks, records and gates under the same strict policy', async (t) => {
+  const page = await visitStrict(t, '/bundled.html');
+  await page.locator('.cs-layer-1').waitFor();
+  await assertStyledBySheet(page, '.cs-dialog');
+  assert.ok(!page.requests.some((u) => /\/dist\/consent\.[0-9a-f]{8}\.(js|css)$/.test(u)), 'consent.js and its sheet come bundled');
+  await page.click('[data-action="accept"]');
+  await waitForReceipts(page, 1);
+  await page.waitForFunction(() => window.statsRan === 1 && Consent.allowed('analytics'));
+  assert.ok(page.requests.some((u) => u.endsWith('/dist/' + bench.file('consent-banner.wasm'))), 'the core from assets');
+  assert.equal((await bench.server.check(await page.evaluate(() => Consent.subject()), 'analytics')).reason, 'granted');
+  await assertNoViolations(page);
 });
