@@ -7,7 +7,9 @@
 //   /api/operator/stats  consentd's opt-in counts, fetched with the shop's API key:
 //                        the key stays on this server, the browser never sees it
 // The pages are templates: {{CONSENTD}} and {{SITE}} are filled in when served,
-// {{HEADER}} and {{FOOTER}} from partials/.
+// {{HEADER}} and {{FOOTER}} from partials/, {{DIST:consent.js}} and
+// {{SRI:consent.js}} from the banner's manifest (its content-hashed file names
+// and integrity hashes, which the shop serves as immutable).
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -85,14 +87,23 @@ function createSiteServer(options) {
   // Every page of the shop, rendered from its template on each request; the
   // header (with the badges) and the footer are shared by all pages.
   const partial = (name) => fs.readFileSync(path.join(options.siteDir, 'partials', name), 'utf8').trimEnd();
+  // Read on each render: a rebuilt banner is served under its new names at once.
+  const manifest = () => JSON.parse(fs.readFileSync(path.join(options.distDir, 'manifest.json'), 'utf8'));
+  const asset = (files, name, field) => {
+    if (!files[name]) throw new Error(`the banner's manifest has no ${name}`);
+    return field === 'file' ? '/dist/' + files[name].file : files[name].integrity;
+  };
   for (const name of fs.readdirSync(options.siteDir).filter((f) => f.endsWith('.html'))) {
     const file = path.join(options.siteDir, name);
     const render = (req, res) => {
+      const files = manifest();
       const html = fs.readFileSync(file, 'utf8')
         .replace('{{HEADER}}', partial('header.html'))
         .replace('{{FOOTER}}', partial('footer.html'))
         .replaceAll('{{CONSENTD}}', escapeAttribute(demo.consentd))
-        .replaceAll('{{SITE}}', escapeAttribute(demo.site));
+        .replaceAll('{{SITE}}', escapeAttribute(demo.site))
+        .replace(/\{\{DIST:([\w.-]+)\}\}/g, (m, name) => asset(files, name, 'file'))
+        .replace(/\{\{SRI:([\w.-]+)\}\}/g, (m, name) => asset(files, name, 'integrity'));
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
       res.end(req.method === 'HEAD' ? undefined : html);
     };
@@ -164,7 +175,7 @@ function createSiteServer(options) {
   const server = createStaticServer([
     { prefix: '/dist/', dir: path.resolve(options.distDir) },
     { prefix: '/', dir: path.resolve(options.siteDir) },
-  ], { routes });
+  ], { routes, immutable: true });
   server.demo = demo;
   return server;
 }

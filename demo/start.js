@@ -164,7 +164,7 @@ async function main() {
   for (const [what, file] of [['consentd', config.consentd], ['consentctl', config.consentctl]]) {
     if (!fs.existsSync(file)) die(`${what} is missing at ${file}: build it first (scripts/build.sh release)`);
   }
-  if (!fs.existsSync(path.join(config.dist, 'consent.js'))) {
+  if (!fs.existsSync(path.join(config.dist, 'manifest.json'))) {
     die(`the banner is missing in ${config.dist}: build it first (scripts/demo.sh does)`);
   }
   const children = [];
@@ -240,7 +240,8 @@ async function main() {
   say('');
 
   if (env.DEMO_EXIT_AFTER_START === '1') {
-    const checks = [`${shop}/`, `${shop}/dist/consent.js`, `${running.consentd}/v1/sites/${SITE}/notice`,
+    const banner = JSON.parse(fs.readFileSync(path.join(config.dist, 'manifest.json'), 'utf8'))['consent.js'].file;
+    const checks = [`${shop}/`, `${shop}/dist/${banner}`, `${running.consentd}/v1/sites/${SITE}/notice`,
       `${shop}/api/log/jwks`, `${running.sender}/healthz`];
     const statuses = await Promise.all(checks.map((u) => get(u).catch(() => 0)));
     const bad = checks.filter((u, i) => statuses[i] !== 200);

@@ -1,4 +1,4 @@
-// window.Consent, as consent.js installs it.
+// window.Consent, as consent.js installs it, and start(), the package's entry for a site's own bundle.
 
 /** What consent:change listeners receive (and Consent.on('change', …)). */
 export interface ConsentChange {
@@ -83,6 +83,28 @@ export interface ConsentApi {
    */
   ready: Promise<ConsentApi>;
 }
+
+/** What start() takes: the consent.js tag's data- attributes, plus where the package's dist/ files are served. */
+export interface StartOptions {
+  /** The site id (data-site). */
+  site: string;
+  /** consentd's http(s) origin (data-server). */
+  server: string;
+  /** The URL (absolute or relative to the page) of the folder serving the package's dist/ files: the wasm core, its glue and consent.css are fetched from there by their hashed names. */
+  assets: string;
+  /** Forces a language (data-lang). */
+  lang?: string;
+  /** A static copy of the published notice, used when consentd cannot be reached on a first visit (data-notice). */
+  notice?: string;
+  /** false: the site bundles '@consent-sdk/banner/consent.css' itself, so no <link> is added. */
+  stylesheet?: boolean;
+}
+
+/**
+ * Starts the banner as the consent.js tag does (call it once, as early as possible): Consent Mode defaults are
+ * pushed, window.Consent is installed and returned.
+ */
+export function start(options: StartOptions): ConsentApi;
 
 declare global {
   interface Window {

@@ -91,20 +91,23 @@ async function startConsentd(dir, pageOrigin) {
 
 // ---------------------------------------------------------------- the site
 
-/** The three shop pages (with consentd's address filled in) and their config files, in a temp folder. */
+/**
+ * The three shop pages (with consentd's address, and our banner's hashed name and
+ * integrity from build/web/dist/manifest.json, filled in) and their config files, in a temp folder.
+ */
 function writeSite(dir, consentdUrl) {
   const src = path.join(__dirname, 'site');
+  const banner = JSON.parse(fs.readFileSync(path.join(ROOT, 'build/web/dist/manifest.json'), 'utf8'))['consent.js'];
   for (const f of fs.readdirSync(src)) {
-    const text = fs.readFileSync(path.join(src, f), 'utf8').replaceAll('{{CONSENTD}}', consentdUrl);
+    const text = fs.readFileSync(path.join(src, f), 'utf8').replaceAll('{{CONSENTD}}', consentdUrl)
+      .replaceAll('{{CONSENT_JS}}', '/dist/' + banner.file).replaceAll('{{CONSENT_SRI}}', banner.integrity);
     fs.writeFileSync(path.join(dir, f), text);
   }
 }
 
 function startSite(pagesDir) {
   const dist = path.join(ROOT, 'build/web/dist');
-  for (const f of ['consent.js', 'consent.css', 'consent-banner.wasm']) {
-    if (!fs.existsSync(path.join(dist, f))) throw new Error(`build/web/dist/${f} is missing: run scripts/build.sh web`);
-  }
+  if (!fs.existsSync(path.join(dist, 'manifest.json'))) throw new Error('build/web/dist/manifest.json is missing: run scripts/build.sh web');
   return listen(createStaticServer([
     { prefix: '/dist/', dir: dist },
     { prefix: '/vendor/vanilla-cookieconsent/', dir: path.join(ROOT, 'node_modules/vanilla-cookieconsent/dist') },

@@ -89,7 +89,7 @@ test('the banner never blocks the first paint: the page shows while consent.js i
   t.after(() => context.close());
   let release;
   const held = new Promise((resolve) => { release = resolve; });
-  await page.route('**/dist/consent.js', async (route) => { await held; await route.continue(); });
+  await page.route('**/dist/' + bench.file('consent.js'), async (route) => { await held; await route.continue(); });
   await page.goto(bench.site + '/shop.html', { waitUntil: 'domcontentloaded' });
   await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length === 1);
   assert.equal(await page.evaluate(() => typeof window.Consent), 'undefined', 'painted before the banner ran');

@@ -123,7 +123,7 @@ test('gated elements added to the page later are held until consent, then run', 
 test('fails closed: without the wasm core nothing gated runs and Consent.allowed answers false', async (t) => {
   const { context, page } = await openPage(bench);
   t.after(() => context.close());
-  await page.route('**/consent-banner.wasm', (route) => route.abort());
+  await page.route('**/' + bench.file('consent-banner.wasm'), (route) => route.abort());
   // The visitor had accepted on an earlier visit: still nothing may run without the core.
   await page.goto(bench.site + '/shop.html');
   await page.evaluate(() => localStorage.setItem('consent:bike-shop:state', JSON.stringify({ marketing:
@@ -140,7 +140,7 @@ test('fails closed: without the wasm core nothing gated runs and Consent.allowed
 test('without the wasm core a first-time visitor can still decide: the server draws the view, the choice is recorded', async (t) => {
   const { context, page } = await openPage(bench);
   t.after(() => context.close());
-  await page.route('**/consent-banner.wasm', (route) => route.abort());
+  await page.route('**/' + bench.file('consent-banner.wasm'), (route) => route.abort());
   await page.goto(bench.site + '/shop.html');
   await page.locator('.cs-layer-1').waitFor();
   assert.equal(await page.locator('#cs-title').textContent(), 'Your privacy choices');
@@ -152,7 +152,7 @@ test('without the wasm core a first-time visitor can still decide: the server dr
   const subject = await page.evaluate(() => Consent.subject());
   assert.equal((await bench.server.check(subject, 'analytics')).reason, 'granted');
   // The next visit loads the core, which applies the choice as made: no question, gated scripts run.
-  await page.unroute('**/consent-banner.wasm');
+  await page.unroute('**/' + bench.file('consent-banner.wasm'));
   await load(page, bench.site + '/shop.html');
   await page.waitForFunction(() => window.analyticsRan === 1 && window.marketingRan === 1);
   assert.equal(await page.locator('.cs-dialog').count(), 0);
@@ -178,7 +178,7 @@ test('a first visit is asked before the wasm core has arrived; a click made mean
   t.after(() => context.close());
   let release;
   const held = new Promise((resolve) => { release = resolve; });
-  await page.route('**/consent-banner.wasm', async (route) => { await held; await route.continue(); });
+  await page.route('**/' + bench.file('consent-banner.wasm'), async (route) => { await held; await route.continue(); });
   await page.goto(bench.site + '/shop.html');
   await page.locator('.cs-layer-1').waitFor();
   const early = await page.evaluate(() => ({ ready: Consent.allowed('analytics'), title: document.querySelector('#cs-title').textContent }));
@@ -206,10 +206,11 @@ test('a first visitor who never turns to the question never downloads the wasm c
   const { page } = await visit(t);
   await page.locator('.cs-layer-1').waitFor();
   await page.waitForTimeout(1500);
-  const wasm = () => page.requests.filter((u) => u.endsWith('/consent-banner.wasm')).length;
+  const wasmFile = bench.file('consent-banner.wasm');
+  const wasm = () => page.requests.filter((u) => u.endsWith('/' + wasmFile)).length;
   assert.equal(wasm(), 0);
   await page.hover('.cs-dialog');
-  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/consent-banner.wasm')));
+  await page.waitForFunction((f) => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/' + f)), wasmFile);
   assert.equal(wasm(), 1);
 });
 

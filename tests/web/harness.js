@@ -87,25 +87,54 @@ class Consentd {
   }
 }
 
+/** build/web/dist/manifest.json: the banner's files by logical name -> {file (content-hashed), integrity}. */
+function readManifest() {
+  const file = path.join(distDir, 'manifest.json');
+  assert.ok(fs.existsSync(file), `${file} is missing: run scripts/build.sh web`);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** Fills a page template: {{CONSENTD}}, {{THIRD}}, {{SITE}}, {{DIST:consent.js}} (its served path), {{SRI:consent.js}}. */
+function fillPage(html, values, manifest) {
+  const entry = (name) => {
+    assert.ok(manifest[name], `the manifest has no ${name}`);
+    return manifest[name];
+  };
+  return html.replaceAll('{{CONSENTD}}', values.consentd).replaceAll('{{THIRD}}', values.third)
+    .replaceAll('{{SITE}}', SITE)
+    .replace(/\{\{DIST:([\w.-]+)\}\}/g, (m, name) => '/dist/' + entry(name).file)
+    .replace(/\{\{SRI:([\w.-]+)\}\}/g, (m, name) => entry(name).integrity);
+}
+
 /**
  * Everything a banner test needs. Pages: /shop.html (the test shop: an analytics
  * inline script, a third-party marketing script and frame, all gated) and any
- * page the test writes with bench.page(name, html).
+ * page the test writes with bench.page(name, html). bench.file('consent-banner.wasm')
+ * is a file's served (hashed) name, for routes and request counts. options.routes:
+ * {'/path': (req, res, url) => void}, pages made per request (bench.fill(html) fills a template).
  */
-async function startBench() {
+async function startBench(options = {}) {
+  const manifest = readManifest();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consent-web-'));
   const pagesDir = path.join(dir, 'pages');
   fs.mkdirSync(pagesDir);
   const thirdPartyHits = [];
   const third = await listen(createStaticServer([{ prefix: '/', dir: path.join(__dirname, 'pages', 'third-party') }],
     { log: (req) => thirdPartyHits.push(req.url) }));
-  const site = await listen(createStaticServer([{ prefix: '/dist/', dir: distDir }, { prefix: '/', dir: pagesDir }]));
+  const site = await listen(createStaticServer([{ prefix: '/dist/', dir: distDir }, { prefix: '/', dir: pagesDir }],
+    { routes: options.routes }));
   const server = await new Consentd(dir, site.url).start();
   const bench = {
-    dir, site: site.url, third: third.url, server, thirdPartyHits, browser: await launchBrowser(),
+    dir, site: site.url, third: third.url, server, thirdPartyHits, manifest, browser: await launchBrowser(),
+    fill(html) {
+      return fillPage(html, { consentd: server.url, third: third.url }, manifest);
+    },
     page(name, html) {
-      fs.writeFileSync(path.join(pagesDir, name), html.replaceAll('{{CONSENTD}}', server.url)
-        .replaceAll('{{THIRD}}', third.url).replaceAll('{{SITE}}', SITE));
+      fs.writeFileSync(path.join(pagesDir, name), bench.fill(html));
+    },
+    file(name) {
+      assert.ok(manifest[name], `the manifest has no ${name}`);
+      return manifest[name].file;
     },
     async close() {
       await bench.browser.close();

@@ -11,7 +11,7 @@ test.before(async () => {
   bench = await startBench();
   // A page whose gated tag records what Consent Mode had been told when it ran.
   bench.page('consent-mode.html', `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CM</title>
-<script src="/dist/consent.js" data-site="{{SITE}}" data-server="{{CONSENTD}}" async></script></head><body><p>Shop</p>
+<script src="{{DIST:consent.js}}" integrity="{{SRI:consent.js}}" data-site="{{SITE}}" data-server="{{CONSENTD}}" async></script></head><body><p>Shop</p>
 <script type="text/plain" data-consent="analytics">window.seenByTag = window.dataLayer.map((a) => Array.from(a));</script>
 </body></html>`);
 });

@@ -1,14 +1,22 @@
 // Starts the banner's wasm module (the core's rules, compiled from the same C++
-// as consentd). Its Emscripten glue (consent-banner.js) and the module
-// (consent-banner.wasm) sit beside consent.js and are fetched side by side,
-// only when the core is needed; the module compiles while it streams.
+// as consentd). Its Emscripten glue (consent-banner.<hash>.js) and the module
+// (consent-banner.<hash>.wasm) sit beside consent.js and are fetched side by
+// side, only when the core is needed, each checked against the integrity hash
+// the build wrote into consent.js (assets.js).
 import { loadConsentCore } from '../../wasm/js/consent_core.js';
+import { ASSETS } from './assets.js';
 
-function loadScript(doc, src) {
+// crossorigin=anonymous: integrity needs a CORS answer when the files come from
+// another origin (a CDN); from the page's own origin it changes nothing.
+function loadScript(doc, src, integrity) {
   return new Promise((resolve, reject) => {
     const script = doc.createElement('script');
     script.src = src;
     script.async = true;
+    if (integrity) {
+      script.integrity = integrity;
+      script.crossOrigin = 'anonymous';
+    }
     script.onload = resolve;
     script.onerror = () => reject(new Error('could not load ' + src));
     doc.head.appendChild(script);
@@ -25,10 +33,15 @@ async function instantiate(responsePromise, imports) {
 }
 
 export function loadCore(win, base) {
-  const wasm = win.fetch(base + 'consent-banner.wasm', { credentials: 'same-origin' });
+  const module = ASSETS['consent-banner.wasm'];
+  const glue = ASSETS['consent-banner.js'];
+  // With an integrity the body is checked before the response settles: the
+  // module then compiles from the whole download rather than while it streams.
+  const wasm = win.fetch(base + module.file, module.integrity
+    ? { credentials: 'same-origin', integrity: module.integrity } : { credentials: 'same-origin' });
   let fail;
   const failed = new Promise((resolve, reject) => { fail = reject; });
-  const core = loadScript(win.document, base + 'consent-banner.js').then(() => loadConsentCore({
+  const core = loadScript(win.document, base + glue.file, glue.integrity).then(() => loadConsentCore({
     createModule: win.createConsentBannerModule,
     // The glue hands its imports over and waits for the instance we make.
     instantiateWasm(imports, receive) {

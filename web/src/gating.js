@@ -5,6 +5,12 @@
 // A browser neither fetches nor runs a script of an unknown type, so nothing
 // leaves the page before consent. Several purposes may be listed, separated by
 // spaces: all of them must be allowed.
+//
+// Under a Content-Security-Policy without 'unsafe-inline', a gated inline
+// script runs only if it carries the page's nonce: <script type="text/plain"
+// data-consent="analytics" nonce="…">. Browsers hide a nonce from the DOM once
+// parsed (the attribute reads ""; only the .nonce property keeps it), so the
+// nonce is handed over through the property, never copied as an attribute.
 
 const SCRIPT = 'script[type="text/plain"][data-consent]';
 const FRAME = 'iframe[data-consent-src]';
@@ -30,8 +36,9 @@ export class Gate {
   _runScript(old) {
     const s = this.doc.createElement('script');
     for (const attr of Array.from(old.attributes)) {
-      if (attr.name !== 'type') s.setAttribute(attr.name, attr.value);
+      if (attr.name !== 'type' && attr.name !== 'nonce') s.setAttribute(attr.name, attr.value);
     }
+    if (old.nonce) s.nonce = old.nonce;
     const type = old.getAttribute('data-type');
     if (type) s.setAttribute('type', type);
     s.setAttribute('data-consent-active', '');

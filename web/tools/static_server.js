@@ -8,6 +8,8 @@ const http = require('node:http');
 const path = require('node:path');
 const zlib = require('node:zlib');
 
+const CONTENT_HASHED = /\.[0-9a-f]{8}\.[a-z]+$/;
+
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
@@ -18,6 +20,8 @@ const TYPES = {
  * mounts: [{prefix: '/dist/', dir: '/abs/dir'}, …], longest prefix wins.
  * options.routes: {'/path': (req, res) => void} for dynamic pages.
  * options.log(req, status, bytes) sees every answer.
+ * options.immutable: files named by their content (NAME.<8 hex digits>.EXT, as
+ * web/build.mjs writes them) are cached for a year, "immutable"; all else is no-cache.
  */
 function createStaticServer(mounts, options = {}) {
   const sorted = mounts.slice().sort((a, b) => b.prefix.length - a.prefix.length);
@@ -50,7 +54,8 @@ function createStaticServer(mounts, options = {}) {
     try { stat = file && fs.statSync(file); } catch (e) { stat = null; }
     if (!stat || !stat.isFile()) return finish(404, 'not found\n', { 'Content-Type': 'text/plain' });
     const type = TYPES[path.extname(file)] || 'application/octet-stream';
-    const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache', 'Vary': 'Accept-Encoding' };
+    const cache = options.immutable && CONTENT_HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache';
+    const headers = { 'Content-Type': type, 'Cache-Control': cache, 'Vary': 'Accept-Encoding' };
     let body = fs.readFileSync(file);
     if (/\bgzip\b/.test(req.headers['accept-encoding'] || '') && !/^image\/png/.test(type)) {
       const key = file + ':' + stat.mtimeMs + ':' + stat.size;

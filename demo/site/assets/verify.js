@@ -11,7 +11,11 @@
 'use strict';
 (function () {
   let corePromise = null;
-  const core = () => corePromise || (corePromise = window.ConsentCore.loadConsentCore({ locateFile: (p) => '/dist/' + p }));
+  // The module's file is content-hashed: its tag says where it is (data-wasm).
+  const wasmUrl = () => document.querySelector('script[data-wasm]').getAttribute('data-wasm');
+  const core = () => corePromise || (corePromise = window.ConsentCore.loadConsentCore({
+    locateFile: (p) => (p.endsWith('.wasm') ? wasmUrl() : '/dist/' + p),
+  }));
 
   async function get(url, as) {
     const res = await fetch(url, { cache: 'no-store' });

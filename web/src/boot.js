@@ -1,0 +1,153 @@
+// Starts the banner on a page: window.Consent, the stylesheet, the outbox, the
+// first-visit question and the wasm core. Both entries call it: main.js (the
+// script tag's consent.js) and index.js (start() for a site's own bundle).
+// It never blocks the first paint. Until the core has loaded and said
+// otherwise, nothing gated runs (fail closed): Consent.allowed() answers false
+// for every purpose.
+import { ASSETS } from './assets.js';
+import { Store } from './storage.js';
+import { Outbox } from './outbox.js';
+import { Events } from './events.js';
+import { loadCore } from './core_loader.js';
+import { loadNotice, checkNotice } from './notice_loader.js';
+import { Banner } from './banner.js';
+import { FirstVisit, isFirstVisit, fetchFirstVisit } from './first_visit.js';
+import { Identity } from './identity.js';
+import { keepReceipt } from './receipts.js';
+import { revertRefused } from './refusal.js';
+
+function storageOf(win) {
+  try { return win.localStorage; } catch (e) { return null; }
+}
+
+// A <link> to a same-origin (or listed) file is all style-src 'self' allows:
+// the banner writes no <style> element and no style attribute.
+function loadStylesheet(doc, href, integrity) {
+  const link = doc.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = href;
+  if (integrity) {
+    link.integrity = integrity;
+    link.crossOrigin = 'anonymous';
+  }
+  doc.head.appendChild(link);
+}
+
+// Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now; 0 when absent or unreadable.
+// (consentd must list it in Access-Control-Expose-Headers for a cross-origin page to read it.)
+function retryAfterMs(value) {
+  if (!value) return 0;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
+}
+
+async function postDecision(config, request, token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers['Consent-Subject-Token'] = token;
+  const res = await fetch(config.server + '/v1/sites/' + encodeURIComponent(config.site) + '/decisions', {
+    method: 'POST', credentials: 'omit', mode: 'cors', headers,
+    body: JSON.stringify(request),
+  });
+  let body = null;
+  try { body = await res.json(); } catch (e) { /* not JSON: keep the status */ }
+  return { status: res.status, body, retryAfterMs: retryAfterMs(res.headers.get('Retry-After')) };
+}
+
+// Resolves after the next frame has been painted (or after 100 ms in a hidden
+// tab, where frames do not come).
+function afterPaint(win) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    win.requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); resolve(); }, 0));
+  });
+}
+
+/** options.stylesheet false: the site brings consent.css itself (bundled). Returns window.Consent. */
+export function boot(win, config, options = {}) {
+  const doc = win.document;
+  const store = new Store(config.site, storageOf(win));
+  const events = new Events(doc);
+  const identity = new Identity(config.site, store);
+  let banner = null;
+
+  // A refusal that comes before the core's banner runs is shown once it does.
+  let refusedEarly = null;
+  const outbox = new Outbox(store, (request, token) => postDecision(config, request, token), (request, answer) => {
+    store.set('receipts', keepReceipt(store.get('receipts', []),
+      Object.assign({ decision_id: request.decision_id, method: request.method }, answer)));
+    events.emit('receipt', { receipt_id: answer.receipt_id, decision_id: request.decision_id });
+  }, (request, error, entry, later) => {
+    console.error('consent.js: the server refused decision ' + request.decision_id + ': ' + error.code);
+    revertRefused(store, entry, later);
+    const detail = { decision_id: request.decision_id, code: error.code, method: request.method };
+    if (banner) banner.refused(detail);
+    else if (first && first.shown) first.refused(detail);
+    else refusedEarly = detail;
+    events.emit('rejected', detail);
+  });
+  outbox.tokenFor = (subject) => identity.tokenFor(subject);
+  outbox.onTokenRefused = (token) => identity.forget(token);
+
+  const api = {
+    allowed: (purpose) => (banner ? banner.allowed(purpose) : false),
+    on: (name, fn) => events.on(name, fn),
+    show: () => { if (banner) banner.show(); else if (first && first.shown) first.showChoices(); },
+    receipt: () => { const r = store.get('receipts', []); return r.length ? r[r.length - 1] : null; },
+    receipts: () => store.get('receipts', []),
+    subject: () => identity.subject(),
+    identify: (token) => identity.identify(token),
+    pending: () => outbox.pending(),
+    ready: null,
+  };
+  win.Consent = api;
+
+  if (options.stylesheet !== false) loadStylesheet(doc, config.base + ASSETS['consent.css'].file, ASSETS['consent.css'].integrity);
+  // Sends whatever earlier visits left behind, and again whenever the network returns.
+  outbox.flush(true);
+  win.addEventListener('online', () => outbox.flush(true));
+
+  // The core, the notice and the page's markup arrive in parallel. A first
+  // visit asks for the notice together with the server core's view of it and
+  // shows the question as soon as the page is there (first_visit.js).
+  const domReady = new Promise((resolve) => {
+    if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', resolve, { once: true });
+    else resolve();
+  });
+  const first = isFirstVisit(store) ? new FirstVisit({ win, store, outbox, identity }) : null;
+  const firstAnswer = first ? fetchFirstVisit(win, config).catch(() => null) : Promise.resolve(null);
+  const notice = firstAnswer.then((answer) => {
+    if (!answer || !answer.notice) return loadNotice(config, store);   // (a consentd older than the notice in this answer)
+    const kept = { hash: answer.hash, last_material_version: answer.last_material_version, notice: answer.notice };
+    store.set('notice', kept);
+    return { doc: kept, source: 'server' };
+  });
+  // On a first visit nothing is allowed before a decision, so the question
+  // comes first and the wasm core only when the visitor turns to it (or when
+  // the first-visit answer did not come, and the core must draw the question).
+  // A returning visitor's page needs the core at once: its gated scripts wait.
+  const asked = first
+    ? Promise.all([firstAnswer, domReady]).then(([answer]) => {
+      if (!answer) return true;
+      first.show(answer);
+      return afterPaint(win).then(() => first.needed);
+    })
+    : Promise.resolve(true);
+  const coreLoaded = asked.then(() => loadCore(win, config.base));
+
+  const started = Promise.all([coreLoaded, notice, domReady]).then(([core, loaded]) => {
+    banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity,
+      dialog: first && first.shown ? first.dialog : undefined });
+    if (first) first.handOver(banner);
+    banner.start({ ask: !(first && first.shown), sync: Boolean(first && first.synced) });
+    if (refusedEarly) banner.refused(refusedEarly);
+  });
+  // Running: the core's banner, or on a first visit already the question (nothing is allowed yet either way).
+  const shown = first ? Promise.all([firstAnswer, domReady]).then(([answer]) => (answer ? afterPaint(win) : started)) : started;
+  api.ready = Promise.race([shown, started]).then(() => {
+    events.emit('ready', { allowed: banner ? Object.assign({}, banner.verdicts) : {} });
+    return api;
+  });
+  started.catch((error) => console.error('consent.js: nothing gated will run: ' + error.message));
+  return api;
+}
