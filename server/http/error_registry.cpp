@@ -64,6 +64,8 @@ const std::vector<ErrorInfo>& error_registry() {
          "consentd: an option has a value out of range or of the wrong form"},
         {"config.unknown_flag", 0, false,
          "consentd: an option that does not exist"},
+        {"config.unreadable", 0, false,
+         "consentd: the --config file cannot be read"},
         {"decision.duplicate_purpose", 400, false,
          "a decision names a purpose twice"},
         {"decision.empty_field", 400, false,
