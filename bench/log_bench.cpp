@@ -271,9 +271,9 @@ struct ProofResult {
 
 std::string leaf_data_at(server::ReceiptStore& store, std::int64_t index) {
     auto receipts = store.receipts_after(kSite, index - 1, 1);
-    if (receipts.empty() || receipts.front().log_index != index)
+    if (!receipts || receipts->empty() || receipts->front().log_index != index)
         throw std::runtime_error("no receipt at log index " + std::to_string(index));
-    return receipts.front().jws;
+    return receipts->front().jws;
 }
 
 ProofResult measure_inclusion(server::SqliteStore& store, std::int64_t size, int samples, std::mt19937_64& rng) {
