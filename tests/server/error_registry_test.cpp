@@ -31,23 +31,53 @@ std::vector<std::string> sources() {
     return out;
 }
 
-// Every code literal a source hands to make_error or a refusal, with the
-// status the refusal writes next to it (0 where the registry decides).
+// Every code a source can produce, with the status a refusal writes next to
+// it (0 where the registry decides). Codes are written four ways, and the
+// http fuzz target found one this scan missed (a reader's own fail()):
+// - "domain.word" literals anywhere (make_error, a ternary, a function that
+//   returns a code, a code passed on to a helper), for the registry's
+//   domains; the JSON API's operation names ({"notice.parse", op_…} and
+//   their callers) are not codes;
+// - refusals: refuse(NNN, "code") and {NNN, "code"}, with their status;
+// - FieldReader's own failures: every domain of a reader × every suffix
+//   field_reader.cpp fails with;
+// - a file's reader failing with its own suffix, r.fail("suffix"): that
+//   file's reader domains × those suffixes.
 std::vector<std::pair<std::string, int>> codes_in_sources() {
-    const std::regex made(R"re(make_error\(\s*"([a-z_]+\.[a-z_]+)")re");
+    std::set<std::string> known_domains;
+    for (const auto& e : error_registry()) known_domains.insert(std::string(e.code.substr(0, e.code.find('.'))));
+    const std::regex literal(R"re("([a-z]+)\.([a-z_]+)")re");
     const std::regex refused(R"re((?:refuse\(|\{)\s*(\d{3}),\s*"([a-z_]+\.[a-z_]+)")re");
     const std::regex reader(R"re(FieldReader \w+\([^;]*"([a-z_]+)"\);)re");
     const std::regex suffix(R"re(fail\("([a-z_]+)")re");
+    const std::set<std::string> file_kinds{"json", "js", "css", "md", "hpp", "cpp", "db", "txt", "html", "conf",
+                                           "sqlite", "wasm", "tmp", "partial"};
+    const std::regex operation(R"re(\{"([a-z]+\.[a-z_]+)",\s*op_)re");
+    std::set<std::string> operations;
+    for (const auto& file : sources()) {
+        const std::string text = consent::test::read_file(file);
+        for (std::sregex_iterator m(text.begin(), text.end(), operation), end; m != end; ++m) operations.insert((*m)[1]);
+    }
+    REQUIRE(operations.count("notice.parse") == 1);
     std::vector<std::pair<std::string, int>> out;
     std::set<std::string> domains, suffixes;
     for (const auto& file : sources()) {
         const std::string text = consent::test::read_file(file);
-        for (std::sregex_iterator m(text.begin(), text.end(), made), end; m != end; ++m) out.emplace_back((*m)[1], 0);
+        const std::string name = std::filesystem::path(file).filename().string();
+        for (std::sregex_iterator m(text.begin(), text.end(), literal), end; m != end; ++m) {
+            const std::string code = (*m)[1].str() + "." + (*m)[2].str();
+            if (known_domains.count((*m)[1]) && !file_kinds.count((*m)[2]) && !operations.count(code))
+                out.emplace_back(code, 0);
+        }
         for (std::sregex_iterator m(text.begin(), text.end(), refused), end; m != end; ++m)
             out.emplace_back((*m)[2], std::stoi((*m)[1]));
-        for (std::sregex_iterator m(text.begin(), text.end(), reader), end; m != end; ++m) domains.insert((*m)[1]);
-        if (file.find("field_reader.cpp") != std::string::npos)
-            for (std::sregex_iterator m(text.begin(), text.end(), suffix), end; m != end; ++m) suffixes.insert((*m)[1]);
+        std::set<std::string> file_domains, file_suffixes;
+        for (std::sregex_iterator m(text.begin(), text.end(), reader), end; m != end; ++m) file_domains.insert((*m)[1]);
+        for (std::sregex_iterator m(text.begin(), text.end(), suffix), end; m != end; ++m) file_suffixes.insert((*m)[1]);
+        domains.insert(file_domains.begin(), file_domains.end());
+        if (name == "field_reader.cpp") suffixes = file_suffixes;
+        for (const auto& d : file_domains)
+            for (const auto& s : file_suffixes) out.emplace_back(d + "." + s, 0);
     }
     REQUIRE(domains.size() >= 5);
     REQUIRE(suffixes.size() >= 5);
