@@ -53,18 +53,6 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-const std::vector<std::string>& label_keys() {
-    static const std::vector<std::string> keys{"accept_all", "reject_all", "choose", "save", "privacy_choices",
-                                               "always_on", "gpc_applied", "back", "dialog_label",
-                                               "privacy_policy", "download_receipts"};
-    return keys;
-}
-
-bool is_label_key(std::string_view key) noexcept {
-    const auto& keys = label_keys();
-    return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
-
 std::string builtin_label(std::string_view language, std::string_view key) {
     const auto& keys = label_keys();
     const auto pos = std::find(keys.begin(), keys.end(), key);

@@ -7,7 +7,7 @@
 #include "consent/canonical_json.hpp"
 #include "consent/field_reader.hpp"
 #include "consent/notice.hpp"
-#include "consent/labels.hpp"
+#include "consent/label_keys.hpp"
 #include "consent/text_rules.hpp"
 
 namespace consent {

@@ -4,15 +4,10 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "consent/label_keys.hpp"
 
 namespace consent {
-
-// Label keys, in a stable order: accept_all, reject_all, choose, save,
-// privacy_choices, always_on, gpc_applied, back, dialog_label, privacy_policy,
-// download_receipts (keys are added, never renamed).
-const std::vector<std::string>& label_keys();
-bool is_label_key(std::string_view key) noexcept;
 
 // The built-in text for key in language (its primary subtag), English when the
 // language has no built-in table. Empty only for an unknown key.
