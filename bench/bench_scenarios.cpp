@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace consent::bench {
 namespace {

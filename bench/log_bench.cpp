@@ -30,11 +30,11 @@
 
 #include "bench_format.hpp"
 #include "bench_stats.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/consent/notice.hpp"
 #include "storage/receipt_store.hpp"
 #include "storage/sqlite_store.hpp"
 

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/encoding.hpp"
-#include "consent/text_rules.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/consent/text_rules.hpp"
 #include "crypto/key_ring.hpp"
 #include "http/api_keys.hpp"
 #include "service/consent_service.hpp"

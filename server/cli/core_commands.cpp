@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/admin_commands.hpp"
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 
 namespace consent::cli {
 namespace {

@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/checkpoint.hpp"
-#include "consent/ed25519.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
-#include "consent/receipt.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/crypto/ed25519.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::cli {
 namespace {

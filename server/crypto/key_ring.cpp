@@ -17,10 +17,10 @@
 
 #include <sodium.h>
 
-#include "consent/canonical_json.hpp"
-#include "consent/field_reader.hpp"
-#include "consent/receipt.hpp"
-#include "consent/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/json/field_reader.hpp"
+#include "consent/log/receipt.hpp"
+#include "consent/crypto/sha256.hpp"
 
 namespace consent::server {
 namespace {

@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
-#include "consent/result.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::server {
 

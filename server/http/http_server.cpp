@@ -8,9 +8,9 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/encoding.hpp"
-#include "consent/state_json.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/consent/state_json.hpp"
 #include "http/api_keys.hpp"
 #include "http/byte_exchange.hpp"
 #include "http/connection_loop.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "http/client_address.hpp"
 #include "http/rate_limiter.hpp"
 

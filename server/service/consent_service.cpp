@@ -2,16 +2,16 @@
 
 #include <algorithm>
 
-#include "consent/banner_view.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/click.hpp"
-#include "consent/checkpoint.hpp"
-#include "consent/encoding.hpp"
-#include "consent/field_reader.hpp"
-#include "consent/receipt.hpp"
-#include "consent/state_json.hpp"
-#include "consent/subject_trust.hpp"
-#include "consent/text_rules.hpp"
+#include "consent/banner/banner_view.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/banner/click.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/json/field_reader.hpp"
+#include "consent/log/receipt.hpp"
+#include "consent/consent/state_json.hpp"
+#include "consent/consent/subject_trust.hpp"
+#include "consent/consent/text_rules.hpp"
 #include "crypto/random_id.hpp"
 
 namespace consent::server {

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/policy.hpp"
-#include "consent/result.hpp"
-#include "consent/subject_trust.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/base/result.hpp"
+#include "consent/consent/subject_trust.hpp"
 #include "crypto/key_ring.hpp"
 #include "service/event_hub.hpp"
 #include "storage/receipt_store.hpp"

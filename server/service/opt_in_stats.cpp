@@ -4,9 +4,9 @@
 #include <set>
 #include <vector>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/receipt.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::server {
 namespace {

@@ -27,11 +27,11 @@
 #include <string>
 #include <vector>
 
-#include "consent/decision.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
-#include "consent/policy.hpp"
-#include "consent/result.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::server {
 
@@ -98,7 +98,7 @@ struct AppendRequest {
 };
 
 // A signed tree head of the receipt log (RFC 9162 §4.10 in spirit; the text is a
-// C2SP signed-note checkpoint, see core/include/consent/checkpoint.hpp).
+// C2SP signed-note checkpoint, see core/include/consent/log/checkpoint.hpp).
 struct Checkpoint {
     std::int64_t tree_size = 0;
     merkle::Hash root{};

@@ -4,12 +4,12 @@
 #include <exception>
 #include <utility>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/policy.hpp"
-#include "consent/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/crypto/sha256.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_rows.hpp"

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/notice.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/consent/notice.hpp"
 #include "storage/sqlite_connection.hpp"
 #include "storage/sqlite_queries.hpp"
 #include "storage/sqlite_store.hpp"

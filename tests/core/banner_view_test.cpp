@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/banner_view.hpp"
-#include "consent/decision.hpp"
-#include "consent/labels.hpp"
-#include "consent/notice.hpp"
+#include "consent/banner/banner_view.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/banner/labels.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 
 namespace {

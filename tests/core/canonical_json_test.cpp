@@ -1,6 +1,6 @@
 // RFC 8785 JCS: the shared vectors of cyberphone/json-canonicalization, the
 // ECMAScript number format, UTF-16 member order, and the strict parser.
-#include "consent/canonical_json.hpp"
+#include "consent/json/canonical_json.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/checked_int.hpp"
+#include "consent/base/checked_int.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "consent/checkpoint.hpp"
+#include "consent/log/checkpoint.hpp"
 
 namespace {
 

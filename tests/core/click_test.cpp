@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "consent/click.hpp"
-#include "consent/policy.hpp"
+#include "consent/banner/click.hpp"
+#include "consent/consent/policy.hpp"
 #include "fixtures.hpp"
 
 namespace {

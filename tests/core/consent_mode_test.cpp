@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/consent_mode.hpp"
-#include "consent/decision.hpp"
-#include "consent/notice.hpp"
+#include "consent/banner/consent_mode.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 
 namespace {

@@ -1,7 +1,7 @@
 // Ed25519 verification against RFC 8032's test vectors, Wycheproof's
 // adversarial vectors (which libsodium 1.0.18, the server's signer, agrees
 // with), and hand-made malformed signatures and keys.
-#include "consent/ed25519.hpp"
+#include "consent/crypto/ed25519.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 #include "test_files.hpp"
 
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 #include "fixtures.hpp"
 
 namespace {

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
 #include "test_files.hpp"
 
 namespace merkle = consent::merkle;

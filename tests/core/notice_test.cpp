@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/notice.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 #include "test_files.hpp"
 

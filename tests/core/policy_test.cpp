@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/decision.hpp"
-#include "consent/notice.hpp"
-#include "consent/policy.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/policy.hpp"
 #include "fixtures.hpp"
 
 namespace {

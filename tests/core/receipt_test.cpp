@@ -1,6 +1,6 @@
 // Receipts: the payload built from a decision, its RFC 8785 + RFC 7515 compact
 // JWS envelope, the strict parser for untrusted receipts, and the chain hash.
-#include "consent/receipt.hpp"
+#include "consent/log/receipt.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/notice.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 
 namespace {

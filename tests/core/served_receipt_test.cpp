@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 #include "test_files.hpp"
 
 namespace {

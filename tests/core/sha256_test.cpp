@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "consent/encoding.hpp"
-#include "consent/sha256.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "consent/subject_trust.hpp"
+#include "consent/consent/subject_trust.hpp"
 
 namespace {
 

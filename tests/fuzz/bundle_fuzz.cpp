@@ -16,8 +16,8 @@
 #include <fstream>
 
 #include "cli/verify_command.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/checkpoint.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/checkpoint.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

@@ -4,7 +4,7 @@
 // then canonicalize agrees with canonicalize_text.
 #include <cstdint>
 
-#include "consent/canonical_json.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "consent/checkpoint.hpp"
-#include "consent/ed25519.hpp"
-#include "consent/json_api.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/crypto/ed25519.hpp"
+#include "consent/api/json_api.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

@@ -24,9 +24,9 @@
 #include <string>
 
 #include "http/http_server.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/encoding.hpp"
-#include "consent/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
 #include "crypto/key_ring.hpp"
 #include "fuzz_fixtures.hpp"
 #include "http_seeds.hpp"

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "byte_reader.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

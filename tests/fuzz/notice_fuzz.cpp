@@ -4,8 +4,8 @@
 // same content hash (the hash a receipt names must not depend on a round trip).
 #include <cstdint>
 
-#include "consent/canonical_json.hpp"
-#include "consent/notice.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/consent/notice.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "consent/ed25519.hpp"
-#include "consent/json_api.hpp"
-#include "consent/receipt.hpp"
+#include "consent/crypto/ed25519.hpp"
+#include "consent/api/json_api.hpp"
+#include "consent/log/receipt.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

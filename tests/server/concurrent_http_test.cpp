@@ -23,7 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/merkle.hpp"
+#include "consent/log/merkle.hpp"
 #include "fixtures.hpp"
 #include "server_fixture.hpp"
 

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 #include "server_fixture.hpp"
 
 namespace {

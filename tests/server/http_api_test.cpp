@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/receipt.hpp"
+#include "consent/log/receipt.hpp"
 #include "fixtures.hpp"
 #include "server_fixture.hpp"
 
@@ -364,7 +364,7 @@ TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-I
     CHECK(resumed.find("id: 2\n") != std::string::npos);
 }
 
-#include "consent/subject_trust.hpp"
+#include "consent/consent/subject_trust.hpp"
 
 namespace {
 
@@ -447,8 +447,8 @@ TEST_CASE("a batch of 1000 checks fits the backend body limit and 1001 is refuse
     CHECK(error_code(over) == "request.too_many_checks");
 }
 
-#include "consent/checkpoint.hpp"
-#include "consent/merkle.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/log/merkle.hpp"
 
 namespace {
 

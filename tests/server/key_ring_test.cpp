@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/receipt.hpp"
-#include "consent/sha256.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/receipt.hpp"
+#include "consent/crypto/sha256.hpp"
 #include "fixtures.hpp"
 #include "test_files.hpp"
 

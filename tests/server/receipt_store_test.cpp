@@ -30,14 +30,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/receipt.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
-#include "consent/policy.hpp"
-#include "consent/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/receipt.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/crypto/sha256.hpp"
 #include "fixtures.hpp"
 #include "server_fixture.hpp"
 #include "storage/receipt_store.hpp"

@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 #include "fixtures.hpp"
 #include "http/api_keys.hpp"
 

@@ -8,13 +8,13 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "consent/canonical_json.hpp"
-#include "consent/checkpoint.hpp"
-#include "consent/decision.hpp"
-#include "consent/merkle.hpp"
-#include "consent/receipt.hpp"
-#include "consent/sha256.hpp"
-#include "consent/subject_trust.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/log/receipt.hpp"
+#include "consent/crypto/sha256.hpp"
+#include "consent/consent/subject_trust.hpp"
 
 namespace consent::fuzz {
 namespace {

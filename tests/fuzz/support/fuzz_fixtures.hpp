@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
-#include "consent/notice.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/consent/notice.hpp"
 
 namespace consent::fuzz {
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/merkle.hpp"
-#include "consent/receipt.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/log/receipt.hpp"
 #include "fuzz_fixtures.hpp"
 #include "http_seeds.hpp"
 
