@@ -15,7 +15,7 @@
 namespace consent::server {
 
 struct ConfigLine {
-    std::string name;   // without "--"
+    std::string name;  // without "--"
     std::string value;
     std::string where;  // "FILE:LINE", for messages
 };

@@ -4,9 +4,9 @@
 #include <string>
 #include <utility>
 
-#include "consent/json/canonical_json.hpp"
 #include "consent/consent/decision.hpp"
 #include "consent/consent/policy.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "storage/sqlite_log_audit.hpp"
 #include "storage/sqlite_receipt_audit.hpp"
 #include "storage/sqlite_rows.hpp"

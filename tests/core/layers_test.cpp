@@ -71,7 +71,8 @@ std::vector<CoreFile> core_files() {
     std::vector<CoreFile> out;
     for (const auto& base : {root + "/src", root + "/include/consent"})
         for (const auto& ext : {".cpp", ".hpp"})
-            for (const auto& path : consent::test::list_files(base, ext)) out.push_back({path, layer_of_file(path, base)});
+            for (const auto& path : consent::test::list_files(base, ext))
+                out.push_back({path, layer_of_file(path, base)});
     return out;
 }
 

@@ -104,11 +104,11 @@ TEST_CASE("a storage fault is a retryable 503, a lookup that finds nothing a 404
     CHECK(consent::server::http_status_for(consent::make_error("request.not_found", "site not found")) == 404);
     const auto body = nlohmann::json::parse(
         consent::server::error_body(consent::make_error("decision.missing_field", "no subject", "/subject_id")));
-    CHECK(body == nlohmann::json{{"error", {{"code", "decision.missing_field"}, {"message", "no subject"},
-                                            {"path", "/subject_id"}}}});
+    CHECK(body ==
+          nlohmann::json{
+              {"error", {{"code", "decision.missing_field"}, {"message", "no subject"}, {"path", "/subject_id"}}}});
 }
 
 TEST_CASE("docs/errors.md is the registry as consentctl errors --markdown prints it", "[server][errors]") {
-    CHECK(consent::test::read_file(source_root() + "/docs/errors.md") ==
-          consent::server::error_registry_markdown());
+    CHECK(consent::test::read_file(source_root() + "/docs/errors.md") == consent::server::error_registry_markdown());
 }

@@ -6,11 +6,11 @@
 #include <map>
 
 #include "consent/banner/banner_view.hpp"
-#include "consent/json/canonical_json.hpp"
 #include "consent/banner/click.hpp"
 #include "consent/banner/consent_mode.hpp"
-#include "consent/json/field_reader.hpp"
 #include "consent/consent/state_json.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/json/field_reader.hpp"
 
 namespace consent::api {
 namespace {
@@ -143,7 +143,8 @@ Result<json> op_banner_evaluate(const json& in) {
     const std::vector<std::string> languages = read_languages(in);
     const PolicyContext context = args->context();
     json verdicts = json::object();
-    for (const auto& p : args->notice.purposes) verdicts[p.id] = verdict_to_json(is_allowed(context, p.id, args->state));
+    for (const auto& p : args->notice.purposes)
+        verdicts[p.id] = verdict_to_json(is_allowed(context, p.id, args->state));
     return json{{"view", banner_view_to_json(banner_view(context, languages, args->state))},
                 {"verdicts", std::move(verdicts)},
                 {"consent_mode", consent_mode_state(context, args->state)}};
@@ -173,7 +174,8 @@ Result<json> op_banner_click(const json& in) {
     if (choices != nullptr)
         for (auto it = choices->begin(); it != choices->end(); ++it) {
             if (!it.value().is_boolean())
-                return make_error("api.wrong_type", "a choice is true or false", json_pointer_append("/choices", it.key()));
+                return make_error("api.wrong_type", "a choice is true or false",
+                                  json_pointer_append("/choices", it.key()));
             saved[it.key()] = it.value().get<bool>();
         }
     return click_record_to_json(click_record(args->context(), args->state, c, saved));
@@ -183,11 +185,11 @@ Result<json> op_banner_click(const json& in) {
 
 const OperationTable& banner_operations() {
     static const OperationTable table{
-        {"jcs.canonicalize", op_canonicalize},  {"notice.parse", op_notice_parse},
-        {"banner.view", op_banner_view},        {"decision.make", op_decision_make},
-        {"state.apply", op_state_apply},        {"policy.is_allowed", op_is_allowed},
+        {"jcs.canonicalize", op_canonicalize},    {"notice.parse", op_notice_parse},
+        {"banner.view", op_banner_view},          {"decision.make", op_decision_make},
+        {"state.apply", op_state_apply},          {"policy.is_allowed", op_is_allowed},
         {"policy.needs_prompt", op_needs_prompt}, {"consent_mode.state", op_consent_mode},
-        {"banner.evaluate", op_banner_evaluate}, {"banner.click", op_banner_click},
+        {"banner.evaluate", op_banner_evaluate},  {"banner.click", op_banner_click},
     };
     return table;
 }

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "consent/log/checkpoint.hpp"
 #include "consent/crypto/ed25519.hpp"
 #include "consent/crypto/encoding.hpp"
 #include "consent/json/field_reader.hpp"
+#include "consent/log/checkpoint.hpp"
 #include "consent/log/merkle.hpp"
 #include "consent/log/receipt.hpp"
 
@@ -23,9 +23,11 @@ using nlohmann::json;
 Result<std::vector<std::uint8_t>> read_b64(const json& in, const char* key, bool allow_null_as_empty) {
     if (!in.contains(key) || (allow_null_as_empty && in[key].is_null())) {
         if (allow_null_as_empty) return std::vector<std::uint8_t>{};
-        return make_error("api.missing_field", std::string("required field \"") + key + "\" is missing", json_pointer_append("", key));
+        return make_error("api.missing_field", std::string("required field \"") + key + "\" is missing",
+                          json_pointer_append("", key));
     }
-    if (!in[key].is_string()) return make_error("api.wrong_type", std::string(key) + " must be base64 text", json_pointer_append("", key));
+    if (!in[key].is_string())
+        return make_error("api.wrong_type", std::string(key) + " must be base64 text", json_pointer_append("", key));
     auto bytes = base64_decode(in[key].get_ref<const std::string&>());
     if (!bytes) return make_error(bytes.error().code, bytes.error().message, json_pointer_append("", key));
     return std::move(bytes).value();
@@ -34,12 +36,15 @@ Result<std::vector<std::uint8_t>> read_b64(const json& in, const char* key, bool
 Result<std::vector<std::vector<std::uint8_t>>> read_b64_list(const json& in, const char* key) {
     std::vector<std::vector<std::uint8_t>> out;
     if (!in.contains(key) || in[key].is_null()) return out;  // no proof: an empty one
-    if (!in[key].is_array()) return make_error("api.wrong_type", "proof must be an array", json_pointer_append("", key));
+    if (!in[key].is_array())
+        return make_error("api.wrong_type", "proof must be an array", json_pointer_append("", key));
     for (std::size_t i = 0; i < in[key].size(); ++i) {
         const json& v = in[key][i];
         auto bytes = v.is_string() ? base64_decode(v.get_ref<const std::string&>())
                                    : Result<Bytes>(make_error("api.wrong_type", "proof element must be base64 text"));
-        if (!bytes) return make_error(bytes.error().code, bytes.error().message, json_pointer_append(json_pointer_append("", key), i));
+        if (!bytes)
+            return make_error(bytes.error().code, bytes.error().message,
+                              json_pointer_append(json_pointer_append("", key), i));
         out.push_back(std::move(bytes).value());
     }
     return out;
@@ -116,7 +121,8 @@ Result<json> op_receipt_verify(const json& in) {
         if (!ed25519_verify(key, jws->signing_input, jws->signature)) break;
         return json{{"valid", true}, {"kid", kid}, {"payload", jws->payload}};
     }
-    return json{{"valid", false}, {"reason", "receipt.signature_invalid"},
+    return json{{"valid", false},
+                {"reason", "receipt.signature_invalid"},
                 {"message", "no key of this kid verifies the signature"}};
 }
 
@@ -133,7 +139,9 @@ Result<json> op_checkpoint_verify(const json& in) {
     for (const auto& entry : okp_keys(*jwks)) {
         auto verdict = checkpoint::verify(*note, origin, origin, entry.second.data());
         if (verdict)
-            return json{{"valid", true}, {"tree_size", note->body.tree_size}, {"root", base64_encode(note->body.root)},
+            return json{{"valid", true},
+                        {"tree_size", note->body.tree_size},
+                        {"root", base64_encode(note->body.root)},
                         {"timestamp", note->body.timestamp}};
         if (verdict.error().code != "checkpoint.no_signature_for_key") last = verdict.error();
     }
@@ -147,7 +155,8 @@ const OperationTable& proof_operations() {
         {"merkle.verify_inclusion", op_merkle_verify_inclusion},
         {"merkle.verify_consistency", op_merkle_verify_consistency},
         {"merkle.leaf_hash", op_merkle_leaf_hash},
-        {"receipt.verify", op_receipt_verify},  {"checkpoint.verify", op_checkpoint_verify},
+        {"receipt.verify", op_receipt_verify},
+        {"checkpoint.verify", op_checkpoint_verify},
     };
     return table;
 }

@@ -39,12 +39,17 @@ json purpose_view_to_json(const PurposeView& p) {
     for (const auto& s : p.services) {
         json cookies = json::array();
         for (const auto& c : s.cookies) cookies.push_back({{"name", c.name}, {"lifetime_days", c.lifetime_days}});
-        services.push_back({{"name", s.name}, {"provider", s.provider}, {"third_party", s.third_party},
-                            {"cookies", cookies}});
+        services.push_back(
+            {{"name", s.name}, {"provider", s.provider}, {"third_party", s.third_party}, {"cookies", cookies}});
     }
-    return {{"id", p.id},           {"title", p.title},           {"description", p.description},
-            {"necessary", p.necessary}, {"toggleable", p.toggleable}, {"checked", p.checked},
-            {"gpc_locked", p.gpc_locked}, {"services", services}};
+    return {{"id", p.id},
+            {"title", p.title},
+            {"description", p.description},
+            {"necessary", p.necessary},
+            {"toggleable", p.toggleable},
+            {"checked", p.checked},
+            {"gpc_locked", p.gpc_locked},
+            {"services", services}};
 }
 
 }  // namespace
@@ -88,16 +93,12 @@ BannerView banner_view(const PolicyContext& ctx, const std::vector<std::string>&
 json banner_view_to_json(const BannerView& v) {
     json purposes = json::array();
     for (const auto& p : v.purposes) purposes.push_back(purpose_view_to_json(p));
-    return {{"language", v.language},
-            {"dir", v.dir},
-            {"title", v.title},
-            {"body", v.body},
-            {"labels", v.labels},
-            {"controller", {{"name", v.controller_name}, {"contact", v.controller_contact}}},
-            {"policy_url", v.policy_url},
-            {"gpc_applied", v.gpc_applied},
-            {"prompt", v.prompt},
-            {"purposes", purposes}};
+    return {
+        {"language", v.language},     {"dir", v.dir},
+        {"title", v.title},           {"body", v.body},
+        {"labels", v.labels},         {"controller", {{"name", v.controller_name}, {"contact", v.controller_contact}}},
+        {"policy_url", v.policy_url}, {"gpc_applied", v.gpc_applied},
+        {"prompt", v.prompt},         {"purposes", purposes}};
 }
 
 }  // namespace consent

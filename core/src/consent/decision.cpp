@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <array>
 
-#include "consent/json/field_reader.hpp"
 #include "consent/consent/text_rules.hpp"
+#include "consent/json/field_reader.hpp"
 
 namespace consent {
 namespace {
@@ -33,8 +33,7 @@ Result<DecisionContext> read_context(const json* j, const std::string& path) {
     ctx.ua_class = r.optional_string("ua_class", 16);
     if (r.ok() && ctx.origin && !is_origin(*ctx.origin))
         r.fail("invalid_origin", "origin must be scheme://host[:port]", r.path_of("origin"));
-    if (r.ok() && ctx.ua_class &&
-        std::find(kUaClasses.begin(), kUaClasses.end(), *ctx.ua_class) == kUaClasses.end())
+    if (r.ok() && ctx.ua_class && std::find(kUaClasses.begin(), kUaClasses.end(), *ctx.ua_class) == kUaClasses.end())
         r.fail("invalid_ua_class", "ua_class is one of desktop, mobile, tablet, bot, other", r.path_of("ua_class"));
     if (!r.ok()) return r.error();
     return ctx;
@@ -54,7 +53,8 @@ Status read_withdraw_list(const json* j, const std::string& path, std::vector<st
     if (j == nullptr) return Unit{};
     for (std::size_t i = 0; i < j->size(); ++i) {
         const json& v = (*j)[i];
-        if (!v.is_string()) return make_error("decision.wrong_type", "a purpose id is a string", json_pointer_append(path, i));
+        if (!v.is_string())
+            return make_error("decision.wrong_type", "a purpose id is a string", json_pointer_append(path, i));
         if (std::find(out.begin(), out.end(), v.get<std::string>()) != out.end())
             return make_error("decision.duplicate_purpose", "purpose listed twice", json_pointer_append(path, i));
         out.push_back(v.get<std::string>());
@@ -85,9 +85,11 @@ Status expand_choices(const Notice& notice, const DecisionRequest& req, std::map
         const std::string at = json_pointer_append("/choices", id);
         if (p == nullptr) return make_error("decision.unknown_purpose", "no purpose \"" + id + "\" in this notice", at);
         if (p->is_necessary() && !granted)
-            return make_error("decision.necessary_denied", "a necessary purpose is always on and cannot be refused", at);
+            return make_error("decision.necessary_denied", "a necessary purpose is always on and cannot be refused",
+                              at);
         if (req.method == Method::gpc && p->sale_or_sharing && granted)
-            return make_error("decision.gpc_conflict", "a Global Privacy Control decision cannot grant sale or sharing", at);
+            return make_error("decision.gpc_conflict", "a Global Privacy Control decision cannot grant sale or sharing",
+                              at);
     }
     for (const auto& p : notice.purposes) {
         if (p.is_necessary()) {
@@ -107,8 +109,10 @@ Status expand_withdrawal(const Notice& notice, const DecisionRequest& req, std::
     for (std::size_t i = 0; i < req.withdraw.size(); ++i) {
         const Purpose* p = notice.find_purpose(req.withdraw[i]);
         const std::string at = json_pointer_append("/purposes", i);
-        if (p == nullptr) return make_error("decision.unknown_purpose", "no purpose \"" + req.withdraw[i] + "\" in this notice", at);
-        if (p->is_necessary()) return make_error("decision.necessary_denied", "a necessary purpose cannot be withdrawn", at);
+        if (p == nullptr)
+            return make_error("decision.unknown_purpose", "no purpose \"" + req.withdraw[i] + "\" in this notice", at);
+        if (p->is_necessary())
+            return make_error("decision.necessary_denied", "a necessary purpose cannot be withdrawn", at);
         out[p->id] = PurposeState::denied;
     }
     if (req.withdraw.empty())
@@ -121,7 +125,8 @@ Status check_notice_matches(const Notice& notice, const std::string& hash, const
     if (req.notice_id != notice.notice_id)
         return make_error("decision.notice_mismatch", "the decision names another notice", "/notice_id");
     if (req.notice_version != notice.version)
-        return make_error("decision.notice_version_mismatch", "the decision names another notice version", "/notice_version");
+        return make_error("decision.notice_version_mismatch", "the decision names another notice version",
+                          "/notice_version");
     if (req.notice_hash != hash)
         return make_error("decision.notice_hash_mismatch",
                           "the notice hash does not match the published text of that version", "/notice_hash");
@@ -144,14 +149,12 @@ std::optional<Method> method_from_string(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-bool is_withdrawal(Method method) noexcept {
-    return method == Method::withdraw || method == Method::server_withdraw;
-}
+bool is_withdrawal(Method method) noexcept { return method == Method::withdraw || method == Method::server_withdraw; }
 
 Result<DecisionRequest> parse_decision_request(const json& j) {
     FieldReader r(j, "", "decision");
-    r.reject_unknown({"decision_id", "subject_id", "notice_id", "notice_version", "notice_hash", "language",
-                      "method", "choices", "purposes", "client_time", "context"});
+    r.reject_unknown({"decision_id", "subject_id", "notice_id", "notice_version", "notice_hash", "language", "method",
+                      "choices", "purposes", "client_time", "context"});
     DecisionRequest req;
     req.decision_id = r.string("decision_id", 64);
     if (r.ok() && !is_opaque_id(req.decision_id))
@@ -189,8 +192,9 @@ Result<Decision> make_decision(const Notice& notice, const std::string& notice_h
         return make_error("decision.unexpected_field", "\"choices\" is not used with this method", "/choices");
     if (!is_withdrawal(req.method) && !req.withdraw.empty())
         return make_error("decision.unexpected_field", "\"purposes\" is only used with a withdrawal", "/purposes");
-    Decision d{req.decision_id, req.subject_id, req.notice_id, req.notice_version, req.notice_hash,
-               req.language,    req.method,     {},            req.client_time_ms, req.context};
+    Decision d{req.decision_id,    req.subject_id, req.notice_id, req.notice_version,
+               req.notice_hash,    req.language,   req.method,    {},
+               req.client_time_ms, req.context};
     auto expanded = is_withdrawal(req.method) ? expand_withdrawal(notice, req, d.purposes)
                                               : expand_choices(notice, req, d.purposes);
     if (!expanded) return expanded.error();
@@ -207,9 +211,14 @@ bool is_retry_of(const Decision& recorded, const Decision& retry) {
 json decision_to_json(const Decision& d) {
     json purposes = json::object();
     for (const auto& [id, state] : d.purposes) purposes[id] = std::string(to_string(state));
-    json out = {{"decision_id", d.decision_id}, {"subject_id", d.subject_id},   {"notice_id", d.notice_id},
-                {"notice_version", d.notice_version}, {"notice_hash", d.notice_hash}, {"language", d.language},
-                {"method", std::string(to_string(d.method))}, {"purposes", purposes}};
+    json out = {{"decision_id", d.decision_id},
+                {"subject_id", d.subject_id},
+                {"notice_id", d.notice_id},
+                {"notice_version", d.notice_version},
+                {"notice_hash", d.notice_hash},
+                {"language", d.language},
+                {"method", std::string(to_string(d.method))},
+                {"purposes", purposes}};
     if (d.client_time_ms) out["client_time"] = *d.client_time_ms;
     json ctx = json::object();
     if (d.context.origin) ctx["origin"] = *d.context.origin;
@@ -232,12 +241,12 @@ Result<Decision> parse_decision(const json& j) {
     as_request["choices"] = json::object();
     auto req = parse_decision_request(as_request);
     if (!req) return req.error();
-    Decision d{req->decision_id, req->subject_id, req->notice_id, req->notice_version, req->notice_hash,
-               req->language,    *method,          {},               req->client_time_ms, req->context};
+    Decision d{req->decision_id,    req->subject_id, req->notice_id, req->notice_version,
+               req->notice_hash,    req->language,   *method,        {},
+               req->client_time_ms, req->context};
     for (auto it = purposes->begin(); it != purposes->end(); ++it) {
         const std::string at = json_pointer_append("/purposes", it.key());
-        if (!is_purpose_id(it.key()))
-            return make_error("decision.invalid_purpose_id", "not a purpose id", at);
+        if (!is_purpose_id(it.key())) return make_error("decision.invalid_purpose_id", "not a purpose id", at);
         if (!it->is_string() || (*it != "granted" && *it != "denied"))
             return make_error("decision.invalid_state", "a purpose state is \"granted\" or \"denied\"", at);
         d.purposes[it.key()] = state_of(*it == "granted");

@@ -1,8 +1,8 @@
 #include "consent/consent/notice.hpp"
 
-#include "consent/json/canonical_json.hpp"
 #include "consent/crypto/encoding.hpp"
 #include "consent/crypto/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
 
 namespace consent {
 namespace {
@@ -65,9 +65,14 @@ json notice_to_json(const Notice& n) {
     if (n.controller.address) controller["address"] = *n.controller.address;
     json purposes = json::array();
     for (const auto& p : n.purposes) purposes.push_back(purpose_to_json(p));
-    json out = {{"notice_id", n.notice_id}, {"version", n.version},     {"material", n.material},
-                {"controller", controller}, {"policy_url", n.policy_url}, {"languages", n.languages},
-                {"texts", notice_texts_to_json(n.texts)}, {"purposes", purposes}};
+    json out = {{"notice_id", n.notice_id},
+                {"version", n.version},
+                {"material", n.material},
+                {"controller", controller},
+                {"policy_url", n.policy_url},
+                {"languages", n.languages},
+                {"texts", notice_texts_to_json(n.texts)},
+                {"purposes", purposes}};
     if (n.jurisdiction) out["jurisdiction"] = *n.jurisdiction;
     return out;
 }

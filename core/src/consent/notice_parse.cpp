@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <set>
 
+#include "consent/consent/label_keys.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/text_rules.hpp"
 #include "consent/json/canonical_json.hpp"
 #include "consent/json/field_reader.hpp"
-#include "consent/consent/notice.hpp"
-#include "consent/consent/label_keys.hpp"
-#include "consent/consent/text_rules.hpp"
 
 namespace consent {
 namespace {
@@ -24,14 +24,14 @@ constexpr std::size_t kMaxPurposes = 64;
 // Field names that would give a consent purpose an initial "on" state. They are
 // named so that the error says why, instead of a generic "unknown field".
 constexpr std::string_view kPrecheckFields[] = {
-    "default", "default_state", "defaultState", "checked", "prechecked", "pre_checked",
-    "preselected", "enabled", "initial", "initial_state", "granted", "value", "state", "on"};
+    "default", "default_state", "defaultState",  "checked", "prechecked", "pre_checked", "preselected",
+    "enabled", "initial",       "initial_state", "granted", "value",      "state",       "on"};
 
 const std::set<std::string>& consent_mode_types() {
     // Google Consent Mode v2 storage/consent types.
-    static const std::set<std::string> types{
-        "ad_storage", "analytics_storage", "ad_user_data", "ad_personalization",
-        "functionality_storage", "personalization_storage", "security_storage"};
+    static const std::set<std::string> types{"ad_storage",         "analytics_storage",     "ad_user_data",
+                                             "ad_personalization", "functionality_storage", "personalization_storage",
+                                             "security_storage"};
     return types;
 }
 
@@ -54,7 +54,8 @@ Result<Cookie> parse_cookie(const json& j, const std::string& path) {
     c.name = r.string("name", 128);
     c.lifetime_days = r.integer("lifetime_days", 0, 100000);
     if (r.ok() && !is_cookie_pattern(c.name))
-        r.fail("invalid_cookie_name", "cookie name must be a cookie token, optionally ending in '*'", r.path_of("name"));
+        r.fail("invalid_cookie_name", "cookie name must be a cookie token, optionally ending in '*'",
+               r.path_of("name"));
     if (r.ok() && c.lifetime_days > kMaxCookieLifetimeDays)
         r.fail("cookie_lifetime_too_long", "browsers cap cookie lifetime at 400 days; declare the real lifetime",
                r.path_of("lifetime_days"));
@@ -154,8 +155,8 @@ Result<Purpose> parse_purpose(const json& j, const std::string& path, const std:
         if (auto pre = reject_precheck(j, path); !pre) return pre.error();
     }
     FieldReader r(j, path, "notice");
-    r.reject_unknown({"id", "legal_basis", "texts", "services", "consent_mode", "sale_or_sharing",
-                      "max_age_days", "refusal_max_age_days", "dpv"});
+    r.reject_unknown({"id", "legal_basis", "texts", "services", "consent_mode", "sale_or_sharing", "max_age_days",
+                      "refusal_max_age_days", "dpv"});
     Purpose p;
     p.id = r.string("id", 40);
     if (r.ok() && !is_purpose_id(p.id))
@@ -205,7 +206,8 @@ Result<NoticeText> parse_notice_text_block(const json& j, const std::string& pat
     for (auto it = labels->begin(); it != labels->end(); ++it) {
         const std::string at = json_pointer_append(r.path_of("labels"), it.key());
         if (!is_label_key(it.key())) return make_error("notice.unknown_label", "unknown label", at);
-        if (!it->is_string() || it->get_ref<const std::string&>().empty() || it->get_ref<const std::string&>().size() > 80)
+        if (!it->is_string() || it->get_ref<const std::string&>().empty() ||
+            it->get_ref<const std::string&>().size() > 80)
             return make_error("notice.invalid_label", "a label must be a string of 1 to 80 bytes", at);
         t.labels.emplace(it.key(), it->get<std::string>());
     }
@@ -218,7 +220,8 @@ Status parse_languages(const json* list, const std::string& path, std::vector<st
         const json& v = (*list)[i];
         const std::string at = json_pointer_append(path, i);
         if (!v.is_string() || !is_language_tag(v.get<std::string>()))
-            return make_error("notice.invalid_language", "languages must be BCP 47 tags such as \"en\" or \"pt-BR\"", at);
+            return make_error("notice.invalid_language", "languages must be BCP 47 tags such as \"en\" or \"pt-BR\"",
+                              at);
         if (std::find(out.begin(), out.end(), v.get<std::string>()) != out.end())
             return make_error("notice.duplicate_language", "language listed twice", at);
         out.push_back(v.get<std::string>());
@@ -241,8 +244,8 @@ Status parse_purposes(const json* list, const std::string& path, Notice& n) {
 }
 
 Status parse_header(FieldReader& r, Notice& n) {
-    r.reject_unknown({"notice_id", "version", "material", "controller", "policy_url", "jurisdiction",
-                      "languages", "texts", "purposes"});
+    r.reject_unknown({"notice_id", "version", "material", "controller", "policy_url", "jurisdiction", "languages",
+                      "texts", "purposes"});
     n.notice_id = r.string("notice_id", 64);
     if (r.ok() && !is_notice_id(n.notice_id))
         r.fail("invalid_notice_id", "notice_id must match [a-z0-9][a-z0-9_-]*", r.path_of("notice_id"));

@@ -1,7 +1,7 @@
 #include "consent/consent/state_json.hpp"
 
-#include "consent/json/field_reader.hpp"
 #include "consent/consent/text_rules.hpp"
+#include "consent/json/field_reader.hpp"
 
 namespace consent {
 namespace {
@@ -39,9 +39,12 @@ Result<PurposeRecord> parse_record(const json& j, const std::string& path) {
 json subject_state_to_json(const SubjectState& state) {
     json out = json::object();
     for (const auto& [purpose, r] : state) {
-        out[purpose] = {{"state", std::string(to_string(r.state))}, {"method", std::string(to_string(r.method))},
-                        {"notice_id", r.notice_id}, {"notice_version", r.notice_version},
-                        {"decided_at", r.decided_at}, {"receipt_id", r.receipt_id}};
+        out[purpose] = {{"state", std::string(to_string(r.state))},
+                        {"method", std::string(to_string(r.method))},
+                        {"notice_id", r.notice_id},
+                        {"notice_version", r.notice_version},
+                        {"decided_at", r.decided_at},
+                        {"receipt_id", r.receipt_id}};
     }
     return out;
 }

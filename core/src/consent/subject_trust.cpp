@@ -9,8 +9,8 @@ namespace consent {
 bool is_browser_subject_id(std::string_view id) noexcept {
     if (id.size() != 24 || id.substr(0, 2) != "b_") return false;
     for (char c : id.substr(2)) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                        c == '_';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
         if (!ok) return false;
     }
     return true;
@@ -73,8 +73,8 @@ Status check_token_times(std::int64_t iat, std::int64_t exp, std::int64_t now) {
 
 }  // namespace
 
-Status check_subject_token_claims(const nlohmann::json& payload, std::string_view site_id,
-                                  std::string_view subject_id, std::int64_t now) {
+Status check_subject_token_claims(const nlohmann::json& payload, std::string_view site_id, std::string_view subject_id,
+                                  std::int64_t now) {
     if (!payload.is_object()) return claims_error();
     const std::string* site = text_claim(payload, "site");
     const std::string* sub = text_claim(payload, "sub");

@@ -15,9 +15,7 @@ bool all_of(std::string_view s, Pred pred) {
     return true;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.substr(0, prefix.size()) == prefix;
-}
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // Host part of a URL/origin after the scheme: letters, digits, dots, hyphens,
 // an optional :port; stops at the first '/', '?' or '#'.
@@ -60,8 +58,9 @@ bool is_opaque_id(std::string_view s) noexcept {
 }
 
 bool is_subject_id(std::string_view s) noexcept {
-    return !s.empty() && s.size() <= 128 &&
-           all_of(s, [](char c) { return alpha(c) || digit(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@'; });
+    return !s.empty() && s.size() <= 128 && all_of(s, [](char c) {
+        return alpha(c) || digit(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '@';
+    });
 }
 
 bool is_language_tag(std::string_view s) noexcept {

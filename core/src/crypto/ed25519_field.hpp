@@ -33,13 +33,9 @@ struct Fe {
 using FieldBytes = std::array<std::uint8_t, 32>;
 
 constexpr unsigned limb_bits(std::size_t i) noexcept { return i % 2 == 0 ? 26u : 25u; }
-constexpr std::uint64_t limb_mask(std::size_t i) noexcept {
-    return (std::uint64_t{1} << limb_bits(i)) - 1;
-}
+constexpr std::uint64_t limb_mask(std::size_t i) noexcept { return (std::uint64_t{1} << limb_bits(i)) - 1; }
 // ceil(25.5 * i): where limb i starts in the 255-bit little-endian number.
-constexpr unsigned limb_offset(std::size_t i) noexcept {
-    return static_cast<unsigned>(i / 2 * 51 + (i % 2) * 26);
-}
+constexpr unsigned limb_offset(std::size_t i) noexcept { return static_cast<unsigned>(i / 2 * 51 + (i % 2) * 26); }
 
 constexpr Fe fe_small(std::uint32_t n) noexcept {
     Fe f;
@@ -115,8 +111,7 @@ constexpr Fe fe_neg(const Fe& a) noexcept { return fe_sub(Fe{}, a); }
 constexpr Fe fe_mul(const Fe& f, const Fe& g) noexcept {
     const std::uint64_t* a = f.v;
     const std::uint64_t* b = g.v;
-    const std::uint64_t a2[kLimbs] = {a[0],     2 * a[1], a[2],     2 * a[3], a[4],
-                                      2 * a[5], a[6],     2 * a[7], a[8],     2 * a[9]};
+    const std::uint64_t a2[kLimbs] = {a[0], 2 * a[1], a[2], 2 * a[3], a[4], 2 * a[5], a[6], 2 * a[7], a[8], 2 * a[9]};
     const std::uint64_t b19[kLimbs] = {19 * b[0], 19 * b[1], 19 * b[2], 19 * b[3], 19 * b[4],
                                        19 * b[5], 19 * b[6], 19 * b[7], 19 * b[8], 19 * b[9]};
     Fe r;

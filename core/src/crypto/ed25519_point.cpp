@@ -16,8 +16,7 @@ constexpr std::uint8_t hex_value(char c) noexcept {
 constexpr Fe fe_from_hex(std::string_view hex) noexcept {
     FieldBytes bytes{};
     for (std::size_t i = 0; i < bytes.size(); ++i) {
-        bytes[i] =
-            static_cast<std::uint8_t>(hex_value(hex[2 * i]) * 16 + hex_value(hex[2 * i + 1]));
+        bytes[i] = static_cast<std::uint8_t>(hex_value(hex[2 * i]) * 16 + hex_value(hex[2 * i + 1]));
     }
     return fe_from_bytes(bytes.data());
 }
@@ -25,16 +24,12 @@ constexpr Fe fe_from_hex(std::string_view hex) noexcept {
 constexpr Fe kOne = fe_small(1);
 // RFC 8032 §5.1: d = -121665 / 121666.
 constexpr Fe kD = fe_from_hex("a3785913ca4deb75abd841414d0a700098e879777940c78c73fe6f2bee6c0352");
-constexpr Fe kTwoD =
-    fe_from_hex("59f1b226949bd6eb56b183829a14e00030d1f3eef2808e19e7fcdf56dcd90624");
+constexpr Fe kTwoD = fe_from_hex("59f1b226949bd6eb56b183829a14e00030d1f3eef2808e19e7fcdf56dcd90624");
 // RFC 8032 §5.1.3 step 3: 2^((p - 1) / 4), a square root of -1.
-constexpr Fe kSqrtMinusOne =
-    fe_from_hex("b0a00e4a271beec478e42fad0618432fa7d7fb3d99004d2b0bdfc14f8024832b");
+constexpr Fe kSqrtMinusOne = fe_from_hex("b0a00e4a271beec478e42fad0618432fa7d7fb3d99004d2b0bdfc14f8024832b");
 // RFC 8032 §5.1: B = (x, 4/5) with x "positive" (even).
-constexpr Fe kBaseX =
-    fe_from_hex("1ad5258f602d56c9b2a7259560c72c695cdcd6fd31e2a4c0fe536ecdd3366921");
-constexpr Fe kBaseY =
-    fe_from_hex("5866666666666666666666666666666666666666666666666666666666666666");
+constexpr Fe kBaseX = fe_from_hex("1ad5258f602d56c9b2a7259560c72c695cdcd6fd31e2a4c0fe536ecdd3366921");
+constexpr Fe kBaseY = fe_from_hex("5866666666666666666666666666666666666666666666666666666666666666");
 
 // The constants above are checked against their definitions by the compiler.
 constexpr bool on_curve(const Fe& x, const Fe& y) noexcept {
@@ -108,8 +103,7 @@ SignedDigits signed_digits(const std::uint8_t s[32]) noexcept {
             continue;
         }
         int window = static_cast<int>(carry);
-        for (unsigned j = 0; j < kWindow; ++j)
-            window += static_cast<int>(scalar_bit(s, i + j) << j);
+        for (unsigned j = 0; j < kWindow; ++j) window += static_cast<int>(scalar_bit(s, i + j) << j);
         carry = window >= 16 ? 1 : 0;
         digits[i] = static_cast<std::int8_t>(window >= 16 ? window - 32 : window);
         i += kWindow;
@@ -195,8 +189,7 @@ bool point_has_small_order(const Point& p) noexcept {
 
 // Straus's method with signed windows: one pass of doublings from the top
 // digit down, adding the multiple of P and of B that each digit asks for.
-Point point_double_scalar_mult(const std::uint8_t a[32], const Point& p,
-                               const std::uint8_t b[32]) noexcept {
+Point point_double_scalar_mult(const std::uint8_t a[32], const Point& p, const std::uint8_t b[32]) noexcept {
     const SignedDigits a_digits = signed_digits(a);
     const SignedDigits b_digits = signed_digits(b);
     const OddMultiples p_multiples = odd_multiples(p);

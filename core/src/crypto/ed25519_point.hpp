@@ -33,7 +33,6 @@ bool point_has_small_order(const Point& p) noexcept;
 
 // [a]P + [b]B for little-endian scalars a, b < 2^253 (both are below L
 // here) in variable time.
-Point point_double_scalar_mult(const std::uint8_t a[32], const Point& p,
-                               const std::uint8_t b[32]) noexcept;
+Point point_double_scalar_mult(const std::uint8_t a[32], const Point& p, const std::uint8_t b[32]) noexcept;
 
 }  // namespace consent::ed25519_detail

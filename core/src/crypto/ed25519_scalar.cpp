@@ -43,9 +43,7 @@ void shift_in(Words& r, std::uint32_t bit) noexcept {
 
 }  // namespace
 
-bool scalar_is_canonical(const std::uint8_t s[32]) noexcept {
-    return less_than(words_from_bytes(s), kOrder);
-}
+bool scalar_is_canonical(const std::uint8_t s[32]) noexcept { return less_than(words_from_bytes(s), kOrder); }
 
 ScalarBytes scalar_reduce(const std::uint8_t* bytes, std::size_t size) noexcept {
     Words r{};

@@ -10,15 +10,11 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 // RFC 4648 §4 and §5: the two alphabets differ only in their last two symbols.
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr char kBase64UrlAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kBase64UrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr char kPad = '=';
 
-Error invalid_hex(const std::string& why) {
-    return make_error("encoding.invalid_hex", "hex text " + why + ".");
-}
+Error invalid_hex(const std::string& why) { return make_error("encoding.invalid_hex", "hex text " + why + "."); }
 
 Error invalid_base64(const std::string& why) {
     return make_error("encoding.invalid_base64", "base64 text " + why + ".");
@@ -44,8 +40,7 @@ int sextet_value(char c, const char* alphabet) noexcept {
 
 // RFC 4648 §4: 24-bit groups become four 6-bit symbols; a final group of one
 // or two bytes gives two or three symbols, then padding if requested.
-std::string encode_sextets(const std::uint8_t* data, std::size_t size, const char* alphabet,
-                           bool pad) {
+std::string encode_sextets(const std::uint8_t* data, std::size_t size, const char* alphabet, bool pad) {
     std::string out;
     out.reserve((size + 2) / 3 * 4);
     std::uint32_t acc = 0;
@@ -76,8 +71,7 @@ Result<Bytes> decode_sextets(std::string_view text, const char* alphabet) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const int value = sextet_value(text[i], alphabet);
         if (value < 0) {
-            return invalid_base64("has a character outside its alphabet at offset " +
-                                  std::to_string(i));
+            return invalid_base64("has a character outside its alphabet at offset " + std::to_string(i));
         }
         acc = (acc << 6) | static_cast<std::uint32_t>(value);
         bits += 6;
@@ -112,8 +106,7 @@ Result<Bytes> hex_decode(std::string_view text) {
         const int high = hex_value(text[i]);
         const int low = hex_value(text[i + 1]);
         if (high < 0 || low < 0) {
-            return invalid_hex("has a non-hex character at offset " +
-                               std::to_string(high < 0 ? i : i + 1));
+            return invalid_hex("has a non-hex character at offset " + std::to_string(high < 0 ? i : i + 1));
         }
         out.push_back(static_cast<std::uint8_t>((high << 4) | low));
     }
@@ -140,8 +133,6 @@ std::string base64url_encode(const std::uint8_t* data, std::size_t size) {
 }
 
 // RFC 7515 §2: base64url with all trailing '=' omitted, so '=' is rejected.
-Result<Bytes> base64url_decode(std::string_view text) {
-    return decode_sextets(text, kBase64UrlAlphabet);
-}
+Result<Bytes> base64url_decode(std::string_view text) { return decode_sextets(text, kBase64UrlAlphabet); }
 
 }  // namespace consent

@@ -320,8 +320,7 @@ Result<std::vector<Member>> sorted_members(const json::object_t& object) {
         }
         members.emplace_back(std::move(units), &member);
     }
-    std::sort(members.begin(), members.end(),
-              [](const Member& a, const Member& b) { return a.first < b.first; });
+    std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.first < b.first; });
     return members;
 }
 
@@ -346,15 +345,12 @@ Status append_object(std::string& out, const json::object_t& object, std::size_t
 Status append_value(std::string& out, const json& value, std::size_t depth) {
     switch (value.type()) {
         case json::value_t::null: out += "null"; return Unit{};
-        case json::value_t::boolean:
-            out += *value.get_ptr<const json::boolean_t*>() ? "true" : "false";
-            return Unit{};
+        case json::value_t::boolean: out += *value.get_ptr<const json::boolean_t*>() ? "true" : "false"; return Unit{};
         case json::value_t::number_integer:
             return append_number(out, static_cast<double>(*value.get_ptr<const json::number_integer_t*>()));
         case json::value_t::number_unsigned:
             return append_number(out, static_cast<double>(*value.get_ptr<const json::number_unsigned_t*>()));
-        case json::value_t::number_float:
-            return append_number(out, *value.get_ptr<const json::number_float_t*>());
+        case json::value_t::number_float: return append_number(out, *value.get_ptr<const json::number_float_t*>());
         case json::value_t::string: return append_string(out, *value.get_ptr<const json::string_t*>());
         case json::value_t::array: return append_array(out, *value.get_ptr<const json::array_t*>(), depth);
         case json::value_t::object: return append_object(out, *value.get_ptr<const json::object_t*>(), depth);
@@ -469,8 +465,7 @@ bool StrictDomBuilder::binary(json::binary_t& /*value*/) {
 
 // nlohmann's message says line, column and what was read; drop its
 // "[json.exception.parse_error.101] " prefix, keep the byte offset.
-bool StrictDomBuilder::parse_error(std::size_t position, const std::string& /*last_token*/,
-                                   const json::exception& ex) {
+bool StrictDomBuilder::parse_error(std::size_t position, const std::string& /*last_token*/, const json::exception& ex) {
     constexpr int kNumberOverflow = 406;  // nlohmann out_of_range.406: literal beyond the double range
     if (ex.id == kNumberOverflow) {
         return fail(make_error("jcs.number_not_finite", "a number is outside the range of an IEEE-754 double",

@@ -77,8 +77,7 @@ std::int64_t FieldReader::integer(std::string_view key, std::int64_t min, std::i
     return integer_or(key, min, max, min);
 }
 
-std::int64_t FieldReader::integer_or(std::string_view key, std::int64_t min, std::int64_t max,
-                                     std::int64_t fallback) {
+std::int64_t FieldReader::integer_or(std::string_view key, std::int64_t min, std::int64_t max, std::int64_t fallback) {
     const json* v = member(key, false);
     if (v == nullptr) return fallback;
     // Receipts carry integers only (DESIGN.md): 1.0 is not accepted as 1.
@@ -86,8 +85,7 @@ std::int64_t FieldReader::integer_or(std::string_view key, std::int64_t min, std
         fail("wrong_type", "\"" + std::string(key) + "\" must be an integer", path_of(key));
         return fallback;
     }
-    const bool too_big = v->is_number_unsigned() &&
-                         v->get<std::uint64_t>() > static_cast<std::uint64_t>(max);
+    const bool too_big = v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max);
     const std::int64_t n = too_big ? max : v->get<std::int64_t>();
     if (too_big || n < min || n > max) {
         fail("out_of_range",

@@ -50,8 +50,7 @@ void append_path(std::size_t m, const Hash* leaves, std::size_t n, std::vector<H
 
 // RFC 9162 §2.1.4.1 SUBPROOF(m, D[n], b); `whole` is b: true while the old
 // tree's root is known to the verifier and so need not be sent.
-void append_subproof(std::size_t m, const Hash* leaves, std::size_t n, bool whole,
-                     std::vector<Hash>& out) {
+void append_subproof(std::size_t m, const Hash* leaves, std::size_t n, bool whole, std::vector<Hash>& out) {
     if (m == n) {
         if (!whole) out.push_back(subtree_root(leaves, n));
         return;
@@ -77,14 +76,14 @@ bool equal_bytes(const Hash& hash, const RawHash& raw) noexcept {
 }
 
 Error bad_hash_size(const std::string& what, std::size_t size) {
-    return make_error("merkle.bad_hash_size", what + " is " + std::to_string(size) +
-                                                  " bytes long, not the 32 of a SHA-256 hash.");
+    return make_error("merkle.bad_hash_size",
+                      what + " is " + std::to_string(size) + " bytes long, not the 32 of a SHA-256 hash.");
 }
 
 // Untrusted hashes are checked before any of them is used, so a short or long
 // element is reported as such rather than as a root mismatch.
-Status check_hash_sizes(const RawHash& a, const char* a_name, const RawHash& b,
-                        const char* b_name, const RawProof& proof) {
+Status check_hash_sizes(const RawHash& a, const char* a_name, const RawHash& b, const char* b_name,
+                        const RawProof& proof) {
     if (a.size() != kSha256Size) return bad_hash_size(a_name, a.size());
     if (b.size() != kSha256Size) return bad_hash_size(b_name, b.size());
     for (std::size_t i = 0; i < proof.size(); ++i) {
@@ -96,9 +95,8 @@ Status check_hash_sizes(const RawHash& a, const char* a_name, const RawHash& b,
 }
 
 Error proof_wrong_length(std::size_t got) {
-    return make_error("merkle.proof_wrong_length",
-                      "a proof of " + std::to_string(got) +
-                          " hashes does not have the length these tree sizes require.");
+    return make_error("merkle.proof_wrong_length", "a proof of " + std::to_string(got) +
+                                                       " hashes does not have the length these tree sizes require.");
 }
 
 // RFC 9162 §2.1.3.2 steps 2-5 (without the root comparison). Running out of
@@ -156,17 +154,15 @@ constexpr bool is_power_of_two(std::uint64_t v) noexcept { return v != 0 && (v &
 
 // RFC 9162 §2.1.4.2 steps 2-7 (without the root comparisons); requires
 // 0 < size1 < size2 and a non-empty proof of 32-byte hashes. Returns (fr, sr).
-Result<std::pair<Hash, Hash>> roots_from_consistency_path(std::uint64_t size1,
-                                                          std::uint64_t size2,
-                                                          const Hash& first_hash,
-                                                          const RawProof& proof) {
+Result<std::pair<Hash, Hash>> roots_from_consistency_path(std::uint64_t size1, std::uint64_t size2,
+                                                          const Hash& first_hash, const RawProof& proof) {
     // Step 2: a power-of-two old tree is itself a subtree of the new one, so
     // its root starts the path instead of being sent. Read, not copied, here.
     const bool starts_with_first = is_power_of_two(size1);
     std::size_t next = 0;
     const Hash seed = starts_with_first ? first_hash : to_hash(proof[next++]);
     ConsistencyWalk walk{size1 - 1, size2 - 1, seed, seed};  // steps 3 and 5
-    while ((walk.fn & 1u) != 0) {                             // step 4
+    while ((walk.fn & 1u) != 0) {                            // step 4
         walk.fn >>= 1;
         walk.sn >>= 1;
     }
@@ -184,8 +180,7 @@ Result<std::pair<Hash, Hash>> roots_from_consistency_path(std::uint64_t size1,
 // consistency/additional/sizes-are-equal-one-and-proof-is-empty expects ok).
 Status verify_same_tree(const RawHash& root1, const RawHash& root2, const RawProof& proof) {
     if (!proof.empty()) {
-        return make_error("merkle.proof_not_empty",
-                          "a consistency proof between equal tree sizes must be empty.");
+        return make_error("merkle.proof_not_empty", "a consistency proof between equal tree sizes must be empty.");
     }
     if (root1 != root2) {
         return make_error("merkle.root_mismatch", "equal tree sizes have different roots.");
@@ -218,51 +213,44 @@ Hash root_from_leaf_hashes(const std::vector<Hash>& leaf_hashes) {
     return subtree_root(leaf_hashes.data(), leaf_hashes.size());
 }
 
-Result<std::vector<Hash>> inclusion_proof(const std::vector<Hash>& leaf_hashes,
-                                          std::uint64_t index) {
+Result<std::vector<Hash>> inclusion_proof(const std::vector<Hash>& leaf_hashes, std::uint64_t index) {
     if (index >= leaf_hashes.size()) {
-        return make_error("merkle.index_out_of_range",
-                          "leaf index " + std::to_string(index) + " is not below tree size " +
-                              std::to_string(leaf_hashes.size()) + ".");
+        return make_error("merkle.index_out_of_range", "leaf index " + std::to_string(index) +
+                                                           " is not below tree size " +
+                                                           std::to_string(leaf_hashes.size()) + ".");
     }
     std::vector<Hash> proof;
     append_path(static_cast<std::size_t>(index), leaf_hashes.data(), leaf_hashes.size(), proof);
     return proof;
 }
 
-Result<std::vector<Hash>> consistency_proof(const std::vector<Hash>& leaf_hashes,
-                                            std::uint64_t old_size) {
+Result<std::vector<Hash>> consistency_proof(const std::vector<Hash>& leaf_hashes, std::uint64_t old_size) {
     if (old_size > leaf_hashes.size()) {
         return make_error("merkle.size_order", "old tree size " + std::to_string(old_size) +
-                                                   " is larger than tree size " +
-                                                   std::to_string(leaf_hashes.size()) + ".");
+                                                   " is larger than tree size " + std::to_string(leaf_hashes.size()) +
+                                                   ".");
     }
     // RFC 9162 §2.1.4.1 defines proofs for 0 < m only; the verifier rejects 0 too.
     if (old_size == 0) {
-        return make_error("merkle.empty_tree",
-                          "there is no consistency proof from an empty tree.");
+        return make_error("merkle.empty_tree", "there is no consistency proof from an empty tree.");
     }
     std::vector<Hash> proof;
-    append_subproof(static_cast<std::size_t>(old_size), leaf_hashes.data(), leaf_hashes.size(),
-                    true, proof);
+    append_subproof(static_cast<std::size_t>(old_size), leaf_hashes.data(), leaf_hashes.size(), true, proof);
     return proof;
 }
 
-Status verify_inclusion(std::uint64_t leaf_index, std::uint64_t tree_size,
-                        const std::vector<std::uint8_t>& leaf_hash,
-                        const std::vector<std::vector<std::uint8_t>>& proof,
-                        const std::vector<std::uint8_t>& root) {
+Status verify_inclusion(std::uint64_t leaf_index, std::uint64_t tree_size, const std::vector<std::uint8_t>& leaf_hash,
+                        const std::vector<std::vector<std::uint8_t>>& proof, const std::vector<std::uint8_t>& root) {
     // RFC 9162 §2.1.3.2 step 1 (also rejects every index of an empty tree).
     if (leaf_index >= tree_size) {
-        return make_error("merkle.index_out_of_range",
-                          "leaf index " + std::to_string(leaf_index) +
-                              " is not below tree size " + std::to_string(tree_size) + ".");
+        return make_error(
+            "merkle.index_out_of_range",
+            "leaf index " + std::to_string(leaf_index) + " is not below tree size " + std::to_string(tree_size) + ".");
     }
     if (Status sizes = check_hash_sizes(leaf_hash, "leaf hash", root, "root", proof); !sizes) {
         return sizes;
     }
-    const Result<Hash> computed =
-        root_from_inclusion_path(leaf_index, tree_size, to_hash(leaf_hash), proof);
+    const Result<Hash> computed = root_from_inclusion_path(leaf_index, tree_size, to_hash(leaf_hash), proof);
     if (!computed) return computed.error();
     // RFC 9162 §2.1.3.2 step 5.
     if (!equal_bytes(*computed, root)) {
@@ -271,20 +259,16 @@ Status verify_inclusion(std::uint64_t leaf_index, std::uint64_t tree_size,
     return Unit{};
 }
 
-Status verify_consistency(std::uint64_t size1, std::uint64_t size2,
-                          const std::vector<std::uint8_t>& root1,
-                          const std::vector<std::uint8_t>& root2,
-                          const std::vector<std::vector<std::uint8_t>>& proof) {
+Status verify_consistency(std::uint64_t size1, std::uint64_t size2, const std::vector<std::uint8_t>& root1,
+                          const std::vector<std::uint8_t>& root2, const std::vector<std::vector<std::uint8_t>>& proof) {
     if (size1 > size2) {
-        return make_error("merkle.size_order", "size1 " + std::to_string(size1) +
-                                                   " is larger than size2 " +
-                                                   std::to_string(size2) + ".");
+        return make_error("merkle.size_order",
+                          "size1 " + std::to_string(size1) + " is larger than size2 " + std::to_string(size2) + ".");
     }
     // RFC 9162 §2.1.4.1 defines consistency for 0 < m: an empty old tree
     // commits to nothing, so "consistent with it" would prove nothing.
     if (size1 == 0) {
-        return make_error("merkle.empty_tree",
-                          "size1 is 0: an empty tree has no consistency proof.");
+        return make_error("merkle.empty_tree", "size1 is 0: an empty tree has no consistency proof.");
     }
     if (size1 == size2) return verify_same_tree(root1, root2, proof);
     if (Status sizes = check_hash_sizes(root1, "root1", root2, "root2", proof); !sizes) {

@@ -9,9 +9,9 @@
 #include <array>
 #include <optional>
 
+#include "consent/crypto/sha256.hpp"
 #include "consent/json/canonical_json.hpp"
 #include "consent/json/field_reader.hpp"
-#include "consent/crypto/sha256.hpp"
 
 namespace consent {
 namespace {
@@ -112,14 +112,12 @@ Error bad_header(const std::string& why) { return make_error("jws.bad_header", "
 // RFC 7515 §7.1: exactly three parts. The count is checked before anything is
 // decoded, so "a.b.c.d" (a JWE has five) is never half-read.
 Result<std::array<std::string_view, 3>> split_compact(std::string_view compact) {
-    if (compact.size() > kJwsMaxBytes)
-        return malformed("is longer than " + std::to_string(kJwsMaxBytes) + " bytes");
+    if (compact.size() > kJwsMaxBytes) return malformed("is longer than " + std::to_string(kJwsMaxBytes) + " bytes");
     if (std::count(compact.begin(), compact.end(), '.') != 2)
         return malformed("must have exactly three parts separated by '.' (RFC 7515 §7.1)");
     const std::size_t first = compact.find('.');
     const std::size_t second = compact.find('.', first + 1);
-    return std::array<std::string_view, 3>{compact.substr(0, first),
-                                           compact.substr(first + 1, second - first - 1),
+    return std::array<std::string_view, 3>{compact.substr(0, first), compact.substr(first + 1, second - first - 1),
                                            compact.substr(second + 1)};
 }
 
@@ -143,8 +141,7 @@ Status check_header(const json& header, std::string_view expected_type) {
     const auto kid = header.find("kid");
     if (kid == header.end() || !kid->is_string() || kid->get_ref<const std::string&>().empty())
         return bad_header("has no \"kid\" naming the signing key (RFC 7515 §4.1.4)");
-    if (header.contains("crit"))
-        return bad_header("has \"crit\", but no extension is understood (RFC 7515 §4.1.11)");
+    if (header.contains("crit")) return bad_header("has \"crit\", but no extension is understood (RFC 7515 §4.1.11)");
     if (header.size() != 3) return bad_header("has members besides alg, kid and typ");
     return Unit{};
 }
@@ -158,7 +155,9 @@ Result<json> read_header(const std::string& text, std::string_view expected_type
 
 Result<json> read_payload(const std::string& text, bool require_canonical) {
     auto payload = parse_json_strict(text);
-    if (!payload) return make_error("jws.bad_payload", "the payload is not JSON: " + payload.error().message, payload.error().path);
+    if (!payload)
+        return make_error("jws.bad_payload", "the payload is not JSON: " + payload.error().message,
+                          payload.error().path);
     if (!payload->is_object()) return make_error("jws.bad_payload", "the payload is not a JSON object");
     if (auto at = first_float(*payload, ""))
         return make_error("jws.bad_payload", "a receipt carries integers and strings only, never floats", *at);
@@ -256,10 +255,17 @@ Result<ReceiptContents> read_receipt_payload(const json& payload) {
     const json* language = text("language");
     const auto notice = payload.find("notice");
     const auto purposes = payload.find("purposes");
-    const char* missing = !receipt_id ? "receipt_id" : !site ? "site" : !iat ? "iat" : !log_index ? "log_index"
-                        : !subject ? "subject" : !decision_id ? "decision_id" : !method ? "method"
-                        : !language ? "language" : notice == payload.end() || !notice->is_object() ? "notice"
-                        : purposes == payload.end() ? "purposes" : nullptr;
+    const char* missing = !receipt_id                                       ? "receipt_id"
+                          : !site                                           ? "site"
+                          : !iat                                            ? "iat"
+                          : !log_index                                      ? "log_index"
+                          : !subject                                        ? "subject"
+                          : !decision_id                                    ? "decision_id"
+                          : !method                                         ? "method"
+                          : !language                                       ? "language"
+                          : notice == payload.end() || !notice->is_object() ? "notice"
+                          : purposes == payload.end()                       ? "purposes"
+                                                                            : nullptr;
     if (missing != nullptr)
         return bad_payload(std::string("the payload has no valid \"") + missing + "\"", std::string("/") + missing);
     if (!notice->contains("id") || !notice->contains("version") || !notice->contains("hash"))
@@ -268,10 +274,14 @@ Result<ReceiptContents> read_receipt_payload(const json& payload) {
     if (prev != payload.end() && !prev->is_string()) return bad_payload("\"prev\" must be a string", "/prev");
     auto states = purpose_states(*purposes);
     if (!states) return states.error();
-    json stored = {{"decision_id", *decision_id},      {"subject_id", *subject},
-                   {"notice_id", (*notice)["id"]},     {"notice_version", (*notice)["version"]},
-                   {"notice_hash", (*notice)["hash"]}, {"language", *language},
-                   {"method", *method},                {"purposes", std::move(states).value()}};
+    json stored = {{"decision_id", *decision_id},
+                   {"subject_id", *subject},
+                   {"notice_id", (*notice)["id"]},
+                   {"notice_version", (*notice)["version"]},
+                   {"notice_hash", (*notice)["hash"]},
+                   {"language", *language},
+                   {"method", *method},
+                   {"purposes", std::move(states).value()}};
     if (payload.contains("client_time")) stored["client_time"] = payload["client_time"];
     if (payload.contains("context")) stored["context"] = payload["context"];
     auto decision = parse_decision(stored);
@@ -319,7 +329,8 @@ Result<CompactJws> parse_compact_jws_as(std::string_view compact, std::string_vi
     if (!payload_text) return payload_text.error();
     auto signature = base64url_decode((*parts)[2]);
     if (!signature) return malformed("has a signature that is not unpadded base64url (RFC 7515 §2)");
-    if (signature->size() != kReceiptSignatureSize) return malformed("has a signature that is not 64 bytes (RFC 8032 §5.1.6)");
+    if (signature->size() != kReceiptSignatureSize)
+        return malformed("has a signature that is not 64 bytes (RFC 8032 §5.1.6)");
     auto header = read_header(*header_text, expected_type);
     if (!header) return header.error();
     auto payload = read_payload(*payload_text, require_canonical_payload);

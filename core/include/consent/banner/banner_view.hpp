@@ -30,15 +30,15 @@ struct PurposeView {
     std::string title;
     std::string description;
     bool necessary = false;
-    bool toggleable = true;    // false for necessary purposes and for GPC-locked ones
-    bool checked = false;      // never true for a consent purpose without a current grant
-    bool gpc_locked = false;   // sale/sharing purpose held off by Global Privacy Control
+    bool toggleable = true;   // false for necessary purposes and for GPC-locked ones
+    bool checked = false;     // never true for a consent purpose without a current grant
+    bool gpc_locked = false;  // sale/sharing purpose held off by Global Privacy Control
     std::vector<ServiceView> services;
 };
 
 struct BannerView {
     std::string language;
-    std::string dir;           // "ltr" | "rtl"
+    std::string dir;  // "ltr" | "rtl"
     std::string title;
     std::string body;
     std::map<std::string, std::string> labels;

@@ -16,8 +16,8 @@ enum class Click { accept, reject, save };
 
 struct ClickRecord {
     Method method = Method::custom;
-    std::map<std::string, bool> choices;   // for custom and gpc
-    std::vector<std::string> purposes;     // for withdraw
+    std::map<std::string, bool> choices;  // for custom and gpc
+    std::vector<std::string> purposes;    // for withdraw
 };
 
 // - Under Global Privacy Control every decision is method gpc: the signal is

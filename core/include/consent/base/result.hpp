@@ -22,8 +22,8 @@ inline bool operator==(const Error& a, const Error& b) {
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : state_(std::move(value)) {}          // NOLINT: implicit by design
-    Result(Error error) : state_(std::move(error)) {}      // NOLINT: implicit by design
+    Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
+    Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
     bool ok() const noexcept { return state_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }

@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/consent/notice.hpp"
 #include "consent/base/result.hpp"
+#include "consent/consent/notice.hpp"
 
 namespace consent {
 
@@ -34,15 +34,15 @@ struct DecisionContext {
 
 // What a client submits. Only the fields its method needs may be present.
 struct DecisionRequest {
-    std::string decision_id;   // client-made idempotency key
+    std::string decision_id;  // client-made idempotency key
     std::string subject_id;
     std::string notice_id;
     std::int64_t notice_version = 0;
-    std::string notice_hash;   // lowercase hex SHA-256 the client computed or was served
-    std::string language;      // the language the visitor was shown
+    std::string notice_hash;  // lowercase hex SHA-256 the client computed or was served
+    std::string language;     // the language the visitor was shown
     Method method = Method::custom;
-    std::map<std::string, bool> choices;       // custom and gpc: purpose -> granted?
-    std::vector<std::string> withdraw;         // withdraw: purposes; empty means every consent purpose
+    std::map<std::string, bool> choices;  // custom and gpc: purpose -> granted?
+    std::vector<std::string> withdraw;    // withdraw: purposes; empty means every consent purpose
     std::optional<std::int64_t> client_time_ms;
     DecisionContext context;
 };

@@ -32,7 +32,7 @@ struct PurposeText {
 };
 
 struct Cookie {
-    std::string name;        // exact name, or a prefix ending in '*' ("_ga*")
+    std::string name;                // exact name, or a prefix ending in '*' ("_ga*")
     std::int64_t lifetime_days = 0;  // 0: a session cookie; at most 400 (browser cap)
 };
 
@@ -45,19 +45,19 @@ struct Service {
     std::vector<Cookie> cookies;
 };
 
-inline constexpr std::int64_t kDefaultMaxAgeDays = 180;  // CNIL 2020: ask again after ~6 months
+inline constexpr std::int64_t kDefaultMaxAgeDays = 180;      // CNIL 2020: ask again after ~6 months
 inline constexpr std::int64_t kMaxCookieLifetimeDays = 400;  // browsers cap cookie lifetime here
 
 struct Purpose {
     std::string id;
     LegalBasis legal_basis = LegalBasis::consent;
-    std::map<std::string, PurposeText> texts;   // by language tag
+    std::map<std::string, PurposeText> texts;  // by language tag
     std::vector<Service> services;
-    std::vector<std::string> consent_mode;      // Google Consent Mode types it feeds
-    bool sale_or_sharing = false;               // GPC applies (CCPA regs §7025)
+    std::vector<std::string> consent_mode;                   // Google Consent Mode types it feeds
+    bool sale_or_sharing = false;                            // GPC applies (CCPA regs §7025)
     std::int64_t max_age_days = kDefaultMaxAgeDays;          // a grant older than this asks again
     std::int64_t refusal_max_age_days = kDefaultMaxAgeDays;  // a refusal older than this asks again
-    std::optional<std::string> dpv;             // W3C DPV purpose IRI
+    std::optional<std::string> dpv;                          // W3C DPV purpose IRI
 
     bool is_necessary() const noexcept { return legal_basis == LegalBasis::necessary; }
 };
@@ -77,13 +77,13 @@ struct NoticeText {
 struct Notice {
     std::string notice_id;
     std::int64_t version = 1;
-    bool material = true;                 // a material change asks everyone again
+    bool material = true;  // a material change asks everyone again
     Controller controller;
     std::string policy_url;
     std::optional<std::string> jurisdiction;
-    std::vector<std::string> languages;   // the first is the default
+    std::vector<std::string> languages;  // the first is the default
     std::map<std::string, NoticeText> texts;
-    std::vector<Purpose> purposes;        // in display order
+    std::vector<Purpose> purposes;  // in display order
 
     const Purpose* find_purpose(std::string_view id) const noexcept;
     const std::string& default_language() const { return languages.front(); }

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/consent/policy.hpp"
 #include "consent/base/result.hpp"
+#include "consent/consent/policy.hpp"
 
 namespace consent {
 

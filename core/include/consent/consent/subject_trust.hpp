@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/consent/decision.hpp"
 #include "consent/base/result.hpp"
+#include "consent/consent/decision.hpp"
 
 namespace consent {
 
@@ -24,9 +24,9 @@ bool is_browser_subject_id(std::string_view subject_id) noexcept;
 
 // Who is asking to record a decision, as the server established it.
 enum class Speaker {
-    visitor,             // the public endpoint, no subject token
-    vouched_visitor,     // the public endpoint with a verified subject token for this very subject
-    backend,             // a backend route, authenticated with the site's API key
+    visitor,          // the public endpoint, no subject token
+    vouched_visitor,  // the public endpoint with a verified subject token for this very subject
+    backend,          // a backend route, authenticated with the site's API key
 };
 
 // Whether speaker may record a decision with this method for subject_id. Errors:
@@ -44,8 +44,8 @@ namespace consent {
 // site's backend mints it for a visitor it knows, the banner passes it along,
 // consentd verifies the signature against the site's registered public keys.
 inline constexpr std::string_view kSubjectTokenType = "consent-subject+jwt";
-inline constexpr std::int64_t kSubjectTokenMaxLifetime = 3600;  // short-lived: one hour at most
-inline constexpr std::int64_t kClockSkewAllowance = 60;         // seconds a backend's clock may run ahead
+inline constexpr std::int64_t kSubjectTokenMaxLifetime = 3600;      // short-lived: one hour at most
+inline constexpr std::int64_t kClockSkewAllowance = 60;             // seconds a backend's clock may run ahead
 inline constexpr std::int64_t kSubjectTokenMaxTime = 253402300799;  // iat and exp: 9999-12-31T23:59:59Z at most
 
 // Checks the claims for this site, subject and time (any now, checked
@@ -53,7 +53,7 @@ inline constexpr std::int64_t kSubjectTokenMaxTime = 253402300799;  // iat and e
 // integer, outside 0..kSubjectTokenMaxTime, or exp not after iat),
 // subject.token_wrong_site, subject.token_wrong_subject, subject.token_expired,
 // subject.token_too_long_lived, subject.token_not_yet_valid.
-Status check_subject_token_claims(const nlohmann::json& payload, std::string_view site_id,
-                                  std::string_view subject_id, std::int64_t now);
+Status check_subject_token_claims(const nlohmann::json& payload, std::string_view site_id, std::string_view subject_id,
+                                  std::int64_t now);
 
 }  // namespace consent

@@ -21,11 +21,10 @@ namespace consent {
 inline constexpr std::size_t kEd25519PublicKeySize = 32;
 inline constexpr std::size_t kEd25519SignatureSize = 64;
 
-[[nodiscard]] bool ed25519_verify(const std::uint8_t public_key[32], const std::uint8_t* message,
-                                  std::size_t size, const std::uint8_t signature[64]) noexcept;
+[[nodiscard]] bool ed25519_verify(const std::uint8_t public_key[32], const std::uint8_t* message, std::size_t size,
+                                  const std::uint8_t signature[64]) noexcept;
 
 // False when the key is not 32 bytes or the signature not 64.
-[[nodiscard]] bool ed25519_verify(const Bytes& public_key, std::string_view message,
-                                  const Bytes& signature) noexcept;
+[[nodiscard]] bool ed25519_verify(const Bytes& public_key, std::string_view message, const Bytes& signature) noexcept;
 
 }  // namespace consent

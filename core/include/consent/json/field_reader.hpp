@@ -34,8 +34,7 @@ public:
     std::string string(std::string_view key, std::size_t max_bytes);
     std::optional<std::string> optional_string(std::string_view key, std::size_t max_bytes);
     std::int64_t integer(std::string_view key, std::int64_t min, std::int64_t max);
-    std::int64_t integer_or(std::string_view key, std::int64_t min, std::int64_t max,
-                            std::int64_t fallback);
+    std::int64_t integer_or(std::string_view key, std::int64_t min, std::int64_t max, std::int64_t fallback);
     bool boolean(std::string_view key);
     bool boolean_or(std::string_view key, bool fallback);
     // nullptr when absent (optional) or on error; the error is recorded.

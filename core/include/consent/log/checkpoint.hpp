@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "consent/base/result.hpp"
 #include "consent/crypto/encoding.hpp"
 #include "consent/log/merkle.hpp"
-#include "consent/base/result.hpp"
 
 namespace consent::checkpoint {
 

@@ -39,14 +39,10 @@ Result<std::vector<Hash>> consistency_proof(const std::vector<Hash>& leaf_hashes
 // exactly when the proof is empty and root1 and root2 are the same bytes, whatever
 // their length (a tree is consistent with itself; vector
 // consistency/additional/sizes-are-equal-one-and-proof-is-empty).
-Status verify_inclusion(std::uint64_t leaf_index, std::uint64_t tree_size,
-                        const std::vector<std::uint8_t>& leaf_hash,
-                        const std::vector<std::vector<std::uint8_t>>& proof,
-                        const std::vector<std::uint8_t>& root);
+Status verify_inclusion(std::uint64_t leaf_index, std::uint64_t tree_size, const std::vector<std::uint8_t>& leaf_hash,
+                        const std::vector<std::vector<std::uint8_t>>& proof, const std::vector<std::uint8_t>& root);
 
-Status verify_consistency(std::uint64_t size1, std::uint64_t size2,
-                          const std::vector<std::uint8_t>& root1,
-                          const std::vector<std::uint8_t>& root2,
-                          const std::vector<std::vector<std::uint8_t>>& proof);
+Status verify_consistency(std::uint64_t size1, std::uint64_t size2, const std::vector<std::uint8_t>& root1,
+                          const std::vector<std::uint8_t>& root2, const std::vector<std::vector<std::uint8_t>>& proof);
 
 }  // namespace consent::merkle

@@ -20,10 +20,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/consent/decision.hpp"
-#include "consent/crypto/encoding.hpp"
-#include "consent/consent/notice.hpp"
 #include "consent/base/result.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace consent {
 
@@ -46,8 +46,8 @@ inline constexpr std::int64_t kMaxReceiptTime = 253402300799;
 struct ReceiptFacts {
     std::string receipt_id;
     std::string site_id;
-    std::int64_t server_time = 0;   // seconds since the Unix epoch
-    std::int64_t log_index = 0;     // position in the append-only log (RFC 9162 leaf index)
+    std::int64_t server_time = 0;       // seconds since the Unix epoch
+    std::int64_t log_index = 0;         // position in the append-only log (RFC 9162 leaf index)
     std::string previous_receipt_hash;  // hex SHA-256 of this subject's previous receipt JWS, "" if first
 };
 
