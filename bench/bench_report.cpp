@@ -41,8 +41,8 @@ double Row::rate() const { return median(rates); }
 
 std::string render_table(const std::vector<Row>& rows) {
     char header[512];
-    std::snprintf(header, sizeof header, kColumns, "measurement", "clients", "median/s", "spread", "p50 ms",
-                  "p99 ms", "/sign", "/commit", "/http", "note");
+    std::snprintf(header, sizeof header, kColumns, "measurement", "clients", "median/s", "spread", "p50 ms", "p99 ms",
+                  "/sign", "/commit", "/http", "note");
     std::string out = header;
     std::string section;
     for (const auto& r : rows) {

@@ -2,8 +2,8 @@
 
 #include <array>
 #include <atomic>
-#include <cstdlib>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -13,14 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace consent::bench {
 namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxPool = 100000;  // subjects kept for the checks
+constexpr std::size_t kMaxPool = 100000;               // subjects kept for the checks
 constexpr auto kAnswerWait = std::chrono::seconds(2);  // a withdrawal not visible by then counts as failed
 constexpr std::array<const char*, 2> kConsentPurposes = {"analytics", "marketing"};
 
@@ -104,8 +104,7 @@ public:
     }
     std::optional<Clock::time_point> wait_for(std::int64_t log_index) {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (!changed_.wait_for(lock, kAnswerWait, [&] { return arrivals_.count(log_index) != 0; }))
-            return std::nullopt;
+        if (!changed_.wait_for(lock, kAnswerWait, [&] { return arrivals_.count(log_index) != 0; })) return std::nullopt;
         return arrivals_[log_index];
     }
 
@@ -147,8 +146,7 @@ private:
 
 }  // namespace
 
-Scenarios::Scenarios(BenchServer& server, std::chrono::milliseconds duration)
-    : server_(server), duration_(duration) {}
+Scenarios::Scenarios(BenchServer& server, std::chrono::milliseconds duration) : server_(server), duration_(duration) {}
 
 LoadPlan Scenarios::plan(std::size_t clients) const {
     LoadPlan p;
@@ -196,8 +194,8 @@ LoadResult Scenarios::single_checks(std::size_t clients) {
     const httplib::Headers headers = backend_headers();
     return run_load(server_.port(), plan(clients), [&](httplib::Client& c, std::size_t id, std::size_t n) {
         const std::string& subject = granted_[rngs[id]() % granted_.size()];
-        const bool allowed = says(c.Get(check_path(subject, kConsentPurposes[n % 2]), headers), 200,
-                                  "\"allowed\":true");
+        const bool allowed =
+            says(c.Get(check_path(subject, kConsentPurposes[n % 2]), headers), 200, "\"allowed\":true");
         return std::size_t{allowed ? 1u : 0u};
     });
 }

@@ -70,8 +70,7 @@ server::ServerConfig bench_server_config() {
     return c;
 }
 
-BenchServer::BenchServer(const std::filesystem::path& dir, const nlohmann::json& notice,
-                         server::ServerConfig config)
+BenchServer::BenchServer(const std::filesystem::path& dir, const nlohmann::json& notice, server::ServerConfig config)
     : config_(std::move(config)) {
     const std::string key_dir = (dir / "keys").string();
     must(server::KeyRing::create_key(key_dir, unix_now()), "create key");

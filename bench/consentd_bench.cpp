@@ -62,8 +62,9 @@ Options parse_options(int argc, char** argv) {
         else if (arg.rfind("--out=", 0) == 0) o.out = value("--out=");
         else if (arg.rfind("--label=", 0) == 0) o.label = value("--label=");
         else if (arg.rfind("--notice=", 0) == 0) o.notice = value("--notice=");
-        else throw std::invalid_argument("unknown argument " + arg +
-                                         " (--reps=N --seconds=S --out=FILE --label=TEXT --notice=FILE)");
+        else
+            throw std::invalid_argument("unknown argument " + arg +
+                                        " (--reps=N --seconds=S --out=FILE --label=TEXT --notice=FILE)");
     }
     if (o.reps < 1 || o.reps > 10) throw std::invalid_argument("--reps must be 1..10");
     if (o.seconds < 0.2 || o.seconds > 10.0) throw std::invalid_argument("--seconds must be 0.2..10");
@@ -128,8 +129,8 @@ std::vector<Row> measure_ceilings(const Options& o, const ScratchDir& scratch, c
         commit.p50_ms.push_back(percentile(c.latencies_ms, 50));
         commit.p99_ms.push_back(percentile(c.latencies_ms, 99));
         for (std::size_t clients : kCheckClients) {
-            auto found = http.try_emplace(clients, make_row(kCeilings, "bare cpp-httplib GET, consentd's settings",
-                                                            std::to_string(clients)));
+            auto found = http.try_emplace(
+                clients, make_row(kCeilings, "bare cpp-httplib GET, consentd's settings", std::to_string(clients)));
             add_run(found.first->second, run_load(bare.port(), LoadPlan{clients, o.duration(), 200000}, get));
         }
     }
@@ -236,8 +237,8 @@ std::string header(const Options& o, const ScratchDir& scratch, const BenchServe
         << o.seconds << " s per throughput figure; medians" << (o.label.empty() ? "" : "; " + o.label) << "\n"
         << "machine: " << std::thread::hardware_concurrency() << " cores (" << first_cpu_model() << "); scratch "
         << scratch.path().string() << " (" << scratch.filesystem_type() << ")\n"
-        << "libraries: SQLite " << sqlite3_libversion() << ", libsodium " << sodium_version_string()
-        << ", cpp-httplib " << CPPHTTPLIB_VERSION << "\n"
+        << "libraries: SQLite " << sqlite3_libversion() << ", libsodium " << sodium_version_string() << ", cpp-httplib "
+        << CPPHTTPLIB_VERSION << "\n"
         << "server: " << c.worker_threads << " workers, keep-alive " << c.keep_alive_max_requests << " requests/"
         << c.keep_alive_seconds << " s, backlog " << c.listen_backlog << ", TCP_NODELAY, body limit "
         << c.max_body_bytes / 1024 << " KiB, public rate limit " << c.public_rate_per_minute

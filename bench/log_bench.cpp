@@ -30,11 +30,11 @@
 
 #include "bench_format.hpp"
 #include "bench_stats.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/merkle.hpp"
 #include "storage/receipt_store.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -43,8 +43,8 @@ namespace {
 using namespace consent;
 using consent::bench::fixed;
 using consent::bench::median;
-using consent::bench::with_thousands;
 using consent::bench::spread;
+using consent::bench::with_thousands;
 using Clock = std::chrono::steady_clock;
 using RawHash = std::vector<std::uint8_t>;
 
@@ -54,9 +54,9 @@ constexpr std::int64_t kMinWindow = 500;
 constexpr int kWindowSlices = 5;  // the ingest window (last 10% before a size) is cut into slices: median rate
 
 struct Options {
-    int threads = 64;              // enough waiting appends that group commit fills batches on 2 cores
-    int samples = 200;             // proofs per kind and size
-    double budget_seconds = 240;   // for all appends together
+    int threads = 64;             // enough waiting appends that group commit fills batches on 2 cores
+    int samples = 200;            // proofs per kind and size
+    double budget_seconds = 240;  // for all appends together
     std::int64_t max_leaves = 1000000;
     std::string out;
     std::string label;
@@ -75,9 +75,10 @@ Options parse_options(int argc, char** argv) {
         else if (arg.rfind("--out=", 0) == 0) o.out = value("--out=");
         else if (arg.rfind("--label=", 0) == 0) o.label = value("--label=");
         else if (arg.rfind("--notice=", 0) == 0) o.notice = value("--notice=");
-        else throw std::invalid_argument("unknown argument " + arg +
-                                         " (--threads=N --samples=N --budget=SECONDS --max-leaves=N --out=FILE"
-                                         " --label=TEXT --notice=FILE)");
+        else
+            throw std::invalid_argument("unknown argument " + arg +
+                                        " (--threads=N --samples=N --budget=SECONDS --max-leaves=N --out=FILE"
+                                        " --label=TEXT --notice=FILE)");
     }
     if (o.threads < 1 || o.threads > 256) throw std::invalid_argument("--threads must be 1..256");
     if (o.samples < 10 || o.samples > 10000) throw std::invalid_argument("--samples must be 10..10000");
@@ -92,13 +93,14 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 
 template <class T>
 T must(Result<T> result, const char* what) {
-    if (!result) throw std::runtime_error(std::string(what) + ": " + result.error().code + ": " + result.error().message);
+    if (!result)
+        throw std::runtime_error(std::string(what) + ": " + result.error().code + ": " + result.error().message);
     return std::move(result.value());
 }
 
 void must(const Status& status, const char* what) {
-    if (!status.ok()) throw std::runtime_error(std::string(what) + ": " + status.error().code + ": " +
-                                               status.error().message);
+    if (!status.ok())
+        throw std::runtime_error(std::string(what) + ": " + status.error().code + ": " + status.error().message);
 }
 
 RawHash bytes_of(const merkle::Hash& hash) { return RawHash(hash.begin(), hash.end()); }
@@ -177,11 +179,11 @@ void setup_site(server::ReceiptStore& store, const Fixture& f) {
 
 struct IngestResult {
     bool reached = false;
-    double window_rate = 0;      // median over the window's slices, appends/s
-    double window_spread = 0;    // (max - min) / median of the slices
+    double window_rate = 0;    // median over the window's slices, appends/s
+    double window_spread = 0;  // (max - min) / median of the slices
     double phase_seconds = 0;
-    std::int64_t commits = 0;    // group commits during the phase
-    std::int64_t appended = 0;   // appends during the phase
+    std::int64_t commits = 0;   // group commits during the phase
+    std::int64_t appended = 0;  // appends during the phase
     std::size_t failures = 0;
 };
 
@@ -221,8 +223,8 @@ IngestResult grow_to(server::SqliteStore& store, const Fixture& f, std::int64_t 
                 Decision d = f.decision;
                 d.decision_id = "decision-" + std::to_string(i);  // 8 to 64 characters
                 d.subject_id = "s-" + std::to_string(i % 50000);  // subjects come back: their chains grow
-                auto outcome = store.append(server::AppendRequest{kSite, "r-" + std::to_string(i), std::move(d),
-                                                                  cheap_seal});
+                auto outcome =
+                    store.append(server::AppendRequest{kSite, "r-" + std::to_string(i), std::move(d), cheap_seal});
                 if (!outcome) {
                     if (failures++ == 0)
                         std::cerr << "append failed: " << outcome.error().code << ": " << outcome.error().message
@@ -262,11 +264,11 @@ IngestResult grow_to(server::SqliteStore& store, const Fixture& f, std::int64_t 
 // ------------------------------------------------------------------ proofs
 
 struct ProofResult {
-    double prove_us = 0;          // median of store calls
-    double verify_us = 0;         // median of core verifications
-    double length = 0;            // median proof length in hashes
+    double prove_us = 0;   // median of store calls
+    double verify_us = 0;  // median of core verifications
+    double length = 0;     // median proof length in hashes
     std::size_t max_length = 0;
-    std::size_t failures = 0;     // proofs that did not verify (a bug, never a timing)
+    std::size_t failures = 0;  // proofs that did not verify (a bug, never a timing)
 };
 
 std::string leaf_data_at(server::ReceiptStore& store, std::int64_t index) {
@@ -378,16 +380,16 @@ std::string render(const std::vector<SizeResult>& results, const Options& o, con
         const auto ratio = [](double a, double b) { return b > 0 ? fixed(a / b, 2) : std::string("-"); };
         for (std::size_t i = 1; i < results.size(); ++i) {
             const auto& r = results[i];
-            std::snprintf(line, sizeof line, ratio_columns, size_name(r.size).c_str(),
-                          fixed(std::log2(static_cast<double>(r.size)) / std::log2(static_cast<double>(base.size)), 2)
-                              .c_str(),
-                          ratio(r.ingest.window_rate, base.ingest.window_rate).c_str(),
-                          ratio(r.inclusion.prove_us, base.inclusion.prove_us).c_str(),
-                          ratio(r.inclusion.verify_us, base.inclusion.verify_us).c_str(),
-                          ratio(r.inclusion.length, base.inclusion.length).c_str(),
-                          ratio(r.consistency.prove_us, base.consistency.prove_us).c_str(),
-                          ratio(r.consistency.verify_us, base.consistency.verify_us).c_str(),
-                          ratio(r.consistency.length, base.consistency.length).c_str());
+            std::snprintf(
+                line, sizeof line, ratio_columns, size_name(r.size).c_str(),
+                fixed(std::log2(static_cast<double>(r.size)) / std::log2(static_cast<double>(base.size)), 2).c_str(),
+                ratio(r.ingest.window_rate, base.ingest.window_rate).c_str(),
+                ratio(r.inclusion.prove_us, base.inclusion.prove_us).c_str(),
+                ratio(r.inclusion.verify_us, base.inclusion.verify_us).c_str(),
+                ratio(r.inclusion.length, base.inclusion.length).c_str(),
+                ratio(r.consistency.prove_us, base.consistency.prove_us).c_str(),
+                ratio(r.consistency.verify_us, base.consistency.verify_us).c_str(),
+                ratio(r.consistency.length, base.consistency.length).c_str());
             out += line;
         }
     }
@@ -410,17 +412,20 @@ std::string render(const std::vector<SizeResult>& results, const Options& o, con
                " appends/commit), longest proofs " + std::to_string(r.inclusion.max_length) + " / " +
                std::to_string(r.consistency.max_length) + " hashes\n";
     out += fs_note;
-    out += "\n"
-           "ingest/s: appends per second over the last 10% (at least 500) of appends before the size, median of 5 slices;\n"
-           "          cheap deterministic seal and checkpoint signer (Ed25519 is measured by consentd_bench)\n"
-           "spread:   (max - min) / median of those slices\n"
-           "incl prf: SqliteStore::inclusion_proof for a random leaf at the current size\n"
-           "incl vfy: core merkle::verify_inclusion of that proof against root_at(size)\n"
-           "cons prf: SqliteStore::consistency_proof from a random old size to the current size\n"
-           "cons vfy: core merkle::verify_consistency of that proof\n"
-           "len:      proof length in hashes (median); at most ceil(log2 n) for inclusion, about one more for consistency\n"
-           "ratios:   value at the size / value at the smallest size, next to log2(n) / log2(smallest n):\n"
-           "          O(log n) proof cost keeps the time ratios near the log2 ratio, not near n / n0\n";
+    out +=
+        "\n"
+        "ingest/s: appends per second over the last 10% (at least 500) of appends before the size, median of 5 "
+        "slices;\n"
+        "          cheap deterministic seal and checkpoint signer (Ed25519 is measured by consentd_bench)\n"
+        "spread:   (max - min) / median of those slices\n"
+        "incl prf: SqliteStore::inclusion_proof for a random leaf at the current size\n"
+        "incl vfy: core merkle::verify_inclusion of that proof against root_at(size)\n"
+        "cons prf: SqliteStore::consistency_proof from a random old size to the current size\n"
+        "cons vfy: core merkle::verify_consistency of that proof\n"
+        "len:      proof length in hashes (median); at most ceil(log2 n) for inclusion, about one more for "
+        "consistency\n"
+        "ratios:   value at the size / value at the smallest size, next to log2(n) / log2(smallest n):\n"
+        "          O(log n) proof cost keeps the time ratios near the log2 ratio, not near n / n0\n";
     return out;
 }
 
@@ -477,17 +482,17 @@ int main(int argc, char** argv) try {
             }
         }
         std::cerr << "  growing the log to " << size_name(size) << " leaves" << std::endl;
-        const auto deadline =
-            Clock::now() + std::chrono::duration_cast<Clock::duration>(budget - std::chrono::duration<double>(ingest_seconds));
+        const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                 budget - std::chrono::duration<double>(ingest_seconds));
         SizeResult r;
         r.size = size;
         r.ingest = grow_to(*store, fixture, size, o.threads, deadline);
         ingest_seconds += r.ingest.phase_seconds;
         if (!r.ingest.reached) {
-            stop_reason = r.ingest.failures
-                              ? "appends failed on the way to " + size_name(size)
-                              : "the budget ran out at " + with_thousands(static_cast<double>(*store->receipt_count())) +
-                                    " leaves on the way to " + size_name(size);
+            stop_reason = r.ingest.failures ? "appends failed on the way to " + size_name(size)
+                                            : "the budget ran out at " +
+                                                  with_thousands(static_cast<double>(*store->receipt_count())) +
+                                                  " leaves on the way to " + size_name(size);
             break;
         }
         std::cerr << "  measuring proofs at " << size_name(size) << " leaves" << std::endl;

@@ -2,12 +2,17 @@
 # The one command that sets up a machine and runs every test: the core suite
 # natively (under ASan/UBSan) and as wasm under node, the differential test,
 # the JS API tests, the banner's tests in a real Chromium against a real
-# consentd, and the [concurrency] tests again under ThreadSanitizer. Prints
+# consentd, and the [concurrency] tests again under ThreadSanitizer; before
+# them scripts/lint.sh (clang-format, ESLint). Prints
 # CTest's results for each target, then a total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+# Formatting and ESLint first (seconds); a finding fails the run, the tests still run.
+mkdir -p build
+lint_status=0
+scripts/lint.sh || lint_status=1
 
 scripts/build.sh native
 scripts/build.sh wasm
@@ -24,8 +29,7 @@ run_ctest() {
   return "$rc"
 }
 
-mkdir -p build
-status=0
+status=$lint_status
 echo "== native tests (ASan + UBSan) =="
 run_ctest build/native build/native-ctest.log || status=1
 echo "== wasm tests (node) =="
@@ -63,5 +67,6 @@ if [ "$tsan" -eq 0 ]; then
   echo "test.sh: no concurrency test ran under ThreadSanitizer" >&2
   status=1
 fi
+[ "$lint_status" -eq 0 ] && echo "lint: clang-format and ESLint clean" || echo "lint: FAILED (scripts/lint.sh)"
 echo "all targets: $passed passed, $failed failed"
 exit "$status"

@@ -9,7 +9,7 @@
 
 #include <emscripten/emscripten.h>
 
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 
 extern "C" {
 

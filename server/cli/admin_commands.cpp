@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/encoding.hpp"
-#include "consent/text_rules.hpp"
+#include "consent/consent/text_rules.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "crypto/key_ring.hpp"
 #include "http/api_keys.hpp"
-#include "service/consent_service.hpp"
 #include "http/error_registry.hpp"
+#include "service/consent_service.hpp"
 #include "storage/sqlite_backup.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -123,12 +123,15 @@ Outcome add_site(SqliteStore& store, const std::string& site_id, const std::vect
 
 Outcome publish(SqliteStore& store, const KeyRing& keys, const std::string& site_id, const std::string& file) {
     auto body = read_json_file(file);
-    if (!body) return body.error().code == "cli.cannot_read" ? fail(kExitNoInput, body.error().message) : fail(body.error());
+    if (!body)
+        return body.error().code == "cli.cannot_read" ? fail(kExitNoInput, body.error().message) : fail(body.error());
     ConsentService service(store, keys, unix_now);
     auto stored = service.publish_notice(site_id, *body);
     if (!stored) return fail(stored.error());
-    return {0, "notice " + stored->notice.notice_id + " version " + std::to_string(stored->notice.version) +
-                   " published for site " + site_id + ", sha256 " + stored->content_hash, {}};
+    return {0,
+            "notice " + stored->notice.notice_id + " version " + std::to_string(stored->notice.version) +
+                " published for site " + site_id + ", sha256 " + stored->content_hash,
+            {}};
 }
 
 Outcome create_key(SqliteStore& store, const std::string& site_id) {
@@ -146,7 +149,8 @@ Outcome init(const Args& a) {
     const std::string site = a.get("site");
     const auto origins = a.options.count("origin") ? a.options.at("origin") : std::vector<std::string>{};
     if (site.empty() && !origins.empty()) return fail(kExitUsage, "--origin needs --site=ID");
-    if (!site.empty() && !is_notice_id(site)) return fail(kExitUsage, "site id must match [a-z0-9][a-z0-9_-]* (at most 64)");
+    if (!site.empty() && !is_notice_id(site))
+        return fail(kExitUsage, "site id must match [a-z0-9][a-z0-9_-]* (at most 64)");
     for (const auto& o : origins)
         if (!is_origin(o)) return fail(kExitUsage, "not an origin (scheme://host[:port]): " + o);
     auto existing = KeyRing::load(key_dir);
@@ -223,9 +227,10 @@ Outcome backup(const Args& a) {
         const bool missing = copied.error().code == "backup.no_source";
         return {missing ? kExitNoInput : kExitDataErr, {}, copied.error().code + ": " + copied.error().message};
     }
-    return {0, "backup of " + std::to_string(copied->receipts) + " receipts (schema version " +
-                   std::to_string(copied->schema_version) + ", " + std::to_string(copied->bytes) + " bytes) written to " +
-                   a.get("to") + "; integrity ok",
+    return {0,
+            "backup of " + std::to_string(copied->receipts) + " receipts (schema version " +
+                std::to_string(copied->schema_version) + ", " + std::to_string(copied->bytes) + " bytes) written to " +
+                a.get("to") + "; integrity ok",
             {}};
 }
 
@@ -234,12 +239,14 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
     if (cmd == "init") return init(a);
     if (cmd == "site" && word(1) == "add" && !word(2).empty())
         return with_store(a, [&](SqliteStore& s) {
-            return add_site(s, word(2), a.options.count("origin") ? a.options.at("origin") : std::vector<std::string>{});
+            return add_site(s, word(2),
+                            a.options.count("origin") ? a.options.at("origin") : std::vector<std::string>{});
         });
     if (cmd == "site" && word(1) == "subject-key" && !word(2).empty() && !word(3).empty())
         return with_store(a, [&](SqliteStore& s) { return add_subject_key(s, word(2), word(3)); });
     if (cmd == "notice" && word(1) == "publish" && !word(2).empty() && !a.get("site").empty())
-        return with_store_and_keys(a, [&](SqliteStore& s, const KeyRing& k) { return publish(s, k, a.get("site"), word(2)); });
+        return with_store_and_keys(
+            a, [&](SqliteStore& s, const KeyRing& k) { return publish(s, k, a.get("site"), word(2)); });
     if (cmd == "apikey" && word(1) == "create" && !a.get("site").empty())
         return with_store(a, [&](SqliteStore& s) { return create_key(s, a.get("site")); });
     if (cmd == "apikey" && word(1) == "revoke" && !word(2).empty())
@@ -273,8 +280,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
         return run_verify(word(1), a.get("checkpoint"), a.get("consistency"),
                           a.options.count("receipt") ? a.options.at("receipt") : std::vector<std::string>{});
     if (cmd == "errors" && a.words.size() == 1) return list_errors(a.options.count("markdown") > 0);
-    if (cmd == "audit")
-        return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
+    if (cmd == "audit") return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
     if (cmd == "backup" && !a.get("to").empty() && a.words.size() == 1) return backup(a);
     return fail(kExitUsage, command_usage(cmd));
 }
@@ -282,10 +288,9 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 }  // namespace
 
 bool is_admin_command(const std::string& command) {
-    return command == "init" || command == "site" || command == "apikey" || command == "keys" ||
-           command == "export" || command == "rebuild" || command == "notice" ||
-           command == "verify" || command == "audit" || command == "errors" ||
-           command == "backup";
+    return command == "init" || command == "site" || command == "apikey" || command == "keys" || command == "export" ||
+           command == "rebuild" || command == "notice" || command == "verify" || command == "audit" ||
+           command == "errors" || command == "backup";
 }
 
 std::string admin_usage() {
@@ -297,7 +302,8 @@ std::string admin_usage() {
            "  consentctl keys rotate [--keys=DIR]\n"
            "  consentctl export --site=ID --subject=SUBJECT\n"
            "  consentctl rebuild --check\n"
-           "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON] [--receipt=HELD]…   check an export offline\n"
+           "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON] [--receipt=HELD]…   check an "
+           "export offline\n"
            "  consentctl audit   every receipt's columns match its signed JWS and its signature verifies, state\n"
            "                     equals the rebuild, the Merkle tree is the receipts', every checkpoint is signed\n"
            "  consentctl errors [--markdown]   every error code: HTTP status, retryable, meaning\n"

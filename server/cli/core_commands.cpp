@@ -6,16 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/admin_commands.hpp"
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 
 namespace consent::cli {
 namespace {
 
 using nlohmann::json;
 
-constexpr int kExitUsage = 64;     // sysexits.h EX_USAGE
-constexpr int kExitDataErr = 65;   // EX_DATAERR: the input was read but is invalid
-constexpr int kExitNoInput = 66;   // EX_NOINPUT
+constexpr int kExitUsage = 64;    // sysexits.h EX_USAGE
+constexpr int kExitDataErr = 65;  // EX_DATAERR: the input was read but is invalid
+constexpr int kExitNoInput = 66;  // EX_NOINPUT
 
 struct FileText {
     bool ok = false;
@@ -79,8 +79,8 @@ std::string usage() {
            "  consentctl notice validate FILE   check a notice; print its id, version and content hash\n"
            "  consentctl notice hash FILE       print the notice's SHA-256 content hash\n"
            "  consentctl notice show FILE       print the normalized notice\n"
-           "  consentctl core OPERATION FILE    run one core operation on a JSON input file\n"
-           + admin_usage() + "operations:\n" + ops;
+           "  consentctl core OPERATION FILE    run one core operation on a JSON input file\n" +
+           admin_usage() + "operations:\n" + ops;
 }
 
 Outcome run_core_command(const std::vector<std::string>& args) {

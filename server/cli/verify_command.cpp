@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/checkpoint.hpp"
-#include "consent/ed25519.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
-#include "consent/receipt.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/crypto/ed25519.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::cli {
 namespace {
@@ -86,7 +86,8 @@ Result<json> read_json(const std::string& path) {
     auto text = read_text(path);
     if (!text) return text.error();
     auto parsed = parse_json_strict(*text);
-    if (!parsed) return make_error("verify.bad_bundle", path + ": " + parsed.error().code + ": " + parsed.error().message);
+    if (!parsed)
+        return make_error("verify.bad_bundle", path + ": " + parsed.error().code + ": " + parsed.error().message);
     return parsed;
 }
 
@@ -115,7 +116,8 @@ Result<KeyMap> parse_keys(const json& bundle) {
         const auto x = string_member(k, "x");
         if (!kid || !x || string_member(k, "kty") != "OKP" || string_member(k, "crv") != "Ed25519") continue;
         auto bytes = base64url_decode(*x);
-        if (!bytes || bytes->size() != kEd25519PublicKeySize) return bad_bundle("JWKS key " + *kid + " has a bad \"x\"");
+        if (!bytes || bytes->size() != kEd25519PublicKeySize)
+            return bad_bundle("JWKS key " + *kid + " has a bad \"x\"");
         out[*kid] = std::move(*bytes);
     }
     if (out.empty()) return bad_bundle("the bundle's JWKS has no Ed25519 key");
@@ -189,15 +191,17 @@ Status check_notice(const BundleReceipt& r, const json& bundle) {
     const json* notices = member(bundle, "notices");
     const json* entry = notices ? member(*notices, std::to_string(*version).c_str()) : nullptr;
     const auto text = entry ? string_member(*entry, "canonical_json") : std::nullopt;
-    if (!text) return receipt_error(r, "verify.notice_missing", "the bundle lacks notice version " + std::to_string(*version));
+    if (!text)
+        return receipt_error(r, "verify.notice_missing", "the bundle lacks notice version " + std::to_string(*version));
     auto notice = parse_notice_text(*text);
-    if (!notice) return receipt_error(r, "verify.notice_hash_mismatch", "notice version " + std::to_string(*version) +
-                                                                            " does not parse: " + notice.error().code);
+    if (!notice)
+        return receipt_error(r, "verify.notice_hash_mismatch",
+                             "notice version " + std::to_string(*version) + " does not parse: " + notice.error().code);
     const std::string computed = notice_content_hash(*notice);
     if (computed != *signed_hash || string_member(*entry, "hash") != *signed_hash)
-        return receipt_error(r, "verify.notice_hash_mismatch", "notice version " + std::to_string(*version) +
-                                                                   " hashes to " + computed + ", the receipt names " +
-                                                                   *signed_hash);
+        return receipt_error(r, "verify.notice_hash_mismatch",
+                             "notice version " + std::to_string(*version) + " hashes to " + computed +
+                                 ", the receipt names " + *signed_hash);
     if (string_member(*named, "id") != notice->notice_id)
         return receipt_error(r, "verify.notice_hash_mismatch", "the notice id differs from the receipt's");
     return Unit{};
@@ -211,16 +215,17 @@ Status check_notice(const BundleReceipt& r, const json& bundle) {
 Status check_chain(const std::vector<BundleReceipt>& receipts) {
     for (std::size_t i = 1; i < receipts.size(); ++i)
         if (receipts[i].log_index <= receipts[i - 1].log_index)
-            return receipt_error(receipts[i], "verify.order_invalid", "comes after log index " +
-                                                                          std::to_string(receipts[i - 1].log_index) +
-                                                                          ": receipts must be in log order");
+            return receipt_error(receipts[i], "verify.order_invalid",
+                                 "comes after log index " + std::to_string(receipts[i - 1].log_index) +
+                                     ": receipts must be in log order");
     for (std::size_t i = 0; i < receipts.size(); ++i) {
         const BundleReceipt& r = receipts[i];
         const std::string expected = i == 0 ? std::string() : receipt_hash(receipts[i - 1].jws);
         const std::string prev = string_member(r.parsed.payload, "prev").value_or("");
         if (prev != expected)
-            return receipt_error(r, "verify.chain_broken", "prev is \"" + prev + "\" but the receipt before it hashes to \"" +
-                                                               expected + "\": a receipt is missing or reordered");
+            return receipt_error(r, "verify.chain_broken",
+                                 "prev is \"" + prev + "\" but the receipt before it hashes to \"" + expected +
+                                     "\": a receipt is missing or reordered");
     }
     return Unit{};
 }
@@ -230,7 +235,8 @@ Status check_chain(const std::vector<BundleReceipt>& receipts) {
 Result<checkpoint::Note> verified_note(const std::string& text, const std::string& origin, const KeyMap& keys,
                                        const std::string& what) {
     auto note = checkpoint::parse(text);
-    if (!note) return make_error("verify.checkpoint_invalid", what + ": " + note.error().code + ": " + note.error().message);
+    if (!note)
+        return make_error("verify.checkpoint_invalid", what + ": " + note.error().code + ": " + note.error().message);
     Error last = make_error("checkpoint.no_signature_for_key", "no signature by a key of the bundle's JWKS");
     for (const auto& [kid, key] : keys) {
         auto ok = checkpoint::verify(*note, origin, origin, key.data());
@@ -246,8 +252,8 @@ Bytes to_bytes(const merkle::Hash& h) { return Bytes(h.begin(), h.end()); }
 // Step 5: the leaf is the JWS text, so the log holds exactly these bytes.
 Status check_inclusion(const BundleReceipt& r, const checkpoint::Note& note) {
     if (r.log_index >= note.body.tree_size)
-        return receipt_error(r, "verify.inclusion_invalid", "not covered by the checkpoint (tree size " +
-                                                                std::to_string(note.body.tree_size) + ")");
+        return receipt_error(r, "verify.inclusion_invalid",
+                             "not covered by the checkpoint (tree size " + std::to_string(note.body.tree_size) + ")");
     auto ok = merkle::verify_inclusion(static_cast<std::uint64_t>(r.log_index),
                                        static_cast<std::uint64_t>(note.body.tree_size),
                                        to_bytes(merkle::leaf_hash(r.jws)), r.inclusion_proof, to_bytes(note.body.root));
@@ -261,11 +267,13 @@ Status check_consistency(const checkpoint::Note& old_note, const checkpoint::Not
     const auto from = int_member(proof_file, "from");
     const auto to = int_member(proof_file, "to");
     const json* proof = member(proof_file, "proof");
-    if (!from || !to || proof == nullptr) return make_error("verify.bad_proof", "the consistency file needs from, to and proof");
+    if (!from || !to || proof == nullptr)
+        return make_error("verify.bad_proof", "the consistency file needs from, to and proof");
     if (*from != old_note.body.tree_size || *to != note.body.tree_size)
-        return make_error("verify.consistency_invalid",
-                          "the proof is from " + std::to_string(*from) + " to " + std::to_string(*to) + ", the checkpoints are " +
-                              std::to_string(old_note.body.tree_size) + " and " + std::to_string(note.body.tree_size));
+        return make_error("verify.consistency_invalid", "the proof is from " + std::to_string(*from) + " to " +
+                                                            std::to_string(*to) + ", the checkpoints are " +
+                                                            std::to_string(old_note.body.tree_size) + " and " +
+                                                            std::to_string(note.body.tree_size));
     auto hashes = decode_hashes(*proof, "the consistency proof");
     if (!hashes) return hashes.error();
     auto ok = merkle::verify_consistency(static_cast<std::uint64_t>(*from), static_cast<std::uint64_t>(*to),
@@ -286,7 +294,8 @@ Result<BundleReceipt> read_held_receipt(const std::string& path) {
     BundleReceipt r;
     r.jws = jws;
     auto parsed = parse_compact_jws(jws);
-    if (!parsed) return make_error("verify.jws_malformed", "the held receipt in " + path + ": " + parsed.error().message);
+    if (!parsed)
+        return make_error("verify.jws_malformed", "the held receipt in " + path + ": " + parsed.error().message);
     r.parsed = std::move(*parsed);
     r.receipt_id = string_member(r.parsed.payload, "receipt_id").value_or("?");
     r.log_index = int_member(r.parsed.payload, "log_index").value_or(-1);
@@ -384,8 +393,8 @@ private:
         auto proof = read_json(proof_path);
         if (!proof) return proof.error();
         if (auto s = check_consistency(*old_note, *note_, *proof); !s) return s;
-        lines_.push_back("consistency: tree size " + std::to_string(old_note->body.tree_size) + " is a prefix of tree size " +
-                         std::to_string(note_->body.tree_size));
+        lines_.push_back("consistency: tree size " + std::to_string(old_note->body.tree_size) +
+                         " is a prefix of tree size " + std::to_string(note_->body.tree_size));
         return Unit{};
     }
 
@@ -399,7 +408,9 @@ private:
 
 Outcome failure(const Error& e) {
     // sysexits.h EX_TEMPFAIL for a busy or full database: the audit can be run again.
-    const int code = e.code == "cli.cannot_read" ? kExitNoInput : e.code == "storage.unavailable" ? kExitTempFail : kExitDataErr;
+    const int code = e.code == "cli.cannot_read"       ? kExitNoInput
+                     : e.code == "storage.unavailable" ? kExitTempFail
+                                                       : kExitDataErr;
     return {code, {}, e.code + ": " + e.message};
 }
 
@@ -408,7 +419,8 @@ Outcome failure(const Error& e) {
 Status audit_checkpoint(const server::Checkpoint& c, const server::KeyRing& keys, const std::string& origin) {
     const std::string where = "checkpoint at tree size " + std::to_string(c.tree_size);
     auto note = checkpoint::parse(c.note);
-    if (!note) return make_error("audit.checkpoint_invalid", where + ": " + note.error().code + ": " + note.error().message);
+    if (!note)
+        return make_error("audit.checkpoint_invalid", where + ": " + note.error().code + ": " + note.error().message);
     if (note->body.tree_size != c.tree_size || note->body.root != c.root || note->body.origin != origin)
         return make_error("audit.checkpoint_invalid", where + ": the note's size, root or origin differ from the log");
     for (const auto& k : keys.public_keys())
@@ -421,8 +433,10 @@ Status audit_checkpoint(const server::Checkpoint& c, const server::KeyRing& keys
 Outcome run_verify(const std::string& bundle_path, const std::string& old_checkpoint_path,
                    const std::string& consistency_path, const std::vector<std::string>& held_receipts) {
     if (old_checkpoint_path.empty() != consistency_path.empty())
-        return {kExitUsage, {}, "usage: consentctl verify BUNDLE --checkpoint=OLD_NOTE needs --consistency=PROOF_JSON "
-                                 "(from GET /v1/log/proofs/consistency), and the other way round"};
+        return {kExitUsage,
+                {},
+                "usage: consentctl verify BUNDLE --checkpoint=OLD_NOTE needs --consistency=PROOF_JSON "
+                "(from GET /v1/log/proofs/consistency), and the other way round"};
     auto bundle = read_json(bundle_path);
     if (!bundle) return failure(bundle.error());
     Verifier verifier(std::move(*bundle));
@@ -463,7 +477,8 @@ Outcome run_audit(server::ReceiptStore& store, const server::KeyRing& keys) {
     if (!latest && !server::is_not_found(latest.error())) return failure(latest.error());
     if (!latest) return {0, "ok: state equals the rebuild; the log has no checkpoint yet", {}};
     auto latest_note = checkpoint::parse(latest->note);
-    if (!latest_note) return failure(make_error("audit.checkpoint_invalid", "the latest checkpoint: " + latest_note.error().code));
+    if (!latest_note)
+        return failure(make_error("audit.checkpoint_invalid", "the latest checkpoint: " + latest_note.error().code));
     const std::string origin = latest_note->body.origin;
     std::int64_t checked = 0;
     for (std::int64_t size = 1; size <= latest->tree_size; ++size) {
@@ -473,9 +488,11 @@ Outcome run_audit(server::ReceiptStore& store, const server::KeyRing& keys) {
         if (auto s = audit_checkpoint(*c, keys, origin); !s) return failure(s.error());
         ++checked;
     }
-    return {0, "ok: state equals the rebuild from " + std::to_string(signed_receipts) +
-                   " receipts; each receipt's columns match its signed JWS and its signature verifies; " +
-                   std::to_string(checked) + " checkpoints of " + origin + " verify", {}};
+    return {0,
+            "ok: state equals the rebuild from " + std::to_string(signed_receipts) +
+                " receipts; each receipt's columns match its signed JWS and its signature verifies; " +
+                std::to_string(checked) + " checkpoints of " + origin + " verify",
+            {}};
 }
 
 }  // namespace consent::cli

@@ -17,10 +17,10 @@
 
 #include <sodium.h>
 
-#include "consent/canonical_json.hpp"
-#include "consent/field_reader.hpp"
-#include "consent/receipt.hpp"
-#include "consent/sha256.hpp"
+#include "consent/crypto/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/json/field_reader.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::server {
 namespace {
@@ -32,7 +32,7 @@ static_assert(crypto_sign_PUBLICKEYBYTES == kEd25519PublicKeySize);
 static_assert(crypto_sign_BYTES == kEd25519SignatureSize);
 constexpr std::size_t kSecretKeySize = crypto_sign_SECRETKEYBYTES;  // seed || public key
 constexpr std::size_t kSeedSize = crypto_sign_SEEDBYTES;
-constexpr std::size_t kMaxKeyFileBytes = 4096;  // a key file is ~200 bytes
+constexpr std::size_t kMaxKeyFileBytes = 4096;        // a key file is ~200 bytes
 constexpr std::int64_t kMaxCreatedAt = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr mode_t kGroupOtherBits = 077;
 constexpr std::string_view kKeySuffix = ".key";
@@ -88,8 +88,8 @@ Error corrupt(const std::string& path, const std::string& why) {
 // another user owns is not trusted to be secret, so the server will not use it.
 Status check_private(const struct stat& st, const std::string& what, const std::string& path, const char* fix) {
     if (st.st_uid != ::geteuid())
-        return make_error("keys.unsafe_permissions", what + " " + path + " is owned by uid " +
-                                                         std::to_string(st.st_uid) + ", not by this user");
+        return make_error("keys.unsafe_permissions",
+                          what + " " + path + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
     if ((st.st_mode & kGroupOtherBits) != 0)
         return make_error("keys.unsafe_permissions", what + " " + path + " has mode " + mode_text(st.st_mode) +
                                                          "; group and others must have no access (" + fix + ")");
@@ -356,7 +356,8 @@ Result<KeyRing> KeyRing::load(const std::string& dir) {
 // next create_key repairs.
 Result<std::string> KeyRing::create_key(const std::string& dir, std::int64_t now) {
     ensure_sodium();
-    if (now < 0 || now > kMaxCreatedAt) return make_error("keys.invalid_time", "a key's creation time is in 1970..9999");
+    if (now < 0 || now > kMaxCreatedAt)
+        return make_error("keys.invalid_time", "a key's creation time is in 1970..9999");
     if (auto made = ensure_key_dir(dir); !made) return made.error();
     auto existing = read_key_files(dir);
     if (!existing) return existing.error();

@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace consent::server {
 

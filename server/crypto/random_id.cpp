@@ -5,7 +5,7 @@
 
 #include <sodium.h>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace consent::server {
 

@@ -2,8 +2,8 @@
 
 #include <sodium.h>
 
-#include "consent/encoding.hpp"
-#include "consent/sha256.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
 #include "crypto/random_id.hpp"
 
 namespace consent::server {

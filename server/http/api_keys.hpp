@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/receipt_store.hpp"
 
 namespace consent::server {

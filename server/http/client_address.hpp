@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::server {
 

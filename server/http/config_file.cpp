@@ -35,8 +35,9 @@ Result<std::vector<ConfigLine>> parse_config_text(std::string_view text, const s
         const auto eq = line.find('=');
         const std::string_view name = trim(line.substr(0, eq));
         if (eq == std::string_view::npos || !is_name(name))
-            return make_error("config.invalid_value", where + ": expected \"name = value\" (an option name without "
-                                                              "its \"--\", e.g. \"port = 8710\")");
+            return make_error("config.invalid_value", where +
+                                                          ": expected \"name = value\" (an option name without "
+                                                          "its \"--\", e.g. \"port = 8710\")");
         if (name.front() == '-')
             return make_error("config.invalid_value", where + ": write the option name without its \"--\"");
         lines.push_back({std::string(name), std::string(trim(line.substr(eq + 1))), where});

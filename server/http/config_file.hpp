@@ -10,12 +10,12 @@
 #include <string_view>
 #include <vector>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::server {
 
 struct ConfigLine {
-    std::string name;   // without "--"
+    std::string name;  // without "--"
     std::string value;
     std::string where;  // "FILE:LINE", for messages
 };

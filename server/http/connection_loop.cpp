@@ -48,8 +48,7 @@ void refuse_at_accept(int fd, const Refusal& refusal) {
 }  // namespace
 
 ConnectionLoop::ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams)
-    : limits_(limits), workers_(workers), respond_(std::move(respond)), streams_(streams) {
-}
+    : limits_(limits), workers_(workers), respond_(std::move(respond)), streams_(streams) {}
 
 ConnectionLoop::~ConnectionLoop() {
     while (!connections_.empty()) close_connection(connections_.begin()->first);
@@ -132,7 +131,8 @@ void ConnectionLoop::drain() {
         close_idle();
         const auto now = Clock::now();
         if (connections_.empty() || now >= until) return;
-        const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()) + 1;
+        const int left =
+            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()) + 1;
         const int next = next_timeout_ms();
         const int n = ::epoll_wait(poll_.fd(), events.data(), static_cast<int>(events.size()),
                                    next < 0 ? left : std::min(next, left));
@@ -252,15 +252,15 @@ void ConnectionLoop::advance(Connection& c) {
     const int fd = c.fd;  // c is gone once the connection closes
     if (c.dead && c.state != State::busy) return close_connection(fd);
     switch (c.state) {
-    case State::idle:
-    case State::reading: advance_reading(c); break;
-    case State::busy: break;
-    case State::writing:
-        if (c.sent == c.out.size()) finish_answer(c);
-        break;
-    case State::lingering:
-        if (c.peer_eof) return close_connection(fd);
-        break;
+        case State::idle:
+        case State::reading: advance_reading(c); break;
+        case State::busy: break;
+        case State::writing:
+            if (c.sent == c.out.size()) finish_answer(c);
+            break;
+        case State::lingering:
+            if (c.peer_eof) return close_connection(fd);
+            break;
     }
     const auto still = connections_.find(fd);
     if (still != connections_.end()) update_interest(still->second);
@@ -418,8 +418,9 @@ int ConnectionLoop::next_timeout_ms() const {
 void ConnectionLoop::update_interest(Connection& c) {
     const std::size_t cap = limits_.framing.max_head_bytes + limits_.framing.max_body_bytes;
     std::uint32_t want = 0;
-    const bool input = !c.dead && !c.peer_eof && (c.state == State::idle || c.state == State::reading ||
-                                       c.state == State::lingering || c.discard_input || c.in.size() < cap);
+    const bool input = !c.dead && !c.peer_eof &&
+                       (c.state == State::idle || c.state == State::reading || c.state == State::lingering ||
+                        c.discard_input || c.in.size() < cap);
     if (input) want |= EPOLLIN | EPOLLRDHUP;
     if (!c.dead && c.state == State::writing && c.sent < c.out.size()) want |= EPOLLOUT;
     if (want == c.interest) return;

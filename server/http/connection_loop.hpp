@@ -27,21 +27,21 @@
 #include "http/event_streams.hpp"
 #include "http/request_framer.hpp"
 #include "http/request_router.hpp"
-#include "http/worker_pool.hpp"
 #include "http/wakeable_poll.hpp"
+#include "http/worker_pool.hpp"
 
 namespace consent::server {
 
 struct ConnectionLimits {
     FramingLimits framing;
-    std::size_t max_connections = 1000;            // all open request connections
-    std::size_t max_connections_per_client = 128;  // per client address
+    std::size_t max_connections = 1000;                 // all open request connections
+    std::size_t max_connections_per_client = 128;       // per client address
     std::chrono::milliseconds request_deadline{10000};  // the whole head and body, from its first byte
     std::chrono::milliseconds idle_timeout{5000};       // keep-alive: between requests
     std::chrono::milliseconds write_timeout{10000};     // the whole answer
     std::chrono::milliseconds linger{2000};             // draining input after a refusal, before the close
     std::size_t keep_alive_max_requests = 1000;
-    std::chrono::milliseconds drain_timeout{10000};     // after stop(): for the requests already received
+    std::chrono::milliseconds drain_timeout{10000};  // after stop(): for the requests already received
 };
 
 class ConnectionLoop {

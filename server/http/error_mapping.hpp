@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::server {
 

@@ -27,8 +27,11 @@ void append_chunk(std::string& out, const std::string& data) {
 }
 
 std::string event_text(const StoredReceipt& r) {
-    const nlohmann::json data = {{"receipt_id", r.receipt_id}, {"subject", r.subject_id}, {"method", r.method},
-                                 {"log_index", r.log_index},   {"server_time", r.server_time}};
+    const nlohmann::json data = {{"receipt_id", r.receipt_id},
+                                 {"subject", r.subject_id},
+                                 {"method", r.method},
+                                 {"log_index", r.log_index},
+                                 {"server_time", r.server_time}};
     return "id: " + std::to_string(r.log_index) + "\nevent: receipt\ndata: " + data.dump() + "\n\n";
 }
 
@@ -48,9 +51,7 @@ EventStreams::EventStreams(EventHub& hub, ReceiptSource source, EventStreamLimit
     thread_ = std::thread([this] { pump(); });
 }
 
-EventStreams::~EventStreams() {
-    stop();
-}
+EventStreams::~EventStreams() { stop(); }
 
 void EventStreams::stop() {
     hub_.set_listener({});

@@ -31,9 +31,9 @@
 namespace consent::server {
 
 struct EventStreamLimits {
-    std::size_t max_streams = 256;           // all streams of the process
-    std::size_t max_streams_per_key = 32;    // one API key
-    std::size_t max_streams_per_site = 64;   // one site, all its keys
+    std::size_t max_streams = 256;              // all streams of the process
+    std::size_t max_streams_per_key = 32;       // one API key
+    std::size_t max_streams_per_site = 64;      // one site, all its keys
     std::size_t max_buffer_bytes = 256 * 1024;  // unsent output of one stream
     std::chrono::milliseconds heartbeat{15000};
     std::chrono::milliseconds write_timeout{10000};  // a full buffer that accepts nothing this long is closed
@@ -41,9 +41,8 @@ struct EventStreamLimits {
 
 class EventStreams {
 public:
-    using ReceiptSource =
-        std::function<Result<std::vector<StoredReceipt>>(const std::string& site_id, std::int64_t after,
-                                                         std::size_t limit)>;
+    using ReceiptSource = std::function<Result<std::vector<StoredReceipt>>(const std::string& site_id,
+                                                                           std::int64_t after, std::size_t limit)>;
 
     EventStreams(EventHub& hub, ReceiptSource source, EventStreamLimits limits);
     EventStreams(const EventStreams&) = delete;
@@ -67,11 +66,11 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
     struct Stream {
-        StreamHandover from;          // site, key, and the last index sent
-        std::string out;              // unsent bytes
-        bool behind = true;           // the store may hold receipts not yet sent
-        bool polling_out = false;     // registered for EPOLLOUT (the socket was full)
-        Clock::time_point progress;   // the last time the socket accepted bytes (or the stream opened)
+        StreamHandover from;         // site, key, and the last index sent
+        std::string out;             // unsent bytes
+        bool behind = true;          // the store may hold receipts not yet sent
+        bool polling_out = false;    // registered for EPOLLOUT (the socket was full)
+        Clock::time_point progress;  // the last time the socket accepted bytes (or the stream opened)
         Clock::time_point next_heartbeat;
     };
     void pump();

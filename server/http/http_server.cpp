@@ -8,9 +8,9 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/encoding.hpp"
-#include "consent/state_json.hpp"
+#include "consent/consent/state_json.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "http/api_keys.hpp"
 #include "http/byte_exchange.hpp"
 #include "http/connection_loop.hpp"
@@ -23,16 +23,15 @@
 namespace consent::server {
 namespace {
 
-using nlohmann::json;
 using httplib::Request;
 using httplib::Response;
+using nlohmann::json;
 
 const std::string kSite = R"(/v1/sites/([a-z0-9][a-z0-9_-]{0,63}))";
 const std::string kSubject = R"(/subjects/([A-Za-z0-9_.:@-]{1,128}))";
 
 std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -59,8 +58,11 @@ json hashes_json(const std::vector<merkle::Hash>& hashes) {
 // The receipt travels with its place in the log: the checkpoint that includes
 // it and the inclusion proof, so the banner can keep all three.
 json receipt_answer(const DecisionAnswer& a) {
-    json out = {{"receipt_id", a.receipt.receipt_id}, {"receipt", a.receipt.jws}, {"log_index", a.receipt.log_index},
-                {"server_time", a.receipt.server_time}, {"replayed", a.replayed}};
+    json out = {{"receipt_id", a.receipt.receipt_id},
+                {"receipt", a.receipt.jws},
+                {"log_index", a.receipt.log_index},
+                {"server_time", a.receipt.server_time},
+                {"replayed", a.replayed}};
     if (!a.checkpoint.note.empty()) {
         out["checkpoint"] = a.checkpoint.note;
         out["tree_size"] = a.checkpoint.tree_size;
@@ -75,8 +77,8 @@ Result<std::int64_t> int_param(const Request& req, const char* name) {
     std::int64_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0)
-        return make_error("request.invalid_parameter", std::string("query parameter \"") + name +
-                                                           "\" must be a non-negative integer");
+        return make_error("request.invalid_parameter",
+                          std::string("query parameter \"") + name + "\" must be a non-negative integer");
     return value;
 }
 
@@ -112,7 +114,8 @@ Result<json> read_body(const Request& req) {
 // The key id of a "Bearer ck_<id>.<secret>" header that authorize() accepted.
 std::string api_key_id(const std::string& authorization) {
     const auto start = authorization.find("ck_");
-    return start == std::string::npos ? authorization : authorization.substr(start, authorization.find('.', start) - start);
+    return start == std::string::npos ? authorization
+                                      : authorization.substr(start, authorization.find('.', start) - start);
 }
 
 FramingLimits framing_limits(const ServerConfig& c) {
@@ -154,14 +157,17 @@ EventStreamLimits stream_limits(const ServerConfig& c) {
 class HttpServer::Impl {
 public:
     Impl(ConsentService& service, ServerConfig config, RequestLog log)
-        : service_(service), config_(std::move(config)), log_(log),
+        : service_(service),
+          config_(std::move(config)),
+          log_(log),
           limiter_(config_.public_rate_per_minute, config_.public_rate_burst, config_.rate_limit_buckets),
           open_limiter_(config_.open_rate_per_minute, config_.open_rate_burst, config_.rate_limit_buckets),
-          streams_(service_.events(),
-                   [this](const std::string& site, std::int64_t after, std::size_t limit) {
-                       return service_.receipts_after(site, after, limit);
-                   },
-                   stream_limits(config_)),
+          streams_(
+              service_.events(),
+              [this](const std::string& site, std::int64_t after, std::size_t limit) {
+                  return service_.receipts_after(site, after, limit);
+              },
+              stream_limits(config_)),
           workers_(config_.worker_threads),
           loop_(connection_limits(config_), workers_, respond_function(), streams_) {
         configure();
@@ -213,9 +219,9 @@ private:
             const auto started = std::chrono::steady_clock::now();
             RoutedAnswer answer = server_.respond(request, peer, close);
             if (log_.enabled()) {
-                answer.record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                               std::chrono::steady_clock::now() - started)
-                                               .count();
+                answer.record.latency_us =
+                    std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+                        .count();
                 log_.write(answer.record);
             }
             return answer;
@@ -335,8 +341,9 @@ void HttpServer::Impl::public_routes() {
             return;
         }
         res.status = 200;
-        res.set_content("{\"hash\":\"" + notice.content_hash + "\",\"last_material_version\":" +
-                            std::to_string(current->last_material_version) + ",\"notice\":" + notice.canonical_json + "}",
+        res.set_content("{\"hash\":\"" + notice.content_hash +
+                            "\",\"last_material_version\":" + std::to_string(current->last_material_version) +
+                            ",\"notice\":" + notice.canonical_json + "}",
                         "application/json");
     });
     // ?languages=de-AT,de&gpc=1 : the core's first-visit view, for a banner whose wasm did not load.
@@ -514,8 +521,8 @@ std::string HttpServer::Impl::metrics_text() const {
     counter("consentd_rate_limited_total", "Requests refused by a rate limit (banner and open routes).",
             metrics_.rate_limited);
     counter("consentd_event_streams_open", "Event streams currently open.", streams_.open(), "gauge");
-    counter("consentd_http_refused_total", "Requests and connections refused by the HTTP edge (framing, deadlines, caps).",
-            loop_.refused());
+    counter("consentd_http_refused_total",
+            "Requests and connections refused by the HTTP edge (framing, deadlines, caps).", loop_.refused());
     counter("consentd_http_connections_open", "Request connections currently open.", loop_.open_connections(), "gauge");
     return out;
 }

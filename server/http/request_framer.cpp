@@ -40,7 +40,8 @@ std::string_view trim_ows(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
     return true;
 }
 
@@ -171,8 +172,9 @@ std::optional<Refusal> check_framing(const HeadFacts& facts, bool http10, const 
     // RFC 9112 §6.1: a request body is framed by Content-Length here; chunked
     // uploads are refused with 411, other codings are not implemented (501).
     if (facts.transfer_encoding)
-        return facts.chunked ? refuse(411, "request.length_required", "send the body with a Content-Length")
-                             : refuse(501, "request.transfer_encoding_unsupported", "Transfer-Encoding is not supported");
+        return facts.chunked
+                   ? refuse(411, "request.length_required", "send the body with a Content-Length")
+                   : refuse(501, "request.transfer_encoding_unsupported", "Transfer-Encoding is not supported");
     if (!http10 && facts.hosts != 1)
         return refuse(400, "request.invalid", "an HTTP/1.1 request needs exactly one Host header (RFC 9112 §3.2)");
     if (facts.length > limits.max_body_bytes)

@@ -13,8 +13,8 @@
 namespace consent::server {
 
 struct FramingLimits {
-    std::size_t max_head_bytes = 16 * 1024;   // request line + headers + the blank line
-    std::size_t max_line_bytes = 8 * 1024;    // one line (httplib reads at most 8 KiB per header line)
+    std::size_t max_head_bytes = 16 * 1024;  // request line + headers + the blank line
+    std::size_t max_line_bytes = 8 * 1024;   // one line (httplib reads at most 8 KiB per header line)
     std::size_t max_header_count = 100;
     std::size_t max_body_bytes = 128 * 1024;  // the largest body any route accepts
 };

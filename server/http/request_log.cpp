@@ -31,17 +31,17 @@ std::string utc_time(std::int64_t unix_ms) {
 std::string RequestLog::format(const RequestRecord& r, std::int64_t unix_ms) {
     // Every string is ours (an id we made, a method from a fixed set, a route
     // template): still dumped through the JSON writer, so a line is always JSON.
-    const nlohmann::ordered_json line = {{"time", utc_time(unix_ms)}, {"id", r.id},       {"method", r.method},
-                                         {"route", r.route},          {"status", r.status}, {"latency_us", r.latency_us},
-                                         {"bytes", r.bytes}};
+    const nlohmann::ordered_json line = {
+        {"time", utc_time(unix_ms)},  {"id", r.id},      {"method", r.method}, {"route", r.route}, {"status", r.status},
+        {"latency_us", r.latency_us}, {"bytes", r.bytes}};
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 void RequestLog::write(const RequestRecord& record) const {
     if (fd_ < 0) return;
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     const std::string line = format(record, now);
     // O_APPEND files and pipes take a line this short (< PIPE_BUF) whole.
     ssize_t n;

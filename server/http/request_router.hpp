@@ -30,10 +30,10 @@ struct StreamHandover {
 };
 
 struct RoutedAnswer {
-    std::string bytes;                        // the whole HTTP answer (empty with a handover)
-    bool close = false;                       // close the connection after it
-    std::optional<StreamHandover> handover;   // the connection becomes an event stream
-    RequestRecord record;                     // for the request log: id, method, route, status, bytes
+    std::string bytes;                       // the whole HTTP answer (empty with a handover)
+    bool close = false;                      // close the connection after it
+    std::optional<StreamHandover> handover;  // the connection becomes an event stream
+    RequestRecord record;                    // for the request log: id, method, route, status, bytes
 };
 
 class RequestRouter : public httplib::Server {

@@ -12,7 +12,7 @@ namespace {
 
 // One option: how to set it from text, how to show its value, what it is for.
 struct Option {
-    const char* name;  // without "--"
+    const char* name;                                                                  // without "--"
     std::function<std::optional<std::string>(ServerConfig&, const std::string&)> set;  // nullopt, or what is wrong
     std::function<std::string(const ServerConfig&)> show;
     const char* help;
@@ -105,12 +105,13 @@ const std::vector<Option>& options() {
         number("port", &C::port, 0, 65535, "the port to listen on (0 picks a free one)"),
         {"trusted-proxy", add_trusted_proxies, show_trusted_proxies,
          "proxies whose forwarding header names the client; repeatable (default: none)", "CIDR[,CIDR...]"},
-        {"forwarded-header", set_forwarded_header, show_forwarded_header,
-         "the header a trusted proxy writes", "x-forwarded-for|forwarded"},
+        {"forwarded-header", set_forwarded_header, show_forwarded_header, "the header a trusted proxy writes",
+         "x-forwarded-for|forwarded"},
         number("max-body-bytes", &C::max_body_bytes, 256, 1 << 20, "request body limit of the banner's routes"),
         number("backend-max-body-bytes", &C::backend_max_body_bytes, 256, 16 << 20,
                "request body limit of the backend routes"),
-        number("rate-per-minute", &C::public_rate_per_minute, 1, 1000000, "banner routes: requests per client a minute"),
+        number("rate-per-minute", &C::public_rate_per_minute, 1, 1000000,
+               "banner routes: requests per client a minute"),
         number("rate-burst", &C::public_rate_burst, 1, 1000000, "banner routes: burst per client"),
         number("open-rate-per-minute", &C::open_rate_per_minute, 1, 1000000,
                "log and key routes: requests per client a minute"),
@@ -122,7 +123,8 @@ const std::vector<Option>& options() {
         number("listen-backlog", &C::listen_backlog, 16, 65535, "the listening socket's backlog"),
         number("request-deadline-seconds", &C::read_timeout_seconds, 1, 3600,
                "a whole request head and body must arrive within this"),
-        number("write-timeout-seconds", &C::write_timeout_seconds, 1, 3600, "a whole answer must be written within this"),
+        number("write-timeout-seconds", &C::write_timeout_seconds, 1, 3600,
+               "a whole answer must be written within this"),
         number("linger-seconds", &C::linger_seconds, 0, 60, "input drained after a refusal before the close"),
         number("max-head-bytes", &C::max_head_bytes, 1024, 1 << 20, "request line and headers; more is 431"),
         number("max-headers", &C::max_header_count, 8, 10000, "header fields per request; more is 431"),
@@ -135,7 +137,8 @@ const std::vector<Option>& options() {
         number("max-event-streams-per-site", &C::max_event_streams_per_site, 1, 1000000, "event streams per site"),
         number("event-stream-buffer-bytes", &C::event_stream_buffer_bytes, 4096, 64 << 20,
                "unsent output one event stream may hold"),
-        on_off("log-requests", &C::log_requests, "one log line per request (id, method, route, status, latency, bytes)"),
+        on_off("log-requests", &C::log_requests,
+               "one log line per request (id, method, route, status, latency, bytes)"),
         optional_path("log-file", &C::log_file, "append request logs here (empty: standard error)"),
         number("stop-timeout-seconds", &C::stop_timeout_seconds, 1, 3600,
                "on SIGTERM, in-flight requests get this long to be answered"),
@@ -155,8 +158,8 @@ Status apply(ServerConfig& config, const std::string& name, const std::optional<
     const std::string shown = where.empty() ? "--" + name : name;
     const Option* option = find_option(name);
     if (!option) return make_error("config.unknown_flag", where + "unknown option " + shown);
-    const auto wrong = value ? option->set(config, *value)
-                             : std::optional<std::string>("it needs a value (" + shown + "=...)");
+    const auto wrong =
+        value ? option->set(config, *value) : std::optional<std::string>("it needs a value (" + shown + "=...)");
     if (wrong) return make_error("config.invalid_value", where + "invalid value for " + shown + ": " + *wrong);
     return Unit{};
 }
@@ -184,8 +187,10 @@ Status apply_file(ServerConfig& config, const std::string& path, const std::vect
     std::set<std::string> overridden;
     for (const auto& f : flags) overridden.insert(f.name);
     for (const auto& line : *lines) {
-        if (line.name == "config") return make_error("config.unknown_flag", line.where + ": a file cannot name another");
-        if (!find_option(line.name)) return make_error("config.unknown_flag", line.where + ": unknown option " + line.name);
+        if (line.name == "config")
+            return make_error("config.unknown_flag", line.where + ": a file cannot name another");
+        if (!find_option(line.name))
+            return make_error("config.unknown_flag", line.where + ": unknown option " + line.name);
         if (overridden.count(line.name)) continue;
         if (auto s = apply(config, line.name, line.value, line.where + ": "); !s) return s;
     }
@@ -204,7 +209,8 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
             rest.push_back(f);
             continue;
         }
-        if (!f.value || f.value->empty()) return make_error("config.invalid_value", "--config needs a file (--config=FILE)");
+        if (!f.value || f.value->empty())
+            return make_error("config.invalid_value", "--config needs a file (--config=FILE)");
         if (file) return make_error("config.invalid_value", "--config may be given once");
         file = f.value;
     }
@@ -226,7 +232,8 @@ std::string server_config_help() {
     line("--config=FILE", "read \"name = value\" lines first; flags override them");
     for (const auto& o : options()) {
         const std::string value = o.show(defaults);
-        line("--" + std::string(o.name) + "=" + o.value, std::string(o.help) + (value.empty() ? "" : " (default " + value + ")"));
+        line("--" + std::string(o.name) + "=" + o.value,
+             std::string(o.help) + (value.empty() ? "" : " (default " + value + ")"));
     }
     line("--help", "print this and exit");
     line("--version", "print the version and exit");
@@ -238,8 +245,8 @@ std::string server_config_file_text(const ServerConfig& config) {
     for (const auto& o : options()) {
         const std::string value = o.show(config);
         // An option without a value stays at its default: the line is shown, commented out.
-        out += "# " + std::string(o.help) + "\n" + (value.empty() ? "#" : "") + o.name + (value.empty() ? " =" : " = ") +
-               value + "\n";
+        out += "# " + std::string(o.help) + "\n" + (value.empty() ? "#" : "") + o.name +
+               (value.empty() ? " =" : " = ") + value + "\n";
     }
     return out;
 }

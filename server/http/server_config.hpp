@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "http/client_address.hpp"
 #include "http/rate_limiter.hpp"
 
@@ -17,9 +17,9 @@ struct ServerConfig {
     std::string key_dir = "consentd-keys";
     std::string host = "127.0.0.1";
     int port = 8710;
-    std::size_t max_body_bytes = 16 * 1024;          // public endpoints: a decision is well under 2 KiB
-    std::size_t backend_max_body_bytes = 128 * 1024; // backend: a batch of 1000 checks is about 64 KiB
-    std::uint32_t public_rate_per_minute = 120;  // per client (IPv4 address, IPv6 /64): the banner's routes
+    std::size_t max_body_bytes = 16 * 1024;           // public endpoints: a decision is well under 2 KiB
+    std::size_t backend_max_body_bytes = 128 * 1024;  // backend: a batch of 1000 checks is about 64 KiB
+    std::uint32_t public_rate_per_minute = 120;       // per client (IPv4 address, IPv6 /64): the banner's routes
     std::uint32_t public_rate_burst = 30;
     // The open routes (checkpoint, proofs, JWKS): a proof costs O(log^2 n) reads.
     // A receipts page checks each receipt's proof, so the burst is generous.
@@ -29,29 +29,29 @@ struct ServerConfig {
     // Proxies whose X-Forwarded-For (or Forwarded) names the client; empty: the
     // socket peer is always the client (consentd reachable directly).
     TrustedProxies trusted_proxies;
-    std::size_t worker_threads = 32;             // run complete requests (the routes, the service, the store)
+    std::size_t worker_threads = 32;  // run complete requests (the routes, the service, the store)
     std::size_t keep_alive_max_requests = 1000;
-    int keep_alive_seconds = 5;                  // idle time allowed between requests on one connection
-    int read_timeout_seconds = 10;               // deadline for a whole request head and body, from its first byte
-    int write_timeout_seconds = 10;              // deadline for writing a whole answer
-    int linger_seconds = 2;                      // input drained after a refusal, so the client reads the answer
-    int listen_backlog = 1024;                   // Debian's httplib listens with 5 (TOOLCHAIN.md)
+    int keep_alive_seconds = 5;      // idle time allowed between requests on one connection
+    int read_timeout_seconds = 10;   // deadline for a whole request head and body, from its first byte
+    int write_timeout_seconds = 10;  // deadline for writing a whole answer
+    int linger_seconds = 2;          // input drained after a refusal, so the client reads the answer
+    int listen_backlog = 1024;       // Debian's httplib listens with 5 (TOOLCHAIN.md)
     // The HTTP edge (issue #10: consentd frames requests itself, RFC 9112).
-    std::size_t max_head_bytes = 16 * 1024;      // request line + headers; more is 431
-    std::size_t max_header_count = 100;          // more is 431
-    std::size_t max_connections = 1000;          // request connections of the process (event streams apart)
+    std::size_t max_head_bytes = 16 * 1024;        // request line + headers; more is 431
+    std::size_t max_header_count = 100;            // more is 431
+    std::size_t max_connections = 1000;            // request connections of the process (event streams apart)
     std::size_t max_connections_per_client = 128;  // per client address; more is 503
     // Event streams (GET /v1/sites/{site}/events), written by their own pump thread.
-    int event_heartbeat_seconds = 15;            // SSE comment lines that keep proxies from closing idle streams
+    int event_heartbeat_seconds = 15;  // SSE comment lines that keep proxies from closing idle streams
     std::size_t max_event_streams = 256;
     std::size_t max_event_streams_per_key = 32;  // more is 429
     std::size_t max_event_streams_per_site = 64;
     std::size_t event_stream_buffer_bytes = 256 * 1024;  // unsent output of one stream
-    std::string log_origin = "consentd/receipts";  // checkpoint origin line: name each deployment's log uniquely
+    std::string log_origin = "consentd/receipts";        // checkpoint origin line: name each deployment's log uniquely
     // Operations: one log line per request (request_log.hpp), and a bounded stop.
     bool log_requests = true;
-    std::string log_file;                        // empty: standard error (the journal under systemd)
-    int stop_timeout_seconds = 10;               // SIGTERM: in-flight requests answered within this, then exit
+    std::string log_file;           // empty: standard error (the journal under systemd)
+    int stop_timeout_seconds = 10;  // SIGTERM: in-flight requests answered within this, then exit
 };
 
 // Reads --flag=value arguments over the defaults. --trusted-proxy=CIDR[,CIDR...]

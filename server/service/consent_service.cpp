@@ -2,16 +2,16 @@
 
 #include <algorithm>
 
-#include "consent/banner_view.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/click.hpp"
-#include "consent/checkpoint.hpp"
-#include "consent/encoding.hpp"
-#include "consent/field_reader.hpp"
-#include "consent/receipt.hpp"
-#include "consent/state_json.hpp"
-#include "consent/subject_trust.hpp"
-#include "consent/text_rules.hpp"
+#include "consent/banner/banner_view.hpp"
+#include "consent/banner/click.hpp"
+#include "consent/consent/state_json.hpp"
+#include "consent/consent/subject_trust.hpp"
+#include "consent/consent/text_rules.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/json/field_reader.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/log/receipt.hpp"
 #include "crypto/random_id.hpp"
 
 namespace consent::server {
@@ -77,7 +77,8 @@ Status verify_subject_token(const Site& site, const std::string& token, const st
     const std::string kid = jws->header.value("kid", std::string());
     for (const auto& encoded : site.subject_token_keys) {
         auto key = base64url_decode(encoded);
-        if (!key || key->size() != kEd25519PublicKeySize || ed25519_jwk_thumbprint(to_public_key(*key)) != kid) continue;
+        if (!key || key->size() != kEd25519PublicKeySize || ed25519_jwk_thumbprint(to_public_key(*key)) != kid)
+            continue;
         if (!ed25519_verify(key->data(), jws->signing_input, jws->signature)) return invalid;
         return check_subject_token_claims(jws->payload, site.site_id, subject_id, now);
     }
@@ -126,18 +127,20 @@ Result<ConsentService::CurrentNotice> ConsentService::current_notice(const std::
 // (click.hpp); a save's choices are the switches the banner sends along.
 static json first_visit_clicks(const PolicyContext& context) {
     json out = json::object();
-    const std::pair<const char*, Click> clicks[] = {{"accept", Click::accept}, {"reject", Click::reject}, {"save", Click::save}};
+    const std::pair<const char*, Click> clicks[] = {
+        {"accept", Click::accept}, {"reject", Click::reject}, {"save", Click::save}};
     for (const auto& [name, click] : clicks) {
         const ClickRecord r = click_record(context, SubjectState{}, click, {});
         json entry = {{"method", std::string(to_string(r.method))}};
-        if (click != Click::save && (r.method == Method::gpc || r.method == Method::custom)) entry["choices"] = r.choices;
+        if (click != Click::save && (r.method == Method::gpc || r.method == Method::custom))
+            entry["choices"] = r.choices;
         out[name] = std::move(entry);
     }
     return out;
 }
 
 Result<json> ConsentService::first_visit_view(const std::string& site_id, const std::vector<std::string>& languages,
-                                               bool gpc) {
+                                              bool gpc) {
     auto notices = notice_context(site_id);
     if (!notices) return notices.error();
     const NoticeContext& current = **notices;
@@ -220,7 +223,8 @@ Result<std::shared_ptr<const StoredNotice>> ConsentService::notice_version(const
     return shared;
 }
 
-Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::notice_context(const std::string& site_id) {
+Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::notice_context(
+    const std::string& site_id) {
     const std::int64_t now = clock_();
     std::uint64_t generation = 0;
     {
@@ -235,8 +239,7 @@ Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::not
     if (versions->empty()) return make_error("notice.none_published", "this site has no published notice yet");
     auto context = std::make_shared<NoticeContext>();
     context->current = versions->back();
-    context->last_material_version =
-        last_material_version(notice_versions(*versions), context->current.notice.version);
+    context->last_material_version = last_material_version(notice_versions(*versions), context->current.notice.version);
     context->loaded_at = now;
     std::lock_guard<std::mutex> lock(cache_mutex_);
     // Read before a publish that has since returned: good for this caller, stale for the next.
@@ -294,9 +297,12 @@ Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, cons
     auto notices = notice_context(site_id);
     if (!notices) return notices.error();
     const StoredNotice& current = (*notices)->current;
-    json request = {{"decision_id", decision_id},       {"subject_id", subject_id},
-                    {"notice_id", current.notice.notice_id}, {"notice_version", current.notice.version},
-                    {"notice_hash", current.content_hash}, {"language", current.notice.default_language()},
+    json request = {{"decision_id", decision_id},
+                    {"subject_id", subject_id},
+                    {"notice_id", current.notice.notice_id},
+                    {"notice_version", current.notice.version},
+                    {"notice_hash", current.content_hash},
+                    {"language", current.notice.default_language()},
                     {"method", "server_withdraw"}};
     if (purposes != nullptr) request["purposes"] = *purposes;
     auto parsed = parse_decision_request(request);
@@ -322,8 +328,8 @@ Result<json> ConsentService::export_subject(const std::string& site_id, const st
     if (!latest && !is_not_found(latest.error())) return latest.error();
     const std::optional<Checkpoint> checkpoint =
         latest ? std::optional<Checkpoint>(std::move(latest).value()) : std::nullopt;
-    json out = {{"bundle", "consent-proof-bundle/1"}, {"site", site_id}, {"subject", subject_id},
-                {"receipts", json::array()}, {"notices", json::object()}, {"keys", keys_.jwks()}};
+    json out = {{"bundle", "consent-proof-bundle/1"}, {"site", site_id},           {"subject", subject_id},
+                {"receipts", json::array()},          {"notices", json::object()}, {"keys", keys_.jwks()}};
     if (checkpoint) out["log"] = {{"origin", log_origin_}, {"checkpoint", checkpoint->note}};
     for (const auto& r : *receipts) {
         json entry = {{"receipt_id", r.receipt_id}, {"log_index", r.log_index}, {"jws", r.jws}};

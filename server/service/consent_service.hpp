@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/policy.hpp"
-#include "consent/result.hpp"
-#include "consent/subject_trust.hpp"
+#include "consent/base/result.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/consent/subject_trust.hpp"
 #include "crypto/key_ring.hpp"
 #include "service/event_hub.hpp"
 #include "storage/receipt_store.hpp"
@@ -28,8 +28,8 @@ using Clock = std::function<std::int64_t()>;  // seconds since the Unix epoch
 struct DecisionAnswer {
     StoredReceipt receipt;
     bool replayed = false;
-    Checkpoint checkpoint;               // a signed tree head that includes the receipt
-    std::vector<merkle::Hash> inclusion; // RFC 9162 inclusion proof of the receipt in that tree
+    Checkpoint checkpoint;                // a signed tree head that includes the receipt
+    std::vector<merkle::Hash> inclusion;  // RFC 9162 inclusion proof of the receipt in that tree
 };
 
 // The log's identity: the checkpoint origin line and the signed-note key name.

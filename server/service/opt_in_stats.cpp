@@ -4,9 +4,9 @@
 #include <set>
 #include <vector>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/receipt.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::server {
 namespace {
@@ -132,8 +132,7 @@ Result<std::map<std::string, PurposeCounts>> receipt_contribution(const std::str
     return out;
 }
 
-Result<json> opt_in_stats(ReceiptStore& store, const std::string& site_id, const OptInQuery& query,
-                          std::int64_t now) {
+Result<json> opt_in_stats(ReceiptStore& store, const std::string& site_id, const OptInQuery& query, std::int64_t now) {
     auto window = resolve_window(query, now);
     if (!window) return window.error();
     if (auto site = store.site(site_id); !site)

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/receipt_store.hpp"
 
 namespace consent::server {
@@ -57,7 +57,7 @@ struct PurposeCounts {
 };
 
 // What one receipt contributes, per purpose its decision states. payload_text
-// is the receipt's canonical payload (core/include/consent/receipt.hpp): its
+// is the receipt's canonical payload (core/include/consent/log/receipt.hpp): its
 // "method" and its "purposes" array of {"id","state"}. storage.corrupt_row if
 // it is not one.
 Result<std::map<std::string, PurposeCounts>> receipt_contribution(const std::string& payload_text);

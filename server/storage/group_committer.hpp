@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/receipt_store.hpp"
 
 namespace consent::server {

@@ -27,11 +27,11 @@
 #include <string>
 #include <vector>
 
-#include "consent/decision.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
-#include "consent/policy.hpp"
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/log/merkle.hpp"
 
 namespace consent::server {
 
@@ -49,29 +49,29 @@ struct Site {
 struct StoredNotice {
     std::string site_id;
     Notice notice;
-    std::string content_hash;   // notice_content_hash(notice)
-    std::string canonical_json; // RFC 8785 of notice_to_json: the exact text shown
+    std::string content_hash;    // notice_content_hash(notice)
+    std::string canonical_json;  // RFC 8785 of notice_to_json: the exact text shown
     std::int64_t published_at = 0;
 };
 
 struct ApiKeyRecord {
-    std::string key_id;     // public part, shown in listings
+    std::string key_id;  // public part, shown in listings
     std::string site_id;
-    std::string key_hash;   // hex SHA-256 of the secret; the secret itself is never stored
+    std::string key_hash;  // hex SHA-256 of the secret; the secret itself is never stored
     std::int64_t created_at = 0;
     std::optional<std::int64_t> revoked_at;
 };
 
 struct StoredReceipt {
-    std::int64_t log_index = 0;   // 0-based position in the deployment's log, in commit order
+    std::int64_t log_index = 0;  // 0-based position in the deployment's log, in commit order
     std::string receipt_id;
     std::string site_id;
     std::string subject_id;
     std::string decision_id;
     std::int64_t server_time = 0;
-    std::string jws;              // compact JWS, exactly as handed out
-    std::string payload;          // its canonical JSON payload
-    std::string method;           // for event streams without re-parsing
+    std::string jws;      // compact JWS, exactly as handed out
+    std::string payload;  // its canonical JSON payload
+    std::string method;   // for event streams without re-parsing
 };
 
 // What the store knows when a receipt takes its place in the log; the seal
@@ -79,8 +79,8 @@ struct StoredReceipt {
 struct ReceiptSlot {
     std::int64_t log_index = 0;
     std::int64_t server_time = 0;
-    std::string receipt_id;              // AppendRequest::receipt_id
-    std::string previous_receipt_hash;   // hex SHA-256 of the subject's previous JWS, "" if none
+    std::string receipt_id;             // AppendRequest::receipt_id
+    std::string previous_receipt_hash;  // hex SHA-256 of the subject's previous JWS, "" if none
 };
 
 struct SealedReceipt {
@@ -98,7 +98,7 @@ struct AppendRequest {
 };
 
 // A signed tree head of the receipt log (RFC 9162 §4.10 in spirit; the text is a
-// C2SP signed-note checkpoint, see core/include/consent/checkpoint.hpp).
+// C2SP signed-note checkpoint, see core/include/consent/log/checkpoint.hpp).
 struct Checkpoint {
     std::int64_t tree_size = 0;
     merkle::Hash root{};
@@ -164,7 +164,7 @@ public:
     // The store keeps the hashes of complete subtrees, written in the same
     // transaction as the receipt, so proofs take O(log n) reads, no rebuild.
     virtual void set_checkpoint_signer(CheckpointSigner signer) = 0;  // before the first append
-    virtual Result<Checkpoint> latest_checkpoint() = 0;  // storage.not_found before the first
+    virtual Result<Checkpoint> latest_checkpoint() = 0;               // storage.not_found before the first
     virtual Result<Checkpoint> checkpoint_at(std::int64_t tree_size) = 0;
     // Errors: storage.bad_proof_request (sizes out of range, index >= size, size > log size).
     virtual Result<merkle::Hash> root_at(std::int64_t tree_size) = 0;

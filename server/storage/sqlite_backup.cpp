@@ -86,7 +86,8 @@ bool fsync_path(const std::string& path, int flags) {
 Result<BackupSummary> backup_database(const std::string& source, const std::string& destination) {
     std::error_code ec;
     if (!fs::is_regular_file(source, ec)) return make_error("backup.no_source", "no database at " + source);
-    if (fs::exists(destination, ec)) return make_error("backup.exists", destination + " exists; a backup never overwrites a file");
+    if (fs::exists(destination, ec))
+        return make_error("backup.exists", destination + " exists; a backup never overwrites a file");
     const fs::path target = fs::absolute(destination, ec);
     const std::string partial = (target.parent_path() / ("." + target.filename().string() + ".partial")).string();
     fs::remove(partial, ec);  // left by an interrupted backup

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::server {
 

@@ -35,7 +35,10 @@ Status insert_checkpoint(Connection& connection, const Checkpoint& c) {
         connection.prepare("INSERT INTO checkpoints (tree_size, root, timestamp, note) VALUES (?1, ?2, ?3, ?4)");
     if (!statement) return statement.error();
     return statement.value()
-        .bind(1, c.tree_size).bind_blob(2, c.root.data(), c.root.size()).bind(3, c.timestamp).bind(4, c.note)
+        .bind(1, c.tree_size)
+        .bind_blob(2, c.root.data(), c.root.size())
+        .bind(3, c.timestamp)
+        .bind(4, c.note)
         .run();
 }
 

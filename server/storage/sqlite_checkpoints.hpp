@@ -6,7 +6,7 @@
 #include <functional>
 #include <optional>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/receipt_store.hpp"
 #include "storage/sqlite_connection.hpp"
 

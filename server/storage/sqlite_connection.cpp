@@ -15,13 +15,10 @@ std::string_view storage_code_for(int result_code) {
         case SQLITE_IOERR:
         case SQLITE_FULL:
         case SQLITE_CANTOPEN:
-        case SQLITE_PROTOCOL:
-            return "storage.unavailable";
+        case SQLITE_PROTOCOL: return "storage.unavailable";
         case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-            return "storage.corrupt";
-        default:
-            return "storage.sqlite_error";
+        case SQLITE_NOTADB: return "storage.corrupt";
+        default: return "storage.sqlite_error";
     }
 }
 
@@ -124,8 +121,8 @@ Result<Statement> Connection::prepare(const std::string& sql) {
     auto found = cache_.find(sql);
     if (found != cache_.end()) return Statement(db_, found->second);
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()) + 1,
-                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()) + 1, SQLITE_PREPARE_PERSISTENT,
+                                      &stmt, nullptr);
     if (rc != SQLITE_OK) return sqlite_error(db_);
     cache_.emplace(sql, stmt);
     return Statement(db_, stmt);

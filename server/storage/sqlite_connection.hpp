@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::server::sqlite {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "consent/merkle.hpp"
+#include "consent/log/merkle.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_merkle.hpp"
 

@@ -4,7 +4,7 @@
 // checkpoint (tree size) that differs.
 #pragma once
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/sqlite_connection.hpp"
 
 namespace consent::server::sqlite {

@@ -4,12 +4,12 @@
 #include <exception>
 #include <utility>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/policy.hpp"
-#include "consent/sha256.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/merkle.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_rows.hpp"
@@ -30,9 +30,8 @@ Error commit_failed(const Error& cause) {
 }
 
 Error checkpoint_failed(const Error& cause) {
-    return make_error("storage.checkpoint_failed",
-                      "the batch was not committed: its checkpoint could not be made: " + cause.code + ": " +
-                          cause.message);
+    return make_error("storage.checkpoint_failed", "the batch was not committed: its checkpoint could not be made: " +
+                                                       cause.code + ": " + cause.message);
 }
 
 bool acknowledged(const PendingAppend& pending) { return pending.outcome && pending.outcome->ok(); }
@@ -76,8 +75,7 @@ Result<std::string> call_signer(const CheckpointSigner& signer, const Checkpoint
 
 // The decision as recorded with the receipt of (site, decision_id): the
 // receipts.decision column, RFC 8785 canonical JSON of decision_to_json.
-Result<Decision> recorded_decision(Connection& connection, const std::string& site_id,
-                                   const std::string& decision_id) {
+Result<Decision> recorded_decision(Connection& connection, const std::string& site_id, const std::string& decision_id) {
     auto statement = connection.prepare("SELECT decision FROM receipts WHERE site_id = ?1 AND decision_id = ?2");
     if (!statement) return statement.error();
     auto row = statement.value().bind(1, site_id).bind(2, decision_id).step();
@@ -263,9 +261,17 @@ Status LogWriter::insert_receipt(const StoredReceipt& r, const ReceiptSlot& slot
         "method, prev_hash, decision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!statement) return statement.error();
     return statement.value()
-        .bind(1, r.log_index).bind(2, r.receipt_id).bind(3, r.site_id).bind(4, r.subject_id)
-        .bind(5, r.decision_id).bind(6, r.server_time).bind(7, r.jws).bind(8, r.payload)
-        .bind(9, r.method).bind(10, slot.previous_receipt_hash).bind(11, decision_json)
+        .bind(1, r.log_index)
+        .bind(2, r.receipt_id)
+        .bind(3, r.site_id)
+        .bind(4, r.subject_id)
+        .bind(5, r.decision_id)
+        .bind(6, r.server_time)
+        .bind(7, r.jws)
+        .bind(8, r.payload)
+        .bind(9, r.method)
+        .bind(10, slot.previous_receipt_hash)
+        .bind(11, decision_json)
         .run();
 }
 
@@ -296,24 +302,29 @@ Status LogWriter::update_state(const std::string& site_id, const Decision& decis
     return Unit{};
 }
 
-Status LogWriter::write_state_row(const std::string& site_id, const std::string& subject_id,
-                                  const std::string& purpose, const PurposeRecord& record) {
+Status LogWriter::write_state_row(const std::string& site_id, const std::string& subject_id, const std::string& purpose,
+                                  const PurposeRecord& record) {
     auto statement = connection_->prepare(
         "INSERT OR REPLACE INTO current_state (site_id, subject_id, purpose, state, method, notice_id, "
         "notice_version, decided_at, receipt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     if (!statement) return statement.error();
     return statement.value()
-        .bind(1, site_id).bind(2, subject_id).bind(3, purpose)
-        .bind(4, to_string(record.state)).bind(5, to_string(record.method))
-        .bind(6, record.notice_id).bind(7, record.notice_version).bind(8, record.decided_at)
+        .bind(1, site_id)
+        .bind(2, subject_id)
+        .bind(3, purpose)
+        .bind(4, to_string(record.state))
+        .bind(5, to_string(record.method))
+        .bind(6, record.notice_id)
+        .bind(7, record.notice_version)
+        .bind(8, record.decided_at)
         .bind(9, record.receipt_id)
         .run();
 }
 
 Status LogWriter::delete_state_row(const std::string& site_id, const std::string& subject_id,
                                    const std::string& purpose) {
-    auto statement = connection_->prepare(
-        "DELETE FROM current_state WHERE site_id = ?1 AND subject_id = ?2 AND purpose = ?3");
+    auto statement =
+        connection_->prepare("DELETE FROM current_state WHERE site_id = ?1 AND subject_id = ?2 AND purpose = ?3");
     if (!statement) return statement.error();
     return statement.value().bind(1, site_id).bind(2, subject_id).bind(3, purpose).run();
 }

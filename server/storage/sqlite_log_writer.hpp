@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/group_committer.hpp"
 #include "storage/receipt_store.hpp"
 #include "storage/sqlite_connection.hpp"

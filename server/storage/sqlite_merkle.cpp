@@ -204,11 +204,11 @@ Result<std::vector<merkle::Hash>> inclusion_proof(Connection& connection, std::i
 Result<std::vector<merkle::Hash>> consistency_proof(Connection& connection, std::int64_t from, std::int64_t to) {
     // RFC 9162 §2.1.4.1 defines consistency for 0 < m only: an empty old tree commits to nothing.
     if (from <= 0)
-        return bad_request("old tree size " + std::to_string(from) + " is not positive: a consistency proof starts "
+        return bad_request("old tree size " + std::to_string(from) +
+                           " is not positive: a consistency proof starts "
                            "from a tree of at least one leaf");
     if (from > to)
-        return bad_request("old tree size " + std::to_string(from) + " is larger than tree size " +
-                           std::to_string(to));
+        return bad_request("old tree size " + std::to_string(from) + " is larger than tree size " + std::to_string(to));
     if (auto checked = check_size(connection, to, "tree size"); !checked) return checked.error();
     return span_roots(connection, consistency_spans(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
 }

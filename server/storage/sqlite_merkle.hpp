@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "consent/merkle.hpp"
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
+#include "consent/log/merkle.hpp"
 #include "storage/sqlite_connection.hpp"
 
 namespace consent::server::sqlite {

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/sqlite_connection.hpp"
 #include "storage/sqlite_read_pool.hpp"
 

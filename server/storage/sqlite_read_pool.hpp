@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/sqlite_connection.hpp"
 
 namespace consent::server::sqlite {

@@ -4,9 +4,9 @@
 #include <string>
 #include <utility>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/policy.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "storage/sqlite_log_audit.hpp"
 #include "storage/sqlite_receipt_audit.hpp"
 #include "storage/sqlite_rows.hpp"

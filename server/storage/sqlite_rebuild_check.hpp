@@ -4,7 +4,7 @@
 // the receipts (sqlite_log_audit.hpp).
 #pragma once
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/sqlite_connection.hpp"
 
 namespace consent::server::sqlite {

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/receipt.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::server::sqlite {
 namespace {
@@ -34,21 +34,23 @@ Row read_row(const Statement& s) {
 Status check_row(const Row& row, const std::string& previous_jws) {
     auto jws = parse_compact_jws(row.jws);
     if (!jws) return mismatch(row.log_index, "its JWS does not parse: " + jws.error().code);
-    if (row.payload != jws->payload_text) return mismatch(row.log_index, "its payload column is not the signed payload");
+    if (row.payload != jws->payload_text)
+        return mismatch(row.log_index, "its payload column is not the signed payload");
     auto contents = read_receipt_payload(jws->payload);
     if (!contents) return mismatch(row.log_index, "its signed payload does not read back: " + contents.error().code);
     const Decision& d = contents->decision;
     const ReceiptFacts& f = contents->facts;
-    const char* differs = f.log_index != row.log_index       ? "log_index"
-                          : f.receipt_id != row.receipt_id   ? "receipt_id"
-                          : f.site_id != row.site_id         ? "site_id"
-                          : d.subject_id != row.subject_id   ? "subject_id"
-                          : d.decision_id != row.decision_id ? "decision_id"
-                          : f.server_time != row.server_time ? "server_time"
+    const char* differs = f.log_index != row.log_index                     ? "log_index"
+                          : f.receipt_id != row.receipt_id                 ? "receipt_id"
+                          : f.site_id != row.site_id                       ? "site_id"
+                          : d.subject_id != row.subject_id                 ? "subject_id"
+                          : d.decision_id != row.decision_id               ? "decision_id"
+                          : f.server_time != row.server_time               ? "server_time"
                           : std::string(to_string(d.method)) != row.method ? "method"
                           : f.previous_receipt_hash != row.prev_hash       ? "prev_hash"
                                                                            : nullptr;
-    if (differs != nullptr) return mismatch(row.log_index, std::string("its ") + differs + " column differs from its JWS");
+    if (differs != nullptr)
+        return mismatch(row.log_index, std::string("its ") + differs + " column differs from its JWS");
     auto recorded = canonicalize(decision_to_json(d));
     if (!recorded) return recorded.error();
     if (*recorded != row.decision) return mismatch(row.log_index, "its decision column differs from its JWS");

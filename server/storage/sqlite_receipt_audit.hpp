@@ -8,7 +8,7 @@
 // first row (log index) and column that differ.
 #pragma once
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/sqlite_connection.hpp"
 
 namespace consent::server::sqlite {

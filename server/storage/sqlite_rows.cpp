@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/json/canonical_json.hpp"
 
 namespace consent::server::sqlite {
 StoredReceipt read_receipt(const Statement& row) {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "consent/policy.hpp"
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
+#include "consent/consent/policy.hpp"
 #include "storage/receipt_store.hpp"
 #include "storage/sqlite_connection.hpp"
 

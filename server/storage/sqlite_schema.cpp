@@ -145,8 +145,8 @@ Error version_error(const std::string& message) { return make_error("storage.sch
 
 // 0 for an empty file; otherwise the version recorded by the migration that made it.
 Result<std::int64_t> stored_version(Connection& connection) {
-    auto has_table = connection.query_int64(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    auto has_table =
+        connection.query_int64("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
     if (!has_table) return has_table.error();
     if (*has_table == 0) {
         auto tables = connection.query_int64("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");

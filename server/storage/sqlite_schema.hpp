@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 #include "storage/sqlite_connection.hpp"
 
 namespace consent::server::sqlite {

@@ -140,7 +140,10 @@ Result<std::vector<StoredReceipt>> SqliteStore::receipts_in_time(const std::stri
             "WHERE site_id = ?1 AND server_time >= ?2 AND server_time < ?4 AND (server_time > ?2 OR log_index > ?3) "
             "ORDER BY server_time, log_index LIMIT ?5"),
         [&](Statement& s) {
-            s.bind(1, site_id).bind(2, after.server_time).bind(3, after.log_index).bind(4, until)
+            s.bind(1, site_id)
+                .bind(2, after.server_time)
+                .bind(3, after.log_index)
+                .bind(4, until)
                 .bind(5, as_sql_limit(limit));
         },
         sqlite::read_receipt_row);
@@ -158,9 +161,7 @@ Result<std::int64_t> SqliteStore::receipt_count() try {
     return sqlite::internal_error();
 }
 
-void SqliteStore::set_checkpoint_signer(CheckpointSigner signer) {
-    writer_->set_checkpoint_signer(std::move(signer));
-}
+void SqliteStore::set_checkpoint_signer(CheckpointSigner signer) { writer_->set_checkpoint_signer(std::move(signer)); }
 
 namespace {
 Result<Checkpoint> found_checkpoint(Result<std::optional<Checkpoint>> found) {

@@ -86,8 +86,8 @@ public:
     Status rebuild_check() override;
 
     // Statistics for /metrics and tests.
-    std::int64_t commit_count() const;   // group commits so far (since open)
-    std::size_t queue_depth() const;     // appends waiting for the next batch
+    std::int64_t commit_count() const;  // group commits so far (since open)
+    std::size_t queue_depth() const;    // appends waiting for the next batch
 
 private:
     SqliteStore(std::unique_ptr<sqlite::Connection> writer, std::unique_ptr<sqlite::Connection> admin,

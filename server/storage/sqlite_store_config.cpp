@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/notice.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "storage/sqlite_connection.hpp"
 #include "storage/sqlite_queries.hpp"
 #include "storage/sqlite_store.hpp"
@@ -101,8 +101,12 @@ Status insert_notice(Connection& c, const StoredNotice& n) {
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!statement) return statement.error();
     return statement.value()
-        .bind(1, n.site_id).bind(2, n.notice.version).bind(3, n.notice.notice_id)
-        .bind(4, std::int64_t{n.notice.material ? 1 : 0}).bind(5, n.content_hash).bind(6, n.canonical_json)
+        .bind(1, n.site_id)
+        .bind(2, n.notice.version)
+        .bind(3, n.notice.notice_id)
+        .bind(4, std::int64_t{n.notice.material ? 1 : 0})
+        .bind(5, n.content_hash)
+        .bind(6, n.canonical_json)
         .bind(7, n.published_at)
         .run();
 }
@@ -113,7 +117,8 @@ Status insert_api_key(Connection& c, const ApiKeyRecord& key) {
     if (!statement) return statement.error();
     Statement& s = statement.value();
     s.bind(1, key.key_id).bind(2, key.site_id).bind(3, key.key_hash).bind(4, key.created_at);
-    if (key.revoked_at) s.bind(5, *key.revoked_at); else s.bind_null(5);
+    if (key.revoked_at) s.bind(5, *key.revoked_at);
+    else s.bind_null(5);
     return s.run();
 }
 
@@ -130,7 +135,12 @@ Status SqliteStore::put_site(const Site& site) try {
             "ON CONFLICT (site_id) DO UPDATE SET allowed_origins = excluded.allowed_origins, "
             "subject_token_keys = excluded.subject_token_keys");
         if (!statement) return statement.error();
-        return statement.value().bind(1, site.site_id).bind(2, origins).bind(3, site.created_at).bind(4, token_keys).run();
+        return statement.value()
+            .bind(1, site.site_id)
+            .bind(2, origins)
+            .bind(3, site.created_at)
+            .bind(4, token_keys)
+            .run();
     });
 } catch (...) {
     return sqlite::internal_error();
@@ -160,26 +170,27 @@ Status SqliteStore::publish_notice(const StoredNotice& notice) try {
 }
 
 Result<StoredNotice> SqliteStore::notice(const std::string& site_id, std::int64_t version) try {
-    return sqlite::only_row(
-        sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "AND version = ?2",
-                                        [&](Statement& s) { s.bind(1, site_id).bind(2, version); }, read_notice),
-        "notice version");
+    return sqlite::only_row(sqlite::read_rows<StoredNotice>(
+                                *reads_, std::string(kSelectNotices) + "AND version = ?2",
+                                [&](Statement& s) { s.bind(1, site_id).bind(2, version); }, read_notice),
+                            "notice version");
 } catch (...) {
     return sqlite::internal_error();
 }
 
 Result<StoredNotice> SqliteStore::current_notice(const std::string& site_id) try {
-    return sqlite::only_row(
-        sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "ORDER BY version DESC LIMIT 1",
-                                        [&](Statement& s) { s.bind(1, site_id); }, read_notice),
-        "notice");
+    return sqlite::only_row(sqlite::read_rows<StoredNotice>(
+                                *reads_, std::string(kSelectNotices) + "ORDER BY version DESC LIMIT 1",
+                                [&](Statement& s) { s.bind(1, site_id); }, read_notice),
+                            "notice");
 } catch (...) {
     return sqlite::internal_error();
 }
 
 Result<std::vector<StoredNotice>> SqliteStore::notices(const std::string& site_id) try {
-    return sqlite::read_rows<StoredNotice>(*reads_, std::string(kSelectNotices) + "ORDER BY version",
-                                           [&](Statement& s) { s.bind(1, site_id); }, read_notice);
+    return sqlite::read_rows<StoredNotice>(
+        *reads_, std::string(kSelectNotices) + "ORDER BY version", [&](Statement& s) { s.bind(1, site_id); },
+        read_notice);
 } catch (...) {
     return sqlite::internal_error();
 }
@@ -201,8 +212,8 @@ Status SqliteStore::put_api_key(const ApiKeyRecord& key) try {
 Status SqliteStore::revoke_api_key(const std::string& key_id, std::int64_t now) try {
     std::lock_guard<std::mutex> lock(admin_mutex_);
     return sqlite::in_transaction(*admin_, [&](Connection& c) -> Status {
-        auto found = sqlite::has_row(c, "SELECT 1 FROM api_keys WHERE key_id = ?1",
-                                     [&](Statement& s) { s.bind(1, key_id); });
+        auto found =
+            sqlite::has_row(c, "SELECT 1 FROM api_keys WHERE key_id = ?1", [&](Statement& s) { s.bind(1, key_id); });
         if (!found) return found.error();
         if (!*found) return make_error("storage.unknown_api_key", "no such API key");
         // Revoking twice keeps the first time: that is when the key stopped working.

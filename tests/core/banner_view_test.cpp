@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/banner_view.hpp"
-#include "consent/decision.hpp"
-#include "consent/labels.hpp"
-#include "consent/notice.hpp"
+#include "consent/banner/banner_view.hpp"
+#include "consent/banner/labels.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -134,16 +134,22 @@ TEST_CASE("the view carries the texts of the chosen language", "[core][banner]")
 
 TEST_CASE("an Arabic banner is laid out right to left", "[core][banner][language]") {
     const Notice n = shop_notice();
-    const auto [preferred, dir] = GENERATE(table<std::string, std::string>({
-        {"ar", "rtl"}, {"ar-EG", "rtl"}, {"de", "ltr"}, {"en", "ltr"}, {"fr", "ltr"}}));
+    const auto [preferred, dir] = GENERATE(table<std::string, std::string>(
+        {{"ar", "rtl"}, {"ar-EG", "rtl"}, {"de", "ltr"}, {"en", "ltr"}, {"fr", "ltr"}}));
     CAPTURE(preferred);
     CHECK(consent::banner_view(context_for(n), {preferred}, {}).dir == dir);
 }
 
 TEST_CASE("text_direction knows the right-to-left scripts", "[core][banner][language]") {
-    const auto [language, dir] = GENERATE(table<std::string, std::string>({
-        {"ar", "rtl"}, {"he", "rtl"}, {"fa-IR", "rtl"}, {"ur", "rtl"}, {"AR", "rtl"},
-        {"en", "ltr"}, {"de-AT", "ltr"}, {"arn", "ltr"}, {"", "ltr"}}));
+    const auto [language, dir] = GENERATE(table<std::string, std::string>({{"ar", "rtl"},
+                                                                           {"he", "rtl"},
+                                                                           {"fa-IR", "rtl"},
+                                                                           {"ur", "rtl"},
+                                                                           {"AR", "rtl"},
+                                                                           {"en", "ltr"},
+                                                                           {"de-AT", "ltr"},
+                                                                           {"arn", "ltr"},
+                                                                           {"", "ltr"}}));
     CAPTURE(language);
     CHECK(consent::text_direction(language) == dir);
 }
@@ -336,8 +342,7 @@ TEST_CASE("banner_view_to_json has the keys the browser reads", "[core][banner][
     CHECK(j.at("gpc_applied") == true);
     CHECK(j.at("prompt") == false);
     CHECK(j.at("controller") == json{{"name", "Velo GmbH"}, {"contact", "privacy@velo.example"}});
-    CHECK(keys_of(j.at("labels")) ==
-          std::set<std::string>(consent::label_keys().begin(), consent::label_keys().end()));
+    CHECK(keys_of(j.at("labels")) == std::set<std::string>(consent::label_keys().begin(), consent::label_keys().end()));
     REQUIRE(j.at("purposes").size() == 3);
     const json& analytics = j.at("purposes").at(1);
     CHECK(keys_of(analytics) == std::set<std::string>{"id", "title", "description", "necessary", "toggleable",

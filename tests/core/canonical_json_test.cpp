@@ -1,6 +1,6 @@
 // RFC 8785 JCS: the shared vectors of cyberphone/json-canonicalization, the
 // ECMAScript number format, UTF-16 member order, and the strict parser.
-#include "consent/canonical_json.hpp"
+#include "consent/json/canonical_json.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -95,7 +95,7 @@ TEST_CASE("numbers are written as ECMAScript Number.prototype.toString writes th
         {1000.0, "1000"},
         {-1234567.0, "-1234567"},
         {1e15, "1000000000000000"},
-        {1700000000000.0, "1700000000000"},  // a millisecond timestamp
+        {1700000000000.0, "1700000000000"},        // a millisecond timestamp
         {4503599627370497.0, "4503599627370497"},  // 2^52 + 1
         {0.1, "0.1"},
         {-0.1, "-0.1"},
@@ -181,9 +181,9 @@ TEST_CASE("number literals are read as IEEE-754 doubles before they are written"
 }
 
 TEST_CASE("NaN and infinities are refused with the path of the number", "[core][jcs][numbers]") {
-    const double not_finite = GENERATE(std::numeric_limits<double>::quiet_NaN(),
-                                       std::numeric_limits<double>::infinity(),
-                                       -std::numeric_limits<double>::infinity());
+    const double not_finite =
+        GENERATE(std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+                 -std::numeric_limits<double>::infinity());
     CAPTURE(not_finite);
     const json value = {{"a", json::array({1, not_finite})}};
     const consent::Result<std::string> canonical = consent::canonicalize(value);
@@ -207,8 +207,9 @@ TEST_CASE("member names are ordered by UTF-16 code units, not by UTF-8 bytes", "
     const consent::Result<std::string> canonical =
         consent::canonicalize_text(R"({"\ue000":4,"\ud83d\ude00":3,"\u20ac":2,"a":1,"\u00e9":5,"":0,"aa":6,"B":7})");
     REQUIRE(canonical.ok());
-    CHECK(*canonical == "{\"\":0,\"B\":7,\"a\":1,\"aa\":6,\"\xC3\xA9\":5,\"\xE2\x82\xAC\":2,"
-                        "\"\xF0\x9F\x98\x80\":3,\"\xEE\x80\x80\":4}");
+    CHECK(*canonical ==
+          "{\"\":0,\"B\":7,\"a\":1,\"aa\":6,\"\xC3\xA9\":5,\"\xE2\x82\xAC\":2,"
+          "\"\xF0\x9F\x98\x80\":3,\"\xEE\x80\x80\":4}");
 }
 
 TEST_CASE("nested objects are sorted too and arrays keep their order", "[core][jcs]") {
@@ -253,13 +254,13 @@ TEST_CASE("escaped and raw spellings of a string canonicalize to the same bytes"
 
 TEST_CASE("strings that are not valid UTF-8 have no canonical form", "[core][jcs][strings]") {
     const std::string bad = GENERATE(as<std::string>{},
-                                     "\xFF",                  // never valid
-                                     "\x80",                  // stray continuation byte
-                                     "\xC3",                  // truncated
-                                     "\xC0\xAF",              // overlong '/'
-                                     "\xE0\x80\xAF",          // overlong '/'
-                                     "\xED\xA0\x80",          // encoded surrogate U+D800
-                                     "\xF4\x90\x80\x80",      // U+110000
+                                     "\xFF",                   // never valid
+                                     "\x80",                   // stray continuation byte
+                                     "\xC3",                   // truncated
+                                     "\xC0\xAF",               // overlong '/'
+                                     "\xE0\x80\xAF",           // overlong '/'
+                                     "\xED\xA0\x80",           // encoded surrogate U+D800
+                                     "\xF4\x90\x80\x80",       // U+110000
                                      "\xF8\x88\x80\x80\x80");  // 5-byte form
     CAPTURE(bad);
     const json value = {{"list", json::array({"ok", bad})}};
@@ -309,38 +310,17 @@ TEST_CASE("equal names in different objects are not duplicates", "[core][jcs][pa
 }
 
 TEST_CASE("malformed JSON text is json.parse_error with the byte where it failed", "[core][jcs][parse]") {
-    const std::string text = GENERATE(as<std::string>{},
-                                      "",
-                                      "   ",
-                                      "{",
-                                      "[1,2",
-                                      "[1,]",
-                                      "{\"a\":1,}",
-                                      "{\"a\" 1}",
-                                      "{a:1}",
-                                      "['a']",
-                                      "tru",
-                                      "nul",
-                                      "01",
-                                      "1.",
-                                      ".5",
-                                      "+1",
-                                      "0x10",
-                                      "NaN",
-                                      "Infinity",
-                                      "1 2",
-                                      "{} x",
-                                      "/* comment */ 1",
-                                      "\"tab\there\"",
-                                      "\"\\x41\"",
-                                      "\"\\ud800\"",          // lone high surrogate escape
-                                      "\"\\udc00\"",          // lone low surrogate escape
-                                      "\"\\ud800\\u0041\"",   // high surrogate then not a low one
-                                      "\"\xFF\"",             // invalid UTF-8 byte
-                                      "\"\xC0\xAF\"",         // overlong UTF-8
-                                      "\"\xED\xA0\x80\"",     // UTF-8 encoded surrogate
+    const std::string text = GENERATE(as<std::string>{}, "", "   ", "{", "[1,2", "[1,]", "{\"a\":1,}", "{\"a\" 1}",
+                                      "{a:1}", "['a']", "tru", "nul", "01", "1.", ".5", "+1", "0x10", "NaN", "Infinity",
+                                      "1 2", "{} x", "/* comment */ 1", "\"tab\there\"", "\"\\x41\"",
+                                      "\"\\ud800\"",           // lone high surrogate escape
+                                      "\"\\udc00\"",           // lone low surrogate escape
+                                      "\"\\ud800\\u0041\"",    // high surrogate then not a low one
+                                      "\"\xFF\"",              // invalid UTF-8 byte
+                                      "\"\xC0\xAF\"",          // overlong UTF-8
+                                      "\"\xED\xA0\x80\"",      // UTF-8 encoded surrogate
                                       "\"\xF4\x90\x80\x80\"",  // beyond U+10FFFF
-                                      "\xEF\xBB\xBF{}",       // byte order mark
+                                      "\xEF\xBB\xBF{}",        // byte order mark
                                       std::string("[1,\0]", 5));
     CAPTURE(text);
     const consent::Result<json> parsed = consent::parse_json_strict(text);

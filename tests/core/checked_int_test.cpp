@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/checked_int.hpp"
+#include "consent/base/checked_int.hpp"
 
 namespace {
 
@@ -34,9 +34,18 @@ TEST_CASE("checked addition answers nothing where 64 bits overflow", "[core][che
         Opt want;
     };
     const auto c = GENERATE(values<Case>({
-        {kMax, 1, std::nullopt}, {kMax, kMax, std::nullopt}, {kMin, -1, std::nullopt}, {kMin, kMin, std::nullopt},
-        {kMax, 0, kMax},         {kMin, 0, kMin},            {kMax, kMin, -1},          {kMin, kMax, -1},
-        {kMax - 1, 1, kMax},     {kMin + 1, -1, kMin},       {-5, 3, -2},               {0, 0, 0},
+        {kMax, 1, std::nullopt},
+        {kMax, kMax, std::nullopt},
+        {kMin, -1, std::nullopt},
+        {kMin, kMin, std::nullopt},
+        {kMax, 0, kMax},
+        {kMin, 0, kMin},
+        {kMax, kMin, -1},
+        {kMin, kMax, -1},
+        {kMax - 1, 1, kMax},
+        {kMin + 1, -1, kMin},
+        {-5, 3, -2},
+        {0, 0, 0},
     }));
     CAPTURE(c.a, c.b);
     CHECK(checked_add(c.a, c.b) == c.want);
@@ -48,9 +57,17 @@ TEST_CASE("checked subtraction answers nothing where 64 bits overflow", "[core][
         Opt want;
     };
     const auto c = GENERATE(values<Case>({
-        {kMax, kMin, std::nullopt}, {kMin, kMax, std::nullopt}, {kMin, 1, std::nullopt}, {kMax, -1, std::nullopt},
-        {0, kMin, std::nullopt},    {-1, kMin, kMax},           {0, kMax, -kMax},        {kMin, kMin, 0},
-        {kMax, kMax, 0},            {kMin, -1, kMin + 1},       {1767225600, 60, 1767225540},
+        {kMax, kMin, std::nullopt},
+        {kMin, kMax, std::nullopt},
+        {kMin, 1, std::nullopt},
+        {kMax, -1, std::nullopt},
+        {0, kMin, std::nullopt},
+        {-1, kMin, kMax},
+        {0, kMax, -kMax},
+        {kMin, kMin, 0},
+        {kMax, kMax, 0},
+        {kMin, -1, kMin + 1},
+        {1767225600, 60, 1767225540},
     }));
     CAPTURE(c.a, c.b);
     CHECK(checked_sub(c.a, c.b) == c.want);
@@ -62,13 +79,24 @@ TEST_CASE("checked multiplication answers nothing where 64 bits overflow", "[cor
         Opt want;
     };
     const auto c = GENERATE(values<Case>({
-        {kMin, -1, std::nullopt},       {-1, kMin, std::nullopt},     {kMax, 2, std::nullopt},
-        {kMin, 2, std::nullopt},        {2, kMin, std::nullopt},      {kMax, kMax, std::nullopt},
-        {kMin, kMin, std::nullopt},     {kMax, -1, -kMax},            {kMin, 1, kMin},
-        {kMin, 0, 0},                   {0, kMin, 0},                 {-4611686018427387904, 2, kMin},
-        {4611686018427387904, 2, std::nullopt}, {-4611686018427387904, -2, std::nullopt},
-        {3037000499, 3037000499, 9223372030926249001}, {3037000500, 3037000500, std::nullopt},
-        {-3037000500, 3037000500, std::nullopt}, {400, 86400, 34560000},
+        {kMin, -1, std::nullopt},
+        {-1, kMin, std::nullopt},
+        {kMax, 2, std::nullopt},
+        {kMin, 2, std::nullopt},
+        {2, kMin, std::nullopt},
+        {kMax, kMax, std::nullopt},
+        {kMin, kMin, std::nullopt},
+        {kMax, -1, -kMax},
+        {kMin, 1, kMin},
+        {kMin, 0, 0},
+        {0, kMin, 0},
+        {-4611686018427387904, 2, kMin},
+        {4611686018427387904, 2, std::nullopt},
+        {-4611686018427387904, -2, std::nullopt},
+        {3037000499, 3037000499, 9223372030926249001},
+        {3037000500, 3037000500, std::nullopt},
+        {-3037000500, 3037000500, std::nullopt},
+        {400, 86400, 34560000},
     }));
     CAPTURE(c.a, c.b);
     CHECK(checked_mul(c.a, c.b) == c.want);

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "consent/checkpoint.hpp"
+#include "consent/log/checkpoint.hpp"
 
 namespace {
 
@@ -55,16 +55,16 @@ TEST_CASE("malformed checkpoints are refused with a code, never half read", "[co
     };
     const auto c = GENERATE_COPY(values<Case>({
         {"", "checkpoint.malformed"},
-        {good_body, "checkpoint.malformed"},                                   // no signatures
-        {good_body + "\n", "checkpoint.malformed"},                            // blank line, nothing after
-        {note_with("o\n042\n" + root_line + "\ntime 1\n"), "checkpoint.malformed"},   // leading zero
+        {good_body, "checkpoint.malformed"},                                         // no signatures
+        {good_body + "\n", "checkpoint.malformed"},                                  // blank line, nothing after
+        {note_with("o\n042\n" + root_line + "\ntime 1\n"), "checkpoint.malformed"},  // leading zero
         {note_with("o\n-1\n" + root_line + "\ntime 1\n"), "checkpoint.malformed"},
         {note_with("o\n1\nnot-base64\ntime 1\n"), "checkpoint.bad_root"},
-        {note_with("o\n1\nAAAA\ntime 1\n"), "checkpoint.bad_root"},           // 3 bytes
-        {note_with("o\n1\n" + root_line + "\n"), "checkpoint.malformed"},     // no time line
+        {note_with("o\n1\nAAAA\ntime 1\n"), "checkpoint.bad_root"},        // 3 bytes
+        {note_with("o\n1\n" + root_line + "\n"), "checkpoint.malformed"},  // no time line
         {note_with("o\n1\n" + root_line + "\nwhen 1\n"), "checkpoint.malformed"},
         {note_with("\n1\n" + root_line + "\ntime 1\n"), "checkpoint.malformed"},
-        {good_body + "\n- name AAAA\n", "checkpoint.malformed"},               // hyphen, not an em dash
+        {good_body + "\n- name AAAA\n", "checkpoint.malformed"},  // hyphen, not an em dash
         {note_with(good_body).substr(0, note_with(good_body).size() - 1), "checkpoint.malformed"},
     }));
     CAPTURE(c.note);

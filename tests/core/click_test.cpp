@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "consent/click.hpp"
-#include "consent/policy.hpp"
+#include "consent/banner/click.hpp"
+#include "consent/consent/policy.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -21,7 +21,8 @@ using Choices = std::map<std::string, bool>;
 
 SubjectState granted(const consent::Notice& n, Choices choices) {
     SubjectState state;
-    consent::apply_decision(state, consent::test::test_decision(n, Method::custom, std::move(choices)), kNow - 60, "rcpt_test");
+    consent::apply_decision(state, consent::test::test_decision(n, Method::custom, std::move(choices)), kNow - 60,
+                            "rcpt_test");
     return state;
 }
 
@@ -39,7 +40,8 @@ TEST_CASE("accept and reject record accept_all and reject_all, with nothing else
 TEST_CASE("a save records the switches of the consent purposes as a custom choice", "[core][click]") {
     const auto n = consent::test::shop_notice();
     const PolicyContext ctx{n, 3, kNow, false};
-    const auto r = consent::click_record(ctx, {}, Click::save, {{"analytics", true}, {"marketing", false}, {"necessary", true}});
+    const auto r =
+        consent::click_record(ctx, {}, Click::save, {{"analytics", true}, {"marketing", false}, {"necessary", true}});
     CHECK(r.method == Method::custom);
     CHECK(r.choices == Choices{{"analytics", true}, {"marketing", false}});
 }

@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/consent_mode.hpp"
-#include "consent/decision.hpp"
-#include "consent/notice.hpp"
+#include "consent/banner/consent_mode.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -55,8 +55,7 @@ TEST_CASE("consent mode defaults deny the four required types", "[core][consent_
     CHECK(defaults.size() == 5);
 }
 
-TEST_CASE("the four required types are present and denied even when no purpose maps to them",
-          "[core][consent_mode]") {
+TEST_CASE("the four required types are present and denied even when no purpose maps to them", "[core][consent_mode]") {
     json j = shop_notice_json();
     for (auto& p : j["purposes"]) p.erase("consent_mode");
     const Notice n = parsed(j);

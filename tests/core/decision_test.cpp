@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/decision.hpp"
-#include "consent/notice.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -502,8 +502,7 @@ TEST_CASE("parse_decision rejects a stored decision without purposes or with an 
     }
 }
 
-TEST_CASE("make_decision refuses choices or lists a method does not use, even when built in code",
-          "[core][decision]") {
+TEST_CASE("make_decision refuses choices or lists a method does not use, even when built in code", "[core][decision]") {
     DecisionRequest accept = request(Method::accept_all);
     accept.choices = {{"analytics", false}};
     auto a = decide(accept);
@@ -517,8 +516,7 @@ TEST_CASE("make_decision refuses choices or lists a method does not use, even wh
     CHECK(c.error().code == "decision.unexpected_field");
 }
 
-TEST_CASE("a stored decision whose purposes map has a key that is not a purpose id is refused",
-          "[core][decision]") {
+TEST_CASE("a stored decision whose purposes map has a key that is not a purpose id is refused", "[core][decision]") {
     auto d = decide(request(Method::reject_all));
     REQUIRE(d.ok());
     nlohmann::json stored = consent::decision_to_json(*d);
@@ -554,8 +552,8 @@ TEST_CASE("a retry is the same decision in canonical form and nothing else is", 
     other_origin.context.origin = "https://velo.example";
     DecisionRequest other_language = base;
     other_language.language = "de";
-    const auto changed = GENERATE_COPY(
-        values({other_subject, other_choices, other_method, other_time, other_origin, other_language}));
+    const auto changed =
+        GENERATE_COPY(values({other_subject, other_choices, other_method, other_time, other_origin, other_language}));
     auto retry = decide(changed);
     REQUIRE(retry.ok());
     CAPTURE(consent::decision_to_json(*retry).dump());

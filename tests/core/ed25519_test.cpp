@@ -1,7 +1,7 @@
 // Ed25519 verification against RFC 8032's test vectors, Wycheproof's
 // adversarial vectors (which libsodium 1.0.18, the server's signer, agrees
 // with), and hand-made malformed signatures and keys.
-#include "consent/ed25519.hpp"
+#include "consent/crypto/ed25519.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 #include "test_files.hpp"
 
 namespace {
@@ -34,8 +34,7 @@ struct Vector {
 };
 
 bool verify(const Vector& v) {
-    return consent::ed25519_verify(from_hex(v.public_key), as_text(from_hex(v.message)),
-                                   from_hex(v.signature));
+    return consent::ed25519_verify(from_hex(v.public_key), as_text(from_hex(v.message)), from_hex(v.signature));
 }
 
 // RFC 8032 §7.1, TEST 1, 2, 3 and 1024 (a 1023-byte message).
@@ -125,8 +124,7 @@ TEST_CASE("ed25519 accepts the RFC 8032 test vectors", "[core][ed25519]") {
     CHECK(verify(v));
 }
 
-TEST_CASE("changing any bit of the message, signature or public key fails ed25519 verification",
-          "[core][ed25519]") {
+TEST_CASE("changing any bit of the message, signature or public key fails ed25519 verification", "[core][ed25519]") {
     const Vector v = rfc8032_test3();
     const Bytes public_key = from_hex(v.public_key);
     const Bytes message = from_hex(v.message);
@@ -135,16 +133,13 @@ TEST_CASE("changing any bit of the message, signature or public key fails ed2551
 
     const std::string part = GENERATE("message", "signature", "public key");
     CAPTURE(part);
-    const Bytes& original = part == "message"     ? message
-                            : part == "signature" ? signature
-                                                  : public_key;
+    const Bytes& original = part == "message" ? message : part == "signature" ? signature : public_key;
     for (std::size_t bit = 0; bit < 8 * original.size(); ++bit) {
         Bytes changed = original;
         changed[bit / 8] = static_cast<std::uint8_t>(changed[bit / 8] ^ (1u << (bit % 8)));
-        const bool verified =
-            part == "message"     ? consent::ed25519_verify(public_key, as_text(changed), signature)
-            : part == "signature" ? consent::ed25519_verify(public_key, as_text(message), changed)
-                                  : consent::ed25519_verify(changed, as_text(message), signature);
+        const bool verified = part == "message"     ? consent::ed25519_verify(public_key, as_text(changed), signature)
+                              : part == "signature" ? consent::ed25519_verify(public_key, as_text(message), changed)
+                                                    : consent::ed25519_verify(changed, as_text(message), signature);
         CAPTURE(bit);
         CHECK_FALSE(verified);
     }
@@ -154,8 +149,8 @@ TEST_CASE("ed25519 agrees with every Wycheproof Ed25519 vector", "[core][ed25519
     // Vectors whose expected result this verifier does not give, with the
     // reason. Empty: it agrees with all of them, as libsodium does.
     const std::map<int, std::string> known_differences = {};
-    const json file = json::parse(
-        consent::test::read_file(consent::test::vectors_dir() + "/wycheproof/ed25519_test.json"));
+    const json file =
+        json::parse(consent::test::read_file(consent::test::vectors_dir() + "/wycheproof/ed25519_test.json"));
     int count = 0;
     int acceptable = 0;
     for (const json& group : file["testGroups"]) {
@@ -164,9 +159,8 @@ TEST_CASE("ed25519 agrees with every Wycheproof Ed25519 vector", "[core][ed25519
         for (const json& test : group["tests"]) {
             const int id = test["tcId"];
             const std::string result = test["result"];
-            const bool verified = consent::ed25519_verify(
-                public_key, as_text(from_hex(test["msg"].get<std::string>())),
-                from_hex(test["sig"].get<std::string>()));
+            const bool verified = consent::ed25519_verify(public_key, as_text(from_hex(test["msg"].get<std::string>())),
+                                                          from_hex(test["sig"].get<std::string>()));
             CAPTURE(id, test["comment"].get<std::string>(), result, verified);
             ++count;
             if (result == "acceptable") {
@@ -199,8 +193,7 @@ TEST_CASE("ed25519 rejects a signature whose S has L added", "[core][ed25519]") 
     }
     REQUIRE(carry == 0);  // S + L < 2^256 still fits the 32 bytes
     CHECK(verify(v));
-    CHECK_FALSE(
-        consent::ed25519_verify(from_hex(v.public_key), as_text(from_hex(v.message)), signature));
+    CHECK_FALSE(consent::ed25519_verify(from_hex(v.public_key), as_text(from_hex(v.message)), signature));
 }
 
 // With A the identity, [S]B == R + [k]A holds for R = B, S = 1 and every
@@ -227,17 +220,14 @@ TEST_CASE("ed25519 refuses keys and signatures of the wrong size", "[core][ed255
     long_key.push_back(0);
     Bytes long_signature = signature;
     long_signature.push_back(0);
-    CHECK_FALSE(consent::ed25519_verify(Bytes(public_key.begin(), public_key.end() - 1), message,
-                                        signature));
+    CHECK_FALSE(consent::ed25519_verify(Bytes(public_key.begin(), public_key.end() - 1), message, signature));
     CHECK_FALSE(consent::ed25519_verify(long_key, message, signature));
-    CHECK_FALSE(consent::ed25519_verify(public_key, message,
-                                        Bytes(signature.begin(), signature.end() - 1)));
+    CHECK_FALSE(consent::ed25519_verify(public_key, message, Bytes(signature.begin(), signature.end() - 1)));
     CHECK_FALSE(consent::ed25519_verify(public_key, message, long_signature));
     CHECK_FALSE(consent::ed25519_verify(Bytes{}, message, Bytes{}));
 }
 
-TEST_CASE("ed25519 verifies through the pointer overload, also with no message bytes",
-          "[core][ed25519]") {
+TEST_CASE("ed25519 verifies through the pointer overload, also with no message bytes", "[core][ed25519]") {
     const Vector v = rfc8032_vectors()[0];  // TEST 1 signs the empty message
     const Bytes public_key = from_hex(v.public_key);
     const Bytes signature = from_hex(v.signature);

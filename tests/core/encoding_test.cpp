@@ -4,13 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace {
 
-consent::Bytes bytes_of(const std::string& text) {
-    return consent::Bytes(text.begin(), text.end());
-}
+consent::Bytes bytes_of(const std::string& text) { return consent::Bytes(text.begin(), text.end()); }
 
 struct Encoded {
     std::string plain;
@@ -86,9 +84,8 @@ TEST_CASE("every byte string up to 70 bytes survives a round trip", "[core][enco
 }
 
 TEST_CASE("hex decoding rejects odd lengths and non-hex characters", "[core][encoding]") {
-    const std::string text =
-        GENERATE(as<std::string>{}, "0", "abc", "0g", "g0", " 00", "00 ", "0x00", "+1", "\xff\xff",
-                 std::string("0\0", 2));
+    const std::string text = GENERATE(as<std::string>{}, "0", "abc", "0g", "g0", " 00", "00 ", "0x00", "+1", "\xff\xff",
+                                      std::string("0\0", 2));
     CAPTURE(text);
     const auto decoded = consent::hex_decode(text);
     REQUIRE_FALSE(decoded.ok());
@@ -97,8 +94,7 @@ TEST_CASE("hex decoding rejects odd lengths and non-hex characters", "[core][enc
     CHECK(decoded.error().path.empty());
 }
 
-TEST_CASE("base64 decoding rejects bad characters, bad padding and trailing bits",
-          "[core][encoding]") {
+TEST_CASE("base64 decoding rejects bad characters, bad padding and trailing bits", "[core][encoding]") {
     const std::string text = GENERATE(as<std::string>{},
                                       "Zg",        // padding missing
                                       "Zg=",       // padding short
@@ -123,8 +119,7 @@ TEST_CASE("base64 decoding rejects bad characters, bad padding and trailing bits
     CHECK_FALSE(decoded.error().message.empty());
 }
 
-TEST_CASE("base64url decoding rejects padding, bad characters and trailing bits",
-          "[core][encoding]") {
+TEST_CASE("base64url decoding rejects padding, bad characters and trailing bits", "[core][encoding]") {
     const std::string text = GENERATE(as<std::string>{},
                                       "Zg==",   // padded (RFC 7515 §2 omits padding)
                                       "Zm8=",   // padded

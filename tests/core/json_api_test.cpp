@@ -9,17 +9,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 #include "fixtures.hpp"
 
 namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kBannerOperations{"consent_mode.state", "decision.make",      "jcs.canonicalize",
-                                                 "notice.parse",       "policy.is_allowed",  "policy.needs_prompt",
-                                                 "state.apply",        "banner.view",        "banner.evaluate",
-                                                 "banner.click"};
+const std::vector<std::string> kBannerOperations{
+    "consent_mode.state",  "decision.make", "jcs.canonicalize", "notice.parse",    "policy.is_allowed",
+    "policy.needs_prompt", "state.apply",   "banner.view",      "banner.evaluate", "banner.click"};
 const std::vector<std::string> kProofOperations{"checkpoint.verify", "merkle.leaf_hash", "merkle.verify_consistency",
                                                 "merkle.verify_inclusion", "receipt.verify"};
 
@@ -36,11 +35,13 @@ TEST_CASE("the banner's API answers its operations exactly as the full API does"
     const json notice = consent::test::shop_notice_json();
     const std::string view_input = json{{"notice", notice}, {"now", 1800000000}, {"languages", {"de-AT"}}}.dump();
     CHECK(consent::call_banner_api("banner.view", view_input) == consent::call_json_api("banner.view", view_input));
-    CHECK(consent::call_banner_api("notice.parse", notice.dump()) == consent::call_json_api("notice.parse", notice.dump()));
+    CHECK(consent::call_banner_api("notice.parse", notice.dump()) ==
+          consent::call_json_api("notice.parse", notice.dump()));
     const json parsed = json::parse(consent::call_banner_api("notice.parse", notice.dump()));
     CHECK(parsed["ok"] == true);
     // Errors too: same code, same path.
-    CHECK(consent::call_banner_api("notice.parse", "{\"notice_id\":1}") == consent::call_json_api("notice.parse", "{\"notice_id\":1}"));
+    CHECK(consent::call_banner_api("notice.parse", "{\"notice_id\":1}") ==
+          consent::call_json_api("notice.parse", "{\"notice_id\":1}"));
 }
 
 TEST_CASE("the banner's API does not know the proof verifiers", "[core][api]") {
@@ -55,11 +56,17 @@ TEST_CASE("the banner's API does not know the proof verifiers", "[core][api]") {
 
 TEST_CASE("banner.evaluate answers what banner.view, policy.is_allowed and consent_mode.state answer", "[core][api]") {
     const json notice = consent::test::shop_notice_json();
-    const json state = {{"analytics", {{"state", "granted"}, {"method", "custom"}, {"notice_id", "bike-shop"},
-                                       {"notice_version", 3}, {"decided_at", 1799990000}, {"receipt_id", "rcpt_1"}}}};
+    const json state = {{"analytics",
+                         {{"state", "granted"},
+                          {"method", "custom"},
+                          {"notice_id", "bike-shop"},
+                          {"notice_version", 3},
+                          {"decided_at", 1799990000},
+                          {"receipt_id", "rcpt_1"}}}};
     for (const bool gpc : {false, true}) {
         CAPTURE(gpc);
-        const json args = {{"notice", notice}, {"now", 1800000000}, {"gpc", gpc}, {"state", state}, {"languages", {"ar"}}};
+        const json args = {
+            {"notice", notice}, {"now", 1800000000}, {"gpc", gpc}, {"state", state}, {"languages", {"ar"}}};
         const json all = json::parse(consent::call_banner_api("banner.evaluate", args.dump()));
         REQUIRE(all["ok"] == true);
         const json& v = all["value"];

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
 #include "test_files.hpp"
 
 namespace merkle = consent::merkle;
@@ -94,15 +94,13 @@ RawProof decode_proof(const nlohmann::json& doc) {
 }
 
 consent::Status verify_inclusion_vector(const nlohmann::json& doc) {
-    return merkle::verify_inclusion(
-        doc.at("leafIdx").get<std::uint64_t>(), doc.at("treeSize").get<std::uint64_t>(),
-        decode_field(doc, "leafHash"), decode_proof(doc), decode_field(doc, "root"));
+    return merkle::verify_inclusion(doc.at("leafIdx").get<std::uint64_t>(), doc.at("treeSize").get<std::uint64_t>(),
+                                    decode_field(doc, "leafHash"), decode_proof(doc), decode_field(doc, "root"));
 }
 
 consent::Status verify_consistency_vector(const nlohmann::json& doc) {
-    return merkle::verify_consistency(
-        doc.at("size1").get<std::uint64_t>(), doc.at("size2").get<std::uint64_t>(),
-        decode_field(doc, "root1"), decode_field(doc, "root2"), decode_proof(doc));
+    return merkle::verify_consistency(doc.at("size1").get<std::uint64_t>(), doc.at("size2").get<std::uint64_t>(),
+                                      decode_field(doc, "root1"), decode_field(doc, "root2"), decode_proof(doc));
 }
 
 void check_vector_outcome(const nlohmann::json& doc, const consent::Status& status) {
@@ -152,8 +150,7 @@ TEST_CASE("every shared inclusion vector is accepted exactly when it is valid", 
     check_vector_outcome(doc, verify_inclusion_vector(doc));
 }
 
-TEST_CASE("every shared consistency vector is accepted exactly when it is valid",
-          "[core][merkle]") {
+TEST_CASE("every shared consistency vector is accepted exactly when it is valid", "[core][merkle]") {
     const std::vector<std::string> files = vector_files("consistency");
     REQUIRE_FALSE(files.empty());
     const std::string file = GENERATE_COPY(from_range(files));
@@ -220,8 +217,7 @@ TEST_CASE("the empty tree, a leaf and a node hash as RFC 9162 defines", "[core][
     CHECK(merkle::node_hash(leaf, empty) != merkle::node_hash(empty, leaf));
 }
 
-TEST_CASE("every inclusion proof up to 70 leaves verifies and any flipped bit breaks it",
-          "[core][merkle]") {
+TEST_CASE("every inclusion proof up to 70 leaves verifies and any flipped bit breaks it", "[core][merkle]") {
     const std::size_t size = GENERATE(range<std::size_t>(1, 71));
     CAPTURE(size);
     const auto leaves = numbered_leaf_hashes(size);
@@ -250,8 +246,7 @@ TEST_CASE("every inclusion proof up to 70 leaves verifies and any flipped bit br
     }
 }
 
-TEST_CASE("every consistency proof up to 70 leaves verifies and any flipped bit breaks it",
-          "[core][merkle]") {
+TEST_CASE("every consistency proof up to 70 leaves verifies and any flipped bit breaks it", "[core][merkle]") {
     const std::size_t size2 = GENERATE(range<std::size_t>(1, 71));
     CAPTURE(size2);
     const auto leaves = numbered_leaf_hashes(size2);
@@ -268,8 +263,7 @@ TEST_CASE("every consistency proof up to 70 leaves verifies and any flipped bit 
             for (std::size_t bit : bits_to_flip(size2, element)) {
                 RawProof tampered = proof;
                 flip_bit(tampered[element], bit);
-                const auto status =
-                    merkle::verify_consistency(size1, size2, root1, root2, tampered);
+                const auto status = merkle::verify_consistency(size1, size2, root1, root2, tampered);
                 if (status.ok()) FAIL("flipped bit " << bit << " of element " << element);
             }
         }
@@ -285,8 +279,7 @@ TEST_CASE("every consistency proof up to 70 leaves verifies and any flipped bit 
 TEST_CASE("proof generation rejects impossible indexes and sizes", "[core][merkle]") {
     const auto leaves = numbered_leaf_hashes(5);
     CHECK(merkle::inclusion_proof(leaves, 5).error().code == "merkle.index_out_of_range");
-    CHECK(merkle::inclusion_proof(leaves, kMaxU64).error().code ==
-          "merkle.index_out_of_range");
+    CHECK(merkle::inclusion_proof(leaves, kMaxU64).error().code == "merkle.index_out_of_range");
     CHECK(merkle::inclusion_proof({}, 0).error().code == "merkle.index_out_of_range");
     CHECK(merkle::consistency_proof(leaves, 6).error().code == "merkle.size_order");
     CHECK(merkle::consistency_proof(leaves, kMaxU64).error().code == "merkle.size_order");
@@ -334,21 +327,17 @@ TEST_CASE("inclusion verification fails cleanly on hostile input", "[core][merkl
         {"proof too short", 1, 8, 32, 32, full_hashes(2), "merkle.proof_wrong_length"},
         {"proof too long", 1, 8, 32, 32, full_hashes(4), "merkle.proof_wrong_length"},
         // In a tree of 2^64 - 1 leaves, leaf 0 has 64 siblings and the last leaf 63.
-        {"first leaf of the largest tree", 0, kMaxU64, 32, 32, full_hashes(64),
-         "merkle.root_mismatch"},
+        {"first leaf of the largest tree", 0, kMaxU64, 32, 32, full_hashes(64), "merkle.root_mismatch"},
         {"first leaf of the largest tree, 65 elements", 0, kMaxU64, 32, 32, full_hashes(65),
          "merkle.proof_wrong_length"},
-        {"last leaf of the largest tree", kMaxU64 - 1, kMaxU64, 32, 32, full_hashes(63),
-         "merkle.root_mismatch"},
-        {"last leaf of the largest tree, 64 elements", kMaxU64 - 1, kMaxU64, 32, 32,
-         full_hashes(64), "merkle.proof_wrong_length"},
-        {"a hundred thousand elements", 3, 1000, 32, 32, full_hashes(100000),
+        {"last leaf of the largest tree", kMaxU64 - 1, kMaxU64, 32, 32, full_hashes(63), "merkle.root_mismatch"},
+        {"last leaf of the largest tree, 64 elements", kMaxU64 - 1, kMaxU64, 32, 32, full_hashes(64),
          "merkle.proof_wrong_length"},
+        {"a hundred thousand elements", 3, 1000, 32, 32, full_hashes(100000), "merkle.proof_wrong_length"},
     }));
     CAPTURE(c.name);
-    const auto status =
-        merkle::verify_inclusion(c.index, c.size, RawHash(c.leaf_bytes, 0x11),
-                                          filler_proof(c.proof_bytes), RawHash(c.root_bytes, 0x22));
+    const auto status = merkle::verify_inclusion(c.index, c.size, RawHash(c.leaf_bytes, 0x11),
+                                                 filler_proof(c.proof_bytes), RawHash(c.root_bytes, 0x22));
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().code == c.code);
     CHECK_FALSE(status.error().message.empty());
@@ -376,39 +365,31 @@ TEST_CASE("consistency verification fails cleanly on hostile input", "[core][mer
         {"both zero", 0, 0, 32, 32, {}, "merkle.empty_tree"},
         {"size1 zero, largest size2", 0, kMaxU64, 32, 32, full_hashes(64), "merkle.empty_tree"},
         {"equal sizes with a proof", 4, 4, 32, 32, full_hashes(1), "merkle.proof_not_empty"},
-        {"equal largest sizes with a proof", kMaxU64, kMaxU64, 32, 32, full_hashes(1),
-         "merkle.proof_not_empty"},
+        {"equal largest sizes with a proof", kMaxU64, kMaxU64, 32, 32, full_hashes(1), "merkle.proof_not_empty"},
         {"short root1", 3, 8, 31, 32, full_hashes(3), "merkle.bad_hash_size"},
         {"empty root2", 3, 8, 32, 0, full_hashes(3), "merkle.bad_hash_size"},
         {"long proof element", 3, 8, 32, 32, {32, 33, 32}, "merkle.bad_hash_size"},
         {"empty proof", 3, 8, 32, 32, {}, "merkle.proof_wrong_length"},
         {"proof too short", 3, 8, 32, 32, full_hashes(2), "merkle.proof_wrong_length"},
         {"proof too long", 3, 8, 32, 32, full_hashes(5), "merkle.proof_wrong_length"},
-        {"largest sizes, one element", kMaxU64 - 1, kMaxU64, 32, 32, full_hashes(1),
-         "merkle.proof_wrong_length"},
-        {"largest sizes, 200 elements", kMaxU64 - 1, kMaxU64, 32, 32, full_hashes(200),
-         "merkle.proof_wrong_length"},
-        {"one to largest, 64 elements", 1, kMaxU64, 32, 32, full_hashes(64),
-         "merkle.root_mismatch"},
-        {"a hundred thousand elements", 3, 1000, 32, 32, full_hashes(100000),
-         "merkle.proof_wrong_length"},
+        {"largest sizes, one element", kMaxU64 - 1, kMaxU64, 32, 32, full_hashes(1), "merkle.proof_wrong_length"},
+        {"largest sizes, 200 elements", kMaxU64 - 1, kMaxU64, 32, 32, full_hashes(200), "merkle.proof_wrong_length"},
+        {"one to largest, 64 elements", 1, kMaxU64, 32, 32, full_hashes(64), "merkle.root_mismatch"},
+        {"a hundred thousand elements", 3, 1000, 32, 32, full_hashes(100000), "merkle.proof_wrong_length"},
     }));
     CAPTURE(c.name);
-    const auto status = merkle::verify_consistency(
-        c.size1, c.size2, RawHash(c.root1_bytes, 0x11), RawHash(c.root2_bytes, 0x22),
-        filler_proof(c.proof_bytes));
+    const auto status = merkle::verify_consistency(c.size1, c.size2, RawHash(c.root1_bytes, 0x11),
+                                                   RawHash(c.root2_bytes, 0x22), filler_proof(c.proof_bytes));
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().code == c.code);
     CHECK_FALSE(status.error().message.empty());
 }
 
-TEST_CASE("a tree is consistent with itself only with an empty proof and equal roots",
-          "[core][merkle]") {
+TEST_CASE("a tree is consistent with itself only with an empty proof and equal roots", "[core][merkle]") {
     const RawHash root = raw(merkle::root_from_leaf_hashes(numbered_leaf_hashes(9)));
     CHECK(merkle::verify_consistency(9, 9, root, root, {}).ok());
     RawHash other = root;
     flip_bit(other, 7);
-    CHECK(merkle::verify_consistency(9, 9, root, other, {}).error().code ==
-          "merkle.root_mismatch");
+    CHECK(merkle::verify_consistency(9, 9, root, other, {}).error().code == "merkle.root_mismatch");
     CHECK(merkle::verify_consistency(kMaxU64, kMaxU64, root, root, {}).ok());
 }

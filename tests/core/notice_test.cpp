@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/notice.hpp"
+#include "consent/consent/notice.hpp"
 #include "fixtures.hpp"
 #include "test_files.hpp"
 
@@ -116,18 +116,15 @@ TEST_CASE("parse_notice_text reads the fixture file like parse_notice reads its 
 }
 
 // GDPR Art. 13: controller, purposes, recipients and cookie lifetimes are all required.
-TEST_CASE("a notice missing a required field is rejected with that field's JSON pointer (Art. 13)",
-          "[core][notice]") {
-    const std::string pointer = GENERATE(as<std::string>{},  //
-                                         "/notice_id", "/version", "/material", "/controller", "/policy_url",
-                                         "/languages", "/texts", "/purposes", "/controller/name",
-                                         "/controller/contact", "/texts/de/title", "/texts/de/body", "/purposes/1/id",
-                                         "/purposes/1/legal_basis", "/purposes/1/texts", "/purposes/1/services",
-                                         "/purposes/2/texts/en/title", "/purposes/2/texts/ar/description",
-                                         "/purposes/2/services/0/name", "/purposes/2/services/0/provider",
-                                         "/purposes/2/services/0/third_party", "/purposes/2/services/0/cookies",
-                                         "/purposes/2/services/0/cookies/0/name",
-                                         "/purposes/2/services/0/cookies/0/lifetime_days");
+TEST_CASE("a notice missing a required field is rejected with that field's JSON pointer (Art. 13)", "[core][notice]") {
+    const std::string pointer = GENERATE(
+        as<std::string>{},  //
+        "/notice_id", "/version", "/material", "/controller", "/policy_url", "/languages", "/texts", "/purposes",
+        "/controller/name", "/controller/contact", "/texts/de/title", "/texts/de/body", "/purposes/1/id",
+        "/purposes/1/legal_basis", "/purposes/1/texts", "/purposes/1/services", "/purposes/2/texts/en/title",
+        "/purposes/2/texts/ar/description", "/purposes/2/services/0/name", "/purposes/2/services/0/provider",
+        "/purposes/2/services/0/third_party", "/purposes/2/services/0/cookies", "/purposes/2/services/0/cookies/0/name",
+        "/purposes/2/services/0/cookies/0/lifetime_days");
     CAPTURE(pointer);
     check_rejected(consent::parse_notice(without(shop_notice_json(), pointer)), "notice.missing_field", pointer);
 }
@@ -176,12 +173,12 @@ TEST_CASE("a notice that is not a JSON object is rejected as notice.wrong_type a
 }
 
 TEST_CASE("an unknown field anywhere in a notice is rejected, not ignored", "[core][notice]") {
-    const std::string parent = GENERATE(as<std::string>{}, "", "/controller", "/texts/en", "/purposes/1",
-                                        "/purposes/0", "/purposes/1/texts/de", "/purposes/2/services/0",
-                                        "/purposes/2/services/0/cookies/0");
+    const std::string parent =
+        GENERATE(as<std::string>{}, "", "/controller", "/texts/en", "/purposes/1", "/purposes/0",
+                 "/purposes/1/texts/de", "/purposes/2/services/0", "/purposes/2/services/0/cookies/0");
     CAPTURE(parent);
-    check_rejected(consent::parse_notice(with(shop_notice_json(), parent + "/colour", "red")),
-                   "notice.unknown_field", parent + "/colour");
+    check_rejected(consent::parse_notice(with(shop_notice_json(), parent + "/colour", "red")), "notice.unknown_field",
+                   parent + "/colour");
 }
 
 TEST_CASE("an unknown field's path escapes '/' and '~' as RFC 6901 requires", "[core][notice]") {
@@ -193,9 +190,9 @@ TEST_CASE("an unknown field's path escapes '/' and '~' as RFC 6901 requires", "[
 // CJEU C-673/17 Planet49: a pre-ticked box is not consent, so a notice cannot express one.
 TEST_CASE("a purpose that tries to pre-check itself is rejected as prechecked_forbidden (Planet49)",
           "[core][notice][planet49]") {
-    const std::string field = GENERATE(as<std::string>{}, "default", "default_state", "defaultState", "checked",
-                                       "prechecked", "pre_checked", "preselected", "enabled", "initial",
-                                       "initial_state", "granted", "value", "state", "on");
+    const std::string field =
+        GENERATE(as<std::string>{}, "default", "default_state", "defaultState", "checked", "prechecked", "pre_checked",
+                 "preselected", "enabled", "initial", "initial_state", "granted", "value", "state", "on");
     // 0 is the necessary purpose, 1 a consent purpose, 2 a sale/sharing one.
     const std::string purpose = GENERATE(as<std::string>{}, "/purposes/0", "/purposes/1", "/purposes/2");
     const json value = GENERATE(json(true), json(false), json("on"));
@@ -206,14 +203,13 @@ TEST_CASE("a purpose that tries to pre-check itself is rejected as prechecked_fo
 }
 
 TEST_CASE("a language listed without its texts is rejected as notice.missing_text", "[core][notice]") {
-    const std::string pointer = GENERATE(as<std::string>{}, "/texts/de", "/texts/ar", "/purposes/0/texts/en",
-                                         "/purposes/2/texts/ar");
+    const std::string pointer =
+        GENERATE(as<std::string>{}, "/texts/de", "/texts/ar", "/purposes/0/texts/en", "/purposes/2/texts/ar");
     CAPTURE(pointer);
     check_rejected(consent::parse_notice(without(shop_notice_json(), pointer)), "notice.missing_text", pointer);
 }
 
-TEST_CASE("a text for a language the notice does not list is rejected as notice.unknown_language",
-          "[core][notice]") {
+TEST_CASE("a text for a language the notice does not list is rejected as notice.unknown_language", "[core][notice]") {
     const std::string texts = GENERATE(as<std::string>{}, "/texts", "/purposes/1/texts");
     CAPTURE(texts);
     json j = shop_notice_json();
@@ -283,8 +279,7 @@ TEST_CASE("other malformed notice values are rejected with a specific code and p
     check_rejected(consent::parse_notice(with(shop_notice_json(), c.pointer, c.value)), c.code, c.path);
 }
 
-TEST_CASE("each rejected notice file under tests/data/notices/invalid names its expected error",
-          "[core][notice]") {
+TEST_CASE("each rejected notice file under tests/data/notices/invalid names its expected error", "[core][notice]") {
     // Each file holds {"notice": …, "error": {"code", "path"}}; kept as data so
     // fuzzers and other front ends can reuse the same cases.
     const std::string dir = consent::test::data_dir() + "/notices/invalid";
@@ -364,8 +359,7 @@ TEST_CASE("the content hash changes when any text a visitor reads changes", "[co
     }
 }
 
-TEST_CASE("the content hash changes with version, materiality, lifetimes and label overrides",
-          "[core][notice][hash]") {
+TEST_CASE("the content hash changes with version, materiality, lifetimes and label overrides", "[core][notice][hash]") {
     const auto c = GENERATE(values<Rejection>({
         {"/version", 4, "", ""},
         {"/material", false, "", ""},
@@ -382,8 +376,8 @@ TEST_CASE("last_material_version is the newest material version up to the curren
     // v1 material, v2 typo fix, v3 material, v4 and v5 typo fixes, v6 material (not yet current).
     const std::vector<Notice> versions{version_of(1, true),  version_of(2, false), version_of(3, true),
                                        version_of(4, false), version_of(5, false), version_of(6, true)};
-    const auto [current, expected] = GENERATE(table<std::int64_t, std::int64_t>({
-        {1, 1}, {2, 1}, {3, 3}, {4, 3}, {5, 3}, {6, 6}}));
+    const auto [current, expected] =
+        GENERATE(table<std::int64_t, std::int64_t>({{1, 1}, {2, 1}, {3, 3}, {4, 3}, {5, 3}, {6, 6}}));
     CAPTURE(current);
     CHECK(consent::last_material_version(versions, current) == expected);
 }

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/decision.hpp"
-#include "consent/notice.hpp"
-#include "consent/policy.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/policy.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -178,8 +178,8 @@ TEST_CASE("a grant expires after the purpose's max_age_days", "[core][policy][ex
     record(state, decision(n, Method::accept_all), kNow, "r1");
     check_verdict(consent::is_allowed(context_for(n, kNow + days(180)), "analytics", state), true, reason::granted,
                   "r1");
-    check_verdict(consent::is_allowed(context_for(n, kNow + days(180) + 1), "analytics", state), false,
-                  reason::expired, "r1");
+    check_verdict(consent::is_allowed(context_for(n, kNow + days(180) + 1), "analytics", state), false, reason::expired,
+                  "r1");
 }
 
 TEST_CASE("an expired grant asks again for that purpose", "[core][policy][expiry]") {
@@ -212,8 +212,7 @@ TEST_CASE("a refusal is asked again after refusal_max_age_days, not before", "[c
                   "r1");
 }
 
-TEST_CASE("a grant's age is measured by max_age_days even when the refusal age is shorter",
-          "[core][policy][expiry]") {
+TEST_CASE("a grant's age is measured by max_age_days even when the refusal age is shorter", "[core][policy][expiry]") {
     const Notice n = shop_notice();
     SubjectState state;
     record(state, decision(n, Method::accept_all), kNow, "r1");
@@ -272,8 +271,8 @@ TEST_CASE("an unknown purpose is denied, even with a recorded grant for it", "[c
     SubjectState state;
     record(state, decision(n, Method::accept_all), kNow, "r1");
     // A purpose that an older notice had and this one dropped.
-    state["newsletter"] = consent::PurposeRecord{consent::PurposeState::granted, Method::accept_all, "bike-shop", 3,
-                                                 kNow, "r0"};
+    state["newsletter"] =
+        consent::PurposeRecord{consent::PurposeState::granted, Method::accept_all, "bike-shop", 3, kNow, "r0"};
     const std::string purpose = GENERATE(as<std::string>{}, "newsletter", "Analytics", "", "analytics ");
     CAPTURE(purpose);
     check_verdict(consent::is_allowed(context_for(n), purpose, state), false, reason::unknown_purpose, "");

@@ -11,11 +11,33 @@
 
 namespace {
 
-const std::vector<std::string> kForbidden = {
-    "<iostream>", "<fstream>", "<filesystem>", "<chrono>", "<ctime>", "<time.h>", "<thread>",
-    "<mutex>", "<atomic>", "<future>", "<condition_variable>", "<random>", "<sys/", "<unistd.h>",
-    "<emscripten", "<sodium", "<sqlite", "<httplib", "getenv", "std::cout", "std::cerr", "fopen",
-    "rand(", "time(", "system_clock", "steady_clock", "printf(\""};
+const std::vector<std::string> kForbidden = {"<iostream>",
+                                             "<fstream>",
+                                             "<filesystem>",
+                                             "<chrono>",
+                                             "<ctime>",
+                                             "<time.h>",
+                                             "<thread>",
+                                             "<mutex>",
+                                             "<atomic>",
+                                             "<future>",
+                                             "<condition_variable>",
+                                             "<random>",
+                                             "<sys/",
+                                             "<unistd.h>",
+                                             "<emscripten",
+                                             "<sodium",
+                                             "<sqlite",
+                                             "<httplib",
+                                             "getenv",
+                                             "std::cout",
+                                             "std::cerr",
+                                             "fopen",
+                                             "rand(",
+                                             "time(",
+                                             "system_clock",
+                                             "steady_clock",
+                                             "printf(\""};
 
 std::vector<std::string> core_sources() {
     const std::string root = CONSENT_SOURCE_DIR;

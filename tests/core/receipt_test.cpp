@@ -1,6 +1,6 @@
 // Receipts: the payload built from a decision, its RFC 8785 + RFC 7515 compact
 // JWS envelope, the strict parser for untrusted receipts, and the chain hash.
-#include "consent/receipt.hpp"
+#include "consent/log/receipt.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/notice.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -215,15 +215,42 @@ TEST_CASE("receipt inputs that do not belong together are refused", "[core][rece
     const int which = GENERATE(range(0, 9));
     CAPTURE(which);
     switch (which) {
-        case 0: d.notice_version = 2; code = "receipt.notice_mismatch"; break;
-        case 1: d.notice_id = "other-shop"; code = "receipt.notice_mismatch"; break;
-        case 2: d.notice_hash = std::string(64, '0'); code = "receipt.notice_mismatch"; break;
-        case 3: d.purposes["newsletter"] = consent::PurposeState::granted; code = "receipt.unknown_purpose"; break;
-        case 4: f.receipt_id.clear(); code = "receipt.invalid_facts"; break;
-        case 5: f.server_time = -1; code = "receipt.invalid_facts"; break;
-        case 6: f.log_index = consent::kMaxReceiptInteger + 1; code = "receipt.invalid_facts"; break;
-        case 7: f.previous_receipt_hash = kPrev.substr(1); code = "receipt.invalid_facts"; break;
-        default: f.previous_receipt_hash = std::string(64, 'A'); code = "receipt.invalid_facts"; break;
+        case 0:
+            d.notice_version = 2;
+            code = "receipt.notice_mismatch";
+            break;
+        case 1:
+            d.notice_id = "other-shop";
+            code = "receipt.notice_mismatch";
+            break;
+        case 2:
+            d.notice_hash = std::string(64, '0');
+            code = "receipt.notice_mismatch";
+            break;
+        case 3:
+            d.purposes["newsletter"] = consent::PurposeState::granted;
+            code = "receipt.unknown_purpose";
+            break;
+        case 4:
+            f.receipt_id.clear();
+            code = "receipt.invalid_facts";
+            break;
+        case 5:
+            f.server_time = -1;
+            code = "receipt.invalid_facts";
+            break;
+        case 6:
+            f.log_index = consent::kMaxReceiptInteger + 1;
+            code = "receipt.invalid_facts";
+            break;
+        case 7:
+            f.previous_receipt_hash = kPrev.substr(1);
+            code = "receipt.invalid_facts";
+            break;
+        default:
+            f.previous_receipt_hash = std::string(64, 'A');
+            code = "receipt.invalid_facts";
+            break;
     }
     const auto checked = consent::check_receipt_inputs(n, consent::notice_content_hash(n), d, f);
     REQUIRE_FALSE(checked.ok());
@@ -292,23 +319,30 @@ TEST_CASE("a malformed compact receipt is refused with its own code", "[core][re
         {"empty signature", h + "." + p + ".", "jws.malformed"},
         {"too large", h + "." + p + std::string(consent::kJwsMaxBytes, 'A') + "." + s, "jws.malformed"},
         {"alg none", with_header(R"({"alg":"none","kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.unsupported_alg"},
-        {"alg HS256", with_header(R"({"alg":"HS256","kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.unsupported_alg"},
-        {"alg Ed25519", with_header(R"({"alg":"Ed25519","kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.unsupported_alg"},
-        {"alg lowercase", with_header(R"({"alg":"eddsa","kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.unsupported_alg"},
+        {"alg HS256", with_header(R"({"alg":"HS256","kid":"kid-1","typ":"consent-receipt+jws"})"),
+         "jws.unsupported_alg"},
+        {"alg Ed25519", with_header(R"({"alg":"Ed25519","kid":"kid-1","typ":"consent-receipt+jws"})"),
+         "jws.unsupported_alg"},
+        {"alg lowercase", with_header(R"({"alg":"eddsa","kid":"kid-1","typ":"consent-receipt+jws"})"),
+         "jws.unsupported_alg"},
         {"alg missing", with_header(R"({"kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.bad_header"},
         {"alg not a string", with_header(R"({"alg":1,"kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.bad_header"},
         {"typ JWT", with_header(R"({"alg":"EdDSA","kid":"kid-1","typ":"JWT"})"), "jws.wrong_type"},
         {"typ missing", with_header(R"({"alg":"EdDSA","kid":"kid-1"})"), "jws.wrong_type"},
-        {"typ other case", with_header(R"({"alg":"EdDSA","kid":"kid-1","typ":"Consent-Receipt+JWS"})"), "jws.wrong_type"},
+        {"typ other case", with_header(R"({"alg":"EdDSA","kid":"kid-1","typ":"Consent-Receipt+JWS"})"),
+         "jws.wrong_type"},
         {"kid missing", with_header(R"({"alg":"EdDSA","typ":"consent-receipt+jws"})"), "jws.bad_header"},
         {"kid empty", with_header(R"({"alg":"EdDSA","kid":"","typ":"consent-receipt+jws"})"), "jws.bad_header"},
         {"kid a number", with_header(R"({"alg":"EdDSA","kid":7,"typ":"consent-receipt+jws"})"), "jws.bad_header"},
-        {"crit", with_header(R"({"alg":"EdDSA","crit":["b64"],"kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.bad_header"},
-        {"embedded jwk", with_header(R"({"alg":"EdDSA","jwk":{},"kid":"kid-1","typ":"consent-receipt+jws"})"), "jws.bad_header"},
+        {"crit", with_header(R"({"alg":"EdDSA","crit":["b64"],"kid":"kid-1","typ":"consent-receipt+jws"})"),
+         "jws.bad_header"},
+        {"embedded jwk", with_header(R"({"alg":"EdDSA","jwk":{},"kid":"kid-1","typ":"consent-receipt+jws"})"),
+         "jws.bad_header"},
         {"header an array", with_header(R"(["EdDSA"])"), "jws.bad_header"},
         {"header a string", with_header(R"("EdDSA")"), "jws.bad_header"},
         {"header not JSON", with_header(R"({"alg":"EdDSA")"), "jws.bad_header"},
-        {"header duplicate alg", with_header(R"({"alg":"none","alg":"EdDSA","kid":"k","typ":"consent-receipt+jws"})"), "jws.bad_header"},
+        {"header duplicate alg", with_header(R"({"alg":"none","alg":"EdDSA","kid":"k","typ":"consent-receipt+jws"})"),
+         "jws.bad_header"},
         {"payload not JSON", with_payload("{"), "jws.bad_payload"},
         {"payload an array", with_payload("[]"), "jws.bad_payload"},
         {"payload a float", with_payload(R"({"iat":1.5})"), "jws.bad_payload"},
@@ -362,9 +396,9 @@ TEST_CASE("a receipt payload reads back to the decision and the facts that made 
 
 TEST_CASE("a receipt payload that lacks or bends a field does not read back", "[core][receipt]") {
     const std::pair<const char*, json> bent[] = {
-        {"/subject", json(42)},          {"/decision_id", json(nullptr)}, {"/iat", json("now")},
-        {"/method", json("granted")},    {"/purposes/0/state", json("maybe")},
-        {"/notice/version", json("3")},  {"/prev", json(7)},
+        {"/subject", json(42)},       {"/decision_id", json(nullptr)},      {"/iat", json("now")},
+        {"/method", json("granted")}, {"/purposes/0/state", json("maybe")}, {"/notice/version", json("3")},
+        {"/prev", json(7)},
     };
     for (const auto& [pointer, value] : bent) {
         CAPTURE(pointer);

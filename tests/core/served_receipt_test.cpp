@@ -5,14 +5,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 #include "test_files.hpp"
 
 namespace {
 
 using nlohmann::json;
 
-json fixture() { return json::parse(consent::test::read_file(consent::test::data_dir() + "/receipts/served_receipt.json")); }
+json fixture() {
+    return json::parse(consent::test::read_file(consent::test::data_dir() + "/receipts/served_receipt.json"));
+}
 
 json call(const std::string& op, const json& input) {
     const json answer = json::parse(consent::call_json_api(op, input.dump()));
@@ -44,7 +46,8 @@ TEST_CASE("a receipt with a changed payload or signature does not verify", "[cor
 
 TEST_CASE("the checkpoint served with a receipt verifies and includes it", "[core][checkpoint][verify]") {
     const json f = fixture();
-    const json cp = call("checkpoint.verify", {{"note", f["checkpoint"]}, {"origin", f["origin"]}, {"jwks", f["jwks"]}});
+    const json cp =
+        call("checkpoint.verify", {{"note", f["checkpoint"]}, {"origin", f["origin"]}, {"jwks", f["jwks"]}});
     REQUIRE(cp["valid"] == true);
     CHECK(cp["tree_size"] == f["tree_size"]);
     const json leaf = call("merkle.leaf_hash", {{"data", f["jws"]}});
@@ -54,9 +57,10 @@ TEST_CASE("the checkpoint served with a receipt verifies and includes it", "[cor
                                                             {"proof", f["inclusion_proof"]},
                                                             {"root", cp["root"]}});
     CHECK(inclusion["valid"] == true);
-    CHECK(call("checkpoint.verify", {{"note", f["checkpoint"]}, {"origin", "another/log"}, {"jwks", f["jwks"]}})["valid"] ==
-          false);
+    CHECK(call("checkpoint.verify",
+               {{"note", f["checkpoint"]}, {"origin", "another/log"}, {"jwks", f["jwks"]}})["valid"] == false);
     std::string forged = f["checkpoint"];
     forged.replace(forged.find("\n1\n"), 3, "\n2\n");
-    CHECK(call("checkpoint.verify", {{"note", forged}, {"origin", f["origin"]}, {"jwks", f["jwks"]}})["valid"] == false);
+    CHECK(call("checkpoint.verify", {{"note", forged}, {"origin", f["origin"]}, {"jwks", f["jwks"]}})["valid"] ==
+          false);
 }

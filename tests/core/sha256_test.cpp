@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "consent/encoding.hpp"
-#include "consent/sha256.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
 
 namespace {
 
@@ -48,24 +48,18 @@ TEST_CASE("sha256 of one million 'a' fed in pieces matches the NIST answer", "[c
     const std::string thousand(1000, 'a');
     consent::Sha256 hasher;
     for (int i = 0; i < 1000; ++i) hasher.update(thousand);
-    CHECK(hex_of(hasher.finish()) ==
-          "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    CHECK(hex_of(hasher.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 // Lengths around the 55/56-byte padding boundary and the 64-byte block boundary;
 // the digests were computed with an independent implementation (coreutils sha256sum).
 TEST_CASE("sha256 is the same one-shot and byte by byte at block boundaries", "[core][sha256]") {
     const auto answer = GENERATE(values<KnownAnswer>({
-        {"55", std::string(55, 'a'),
-         "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
-        {"56", std::string(56, 'a'),
-         "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
-        {"63", std::string(63, 'a'),
-         "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
-        {"64", std::string(64, 'a'),
-         "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
-        {"65", std::string(65, 'a'),
-         "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"},
+        {"55", std::string(55, 'a'), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+        {"56", std::string(56, 'a'), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
+        {"63", std::string(63, 'a'), "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
+        {"64", std::string(64, 'a'), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+        {"65", std::string(65, 'a'), "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"},
     }));
     CAPTURE(answer.name);
     CHECK(hex_of(consent::sha256(answer.message)) == answer.digest_hex);
@@ -78,8 +72,7 @@ TEST_CASE("sha256 handles bytes with the high bit set", "[core][sha256]") {
     for (std::size_t i = 0; i < all_bytes.size(); ++i) all_bytes[i] = static_cast<std::uint8_t>(i);
     consent::Sha256 hasher;
     hasher.update(all_bytes.data(), all_bytes.size());
-    CHECK(hex_of(hasher.finish()) ==
-          "40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880");
+    CHECK(hex_of(hasher.finish()) == "40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880");
 }
 
 TEST_CASE("sha256 gives the same digest whatever the update sizes", "[core][sha256]") {
@@ -105,6 +98,5 @@ TEST_CASE("an empty update with a null pointer changes nothing", "[core][sha256]
     hasher.update(nullptr, 0);
     hasher.update("abc");
     hasher.update(nullptr, 0);
-    CHECK(hex_of(hasher.finish()) ==
-          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(hex_of(hasher.finish()) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

@@ -1,11 +1,11 @@
-#include "consent/sha512.hpp"
+#include "consent/crypto/sha512.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/subject_trust.hpp"
+#include "consent/consent/subject_trust.hpp"
 
 namespace {
 

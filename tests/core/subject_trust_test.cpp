@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "consent/subject_trust.hpp"
+#include "consent/consent/subject_trust.hpp"
 
 namespace {
 
@@ -41,8 +41,8 @@ TEST_CASE("only a browser-made random subject id is a capability", "[core][trust
 TEST_CASE("who may speak for a subject for every method and kind of subject id", "[core][trust]") {
     const auto method = GENERATE(Method::accept_all, Method::reject_all, Method::custom, Method::withdraw, Method::gpc,
                                  Method::server_withdraw);
-    const auto subject = GENERATE(as<std::string>(), "b_Q2xhcmEtYnJvd3Nlci0wMQ", "alice@example.com", "user-42",
-                                  "b_short");
+    const auto subject =
+        GENERATE(as<std::string>(), "b_Q2xhcmEtYnJvd3Nlci0wMQ", "alice@example.com", "user-42", "b_short");
     const auto speaker = GENERATE(Speaker::visitor, Speaker::vouched_visitor, Speaker::backend);
     CAPTURE(consent::to_string(method), subject, name_of(speaker));
     const bool browser_id = consent::is_browser_subject_id(subject);

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "consent/text_rules.hpp"
+#include "consent/consent/text_rules.hpp"
 
 namespace {
 

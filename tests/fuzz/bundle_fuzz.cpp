@@ -16,8 +16,8 @@
 #include <fstream>
 
 #include "cli/verify_command.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/checkpoint.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/checkpoint.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;
@@ -28,8 +28,8 @@ namespace {
 // run_verify reads a file: each input is written to this one, removed after each run.
 const std::string& bundle_path() {
     static const std::string path = [] {
-        const std::filesystem::path dir =
-            std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path();
+        const std::filesystem::path dir = std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                                              : std::filesystem::temp_directory_path();
         return (dir / ("consent-fuzz-bundle-" + std::to_string(::getpid()) + ".json")).string();
     }();
     return path;

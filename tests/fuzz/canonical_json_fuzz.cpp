@@ -4,7 +4,7 @@
 // then canonicalize agrees with canonicalize_text.
 #include <cstdint>
 
-#include "consent/canonical_json.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;
@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto parsed = parse_json_strict(text);
     if (!canonical) {
         // Parsing may succeed where canonicalizing fails (a number without a JCS form), never the reverse.
-        if (parsed) fuzz::check(!canonicalize(*parsed).ok(), "canonicalize_text and parse+canonicalize agree on failure");
+        if (parsed)
+            fuzz::check(!canonicalize(*parsed).ok(), "canonicalize_text and parse+canonicalize agree on failure");
         return 0;
     }
     fuzz::check(parsed.ok(), "what canonicalize_text accepts parses strictly", parsed ? "" : parsed.error().code);

@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "consent/checkpoint.hpp"
-#include "consent/ed25519.hpp"
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
+#include "consent/crypto/ed25519.hpp"
+#include "consent/log/checkpoint.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;
@@ -81,9 +81,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::check(std::find(bodies.begin(), bodies.end(), note->signed_text) != bodies.end(),
                     "only a body the key signed verifies", text);
     }
-    const std::string answer =
-        call_json_api("checkpoint.verify", json{{"note", text}, {"origin", fuzz::kLogOrigin}, {"jwks", known().jwks}}
-                                               .dump(-1, ' ', false, json::error_handler_t::replace));
+    const std::string answer = call_json_api(
+        "checkpoint.verify", json{{"note", text}, {"origin", fuzz::kLogOrigin}, {"jwks", known().jwks}}.dump(
+                                 -1, ' ', false, json::error_handler_t::replace));
     const json verdict = json::parse(answer, nullptr, false);
     fuzz::check(!verdict.is_discarded() && verdict.is_object(), "checkpoint.verify answers JSON", answer);
     if (verdict.value("ok", false))

@@ -4,8 +4,8 @@
 // round trip; a stored decision that parses writes back to what parses to it.
 #include <cstdint>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

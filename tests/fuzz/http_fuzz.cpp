@@ -18,17 +18,17 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
-#include "http/http_server.hpp"
-#include "consent/canonical_json.hpp"
-#include "consent/encoding.hpp"
-#include "consent/sha256.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "crypto/key_ring.hpp"
 #include "fuzz_fixtures.hpp"
+#include "http/http_server.hpp"
 #include "http_seeds.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -64,13 +64,15 @@ struct Consentd {
         const auto clock = [] { return fuzz::kNow + 1; };
         store = must(server::SqliteStore::open((dir / "consentd.db").string(), clock), "open store");
         service = std::make_unique<server::ConsentService>(*store, *keys, clock);
-        must(store->put_site(server::Site{fuzz::kSite, {fuzz::kShopOrigin}, fuzz::kNow, {fuzz::fixed_key().x()}}), "site");
+        must(store->put_site(server::Site{fuzz::kSite, {fuzz::kShopOrigin}, fuzz::kNow, {fuzz::fixed_key().x()}}),
+             "site");
         must(store->put_site(server::Site{"other-site", {}, fuzz::kNow, {}}), "other site");
-        must(service->publish_notice(fuzz::kSite, parse_json_strict(fuzz::read_source_file("tests/data/notices/shop.json")).value()),
+        must(service->publish_notice(fuzz::kSite,
+                                     parse_json_strict(fuzz::read_source_file("tests/data/notices/shop.json")).value()),
              "publish");
         must(store->put_api_key(server::ApiKeyRecord{fuzz::kApiKeyId, fuzz::kSite,
-                                                     hex_encode(sha256(std::string_view(fuzz::kApiKeySecret))), fuzz::kNow,
-                                                     std::nullopt}),
+                                                     hex_encode(sha256(std::string_view(fuzz::kApiKeySecret))),
+                                                     fuzz::kNow, std::nullopt}),
              "api key");
         server::ServerConfig config;
         config.public_rate_per_minute = 1u << 30;
@@ -142,8 +144,12 @@ Answer parse_answer(const std::string& out, bool head) {
         fuzz::check(colon != std::string::npos && colon > 0, "each header line is name: value", header);
         const std::string name = lower(header.substr(0, colon));
         const std::string value = header.substr(header.find_first_not_of(' ', colon + 1) == std::string::npos
-                                                    ? header.size() : header.find_first_not_of(' ', colon + 1));
-        if (name == "content-length") { length = std::stoul(value); has_length = true; }
+                                                    ? header.size()
+                                                    : header.find_first_not_of(' ', colon + 1));
+        if (name == "content-length") {
+            length = std::stoul(value);
+            has_length = true;
+        }
         if (name == "transfer-encoding" && lower(value) == "chunked") chunked = true;
         if (name == "content-type") a.content_type = value;
         line = next + 2;
@@ -185,9 +191,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // With several pipelined requests in one input an earlier one may have
     // been recorded: the store must be unchanged only when every answer refused.
     const auto answers = g_consentd->http->answer_bytes(input);
-    const bool all_refused = std::all_of(answers.begin(), answers.end(), [](const std::string& out) {
-        return out.size() >= 12 && out[9] >= '4';
-    });
+    const bool all_refused = std::all_of(answers.begin(), answers.end(),
+                                         [](const std::string& out) { return out.size() >= 12 && out[9] >= '4'; });
     for (const std::string& out : answers) {
         const Answer answer = parse_answer(out, head);
         fuzz::check(answer.status < 500 || answer.status == 501 || answer.status == 505,

@@ -5,8 +5,8 @@
 // with a non-empty code, and the banner's API answers its operations alike.
 #include <cstdint>
 
-#include "consent/canonical_json.hpp"
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

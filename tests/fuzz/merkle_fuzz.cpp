@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "byte_reader.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/log/merkle.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;
@@ -50,7 +50,8 @@ const Tree& tree() {
         std::set<Raw> pool;
         for (std::size_t i = 0; i < kLeaves; ++i) out.leaves.push_back(merkle::leaf_hash("leaf " + std::to_string(i)));
         for (std::size_t s = 0; s <= kLeaves; ++s) {
-            out.roots.push_back(raw(s == 0 ? merkle::empty_root() : merkle::root_from_leaf_hashes(prefix(out.leaves, s))));
+            out.roots.push_back(
+                raw(s == 0 ? merkle::empty_root() : merkle::root_from_leaf_hashes(prefix(out.leaves, s))));
             pool.insert(out.roots.back());
             for (std::size_t i = 0; i < s; ++i) {
                 const auto proof = merkle::inclusion_proof(prefix(out.leaves, s), i).value();
@@ -75,7 +76,7 @@ struct Claim {
     std::uint64_t a = 0, b = 0;
     Raw leaf;
     std::vector<Raw> proof;
-    Raw root1, root2;           // root2: inclusion's root, or consistency's second root
+    Raw root1, root2;  // root2: inclusion's root, or consistency's second root
     bool root1_edited = false, root2_edited = false;
 };
 
@@ -87,7 +88,9 @@ Raw root_for(std::uint64_t claimed, std::uint64_t original) {
 
 void edit_root(fuzz::ByteReader& in, Raw& root) {
     switch (in.byte() % 3) {
-        case 0: if (!root.empty()) root[in.below(root.size())] ^= static_cast<std::uint8_t>(in.byte() | 1); break;
+        case 0:
+            if (!root.empty()) root[in.below(root.size())] ^= static_cast<std::uint8_t>(in.byte() | 1);
+            break;
         case 1: root = tree().pool[in.below(tree().pool.size())]; break;
         default: root.resize(in.byte() % 40); break;
     }
@@ -98,19 +101,37 @@ void apply_edits(fuzz::ByteReader& in, Claim& c) {
         auto& proof = c.proof;
         const std::size_t k = proof.empty() ? 0 : in.below(proof.size());
         switch (in.byte() % 12) {
-            case 0: if (!proof.empty() && !proof[k].empty()) proof[k][in.below(proof[k].size())] ^= static_cast<std::uint8_t>(in.byte() | 1); break;
-            case 1: if (!proof.empty()) proof.erase(proof.begin() + static_cast<std::ptrdiff_t>(k)); break;
-            case 2: proof.insert(proof.begin() + static_cast<std::ptrdiff_t>(proof.empty() ? 0 : in.below(proof.size() + 1)),
-                                 tree().pool[in.below(tree().pool.size())]); break;
-            case 3: if (!proof.empty()) proof[k] = tree().pool[in.below(tree().pool.size())]; break;
+            case 0:
+                if (!proof.empty() && !proof[k].empty())
+                    proof[k][in.below(proof[k].size())] ^= static_cast<std::uint8_t>(in.byte() | 1);
+                break;
+            case 1:
+                if (!proof.empty()) proof.erase(proof.begin() + static_cast<std::ptrdiff_t>(k));
+                break;
+            case 2:
+                proof.insert(
+                    proof.begin() + static_cast<std::ptrdiff_t>(proof.empty() ? 0 : in.below(proof.size() + 1)),
+                    tree().pool[in.below(tree().pool.size())]);
+                break;
+            case 3:
+                if (!proof.empty()) proof[k] = tree().pool[in.below(tree().pool.size())];
+                break;
             case 4: c.a = in.below(kLeaves + 16); break;
             case 5: c.a = in.u64(); break;
             case 6: c.b = in.below(kLeaves + 16); break;
             case 7: c.b = in.u64(); break;
             case 8: c.leaf = tree().pool[in.below(tree().pool.size())]; break;
-            case 9: if (!proof.empty()) proof[k].resize(in.byte() % 40); break;
-            case 10: edit_root(in, c.root1); c.root1_edited = true; break;
-            default: edit_root(in, c.root2); c.root2_edited = true; break;
+            case 9:
+                if (!proof.empty()) proof[k].resize(in.byte() % 40);
+                break;
+            case 10:
+                edit_root(in, c.root1);
+                c.root1_edited = true;
+                break;
+            default:
+                edit_root(in, c.root2);
+                c.root2_edited = true;
+                break;
         }
     }
 }
@@ -121,7 +142,8 @@ bool in_pool(const Raw& h) { return std::binary_search(tree().pool.begin(), tree
 void check_only_tree_hashes(const Claim& c, const char* what) {
     bool all = in_pool(c.root2) && (c.leaf.empty() || in_pool(c.leaf)) && (c.root1.empty() || in_pool(c.root1));
     for (const auto& h : c.proof) all = all && in_pool(h);
-    std::string hashes = "leaf " + hex_encode(c.leaf) + " root1 " + hex_encode(c.root1) + " root2 " + hex_encode(c.root2);
+    std::string hashes =
+        "leaf " + hex_encode(c.leaf) + " root1 " + hex_encode(c.root1) + " root2 " + hex_encode(c.root2);
     for (const auto& h : c.proof) hashes += " proof " + hex_encode(h);
     fuzz::check(all, what, "sizes/index " + std::to_string(c.a) + " " + std::to_string(c.b) + ": " + hashes);
 }
@@ -140,9 +162,9 @@ void inclusion(fuzz::ByteReader& in) {
     c.root1.clear();  // inclusion has one root
     if (!merkle::verify_inclusion(c.a, c.b, c.leaf, c.proof, c.root2)) return;
     if (c.root2_edited) return check_only_tree_hashes(c, "an inclusion under another root uses only the tree's hashes");
-    const bool true_claim =
-        c.b >= 1 && c.b <= kLeaves && c.a < c.b && c.leaf == raw(tree().leaves[c.a]) && c.root2 == tree().roots[c.b] &&
-        c.proof == raw_list(merkle::inclusion_proof(prefix(tree().leaves, c.b), c.a).value());
+    const bool true_claim = c.b >= 1 && c.b <= kLeaves && c.a < c.b && c.leaf == raw(tree().leaves[c.a]) &&
+                            c.root2 == tree().roots[c.b] &&
+                            c.proof == raw_list(merkle::inclusion_proof(prefix(tree().leaves, c.b), c.a).value());
     fuzz::check(true_claim, "only a true inclusion with its true proof verifies",
                 "index " + std::to_string(c.a) + " size " + std::to_string(c.b) + " (true: " + std::to_string(index) +
                     " of " + std::to_string(size) + ")");

@@ -4,8 +4,8 @@
 // same content hash (the hash a receipt names must not depend on a round trip).
 #include <cstdint>
 
-#include "consent/canonical_json.hpp"
-#include "consent/notice.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/json/canonical_json.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;
@@ -20,8 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto canonical = canonicalize(normalized);
     fuzz::check(canonical.ok(), "a parsed notice canonicalizes", canonical ? "" : canonical.error().code);
     const auto again = parse_notice_text(*canonical);
-    fuzz::check(again.ok(), "the normalized notice parses again", again ? *canonical : again.error().code + " at " +
-                                                                                          again.error().path);
+    fuzz::check(again.ok(), "the normalized notice parses again",
+                again ? *canonical : again.error().code + " at " + again.error().path);
     fuzz::check(notice_to_json(*again) == normalized, "normalize(parse(normalize(x))) == normalize(x)", *canonical);
     fuzz::check(notice_content_hash(*again) == notice_content_hash(*notice), "the content hash survives a round trip");
     return 0;

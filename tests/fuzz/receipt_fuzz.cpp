@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "consent/ed25519.hpp"
-#include "consent/json_api.hpp"
-#include "consent/receipt.hpp"
+#include "consent/api/json_api.hpp"
+#include "consent/crypto/ed25519.hpp"
+#include "consent/log/receipt.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;
@@ -54,9 +54,9 @@ bool verifies(const CompactJws& jws) {
     for (const auto& [key_id, key] : known().keys) {
         if (key_id != kid) continue;
         const bool core = ed25519_verify(key, jws.signing_input, jws.signature);
-        const bool sodium = crypto_sign_verify_detached(jws.signature.data(),
-                                                        reinterpret_cast<const unsigned char*>(jws.signing_input.data()),
-                                                        jws.signing_input.size(), key.data()) == 0;
+        const bool sodium = crypto_sign_verify_detached(
+                                jws.signature.data(), reinterpret_cast<const unsigned char*>(jws.signing_input.data()),
+                                jws.signing_input.size(), key.data()) == 0;
         fuzz::check(core == sodium, "the core's Ed25519 and libsodium agree", jws.signing_input);
         if (core) return true;
     }

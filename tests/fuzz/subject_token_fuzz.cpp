@@ -9,10 +9,10 @@
 
 #include <cstdint>
 
-#include "consent/canonical_json.hpp"
-#include "consent/ed25519.hpp"
-#include "consent/receipt.hpp"
-#include "consent/subject_trust.hpp"
+#include "consent/consent/subject_trust.hpp"
+#include "consent/crypto/ed25519.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/receipt.hpp"
 #include "fuzz_fixtures.hpp"
 
 using namespace consent;

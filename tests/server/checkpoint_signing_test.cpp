@@ -4,7 +4,7 @@
 
 #include <ctime>
 
-#include "consent/checkpoint.hpp"
+#include "consent/log/checkpoint.hpp"
 #include "crypto/key_ring.hpp"
 #include "server_fixture.hpp"
 

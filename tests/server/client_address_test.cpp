@@ -127,13 +127,13 @@ TEST_CASE("X-Forwarded-For names the client only when the peer is a trusted prox
         {"127.0.0.1", {"198.51.100.1"}, "127.0.0.1"},
         // A trusted proxy: the right-most address it does not trust.
         {"127.0.0.2", {"198.51.100.1"}, "198.51.100.1"},
-        {"127.0.0.2", {"198.51.100.66, 198.51.100.1"}, "198.51.100.1"},  // the client forged the left part
-        {"127.0.0.2", {"198.51.100.1, 10.1.1.1"}, "198.51.100.1"},      // two trusted hops
-        {"127.0.0.2", {"garbage, 198.51.100.1"}, "198.51.100.1"},       // junk left of the client is never read
+        {"127.0.0.2", {"198.51.100.66, 198.51.100.1"}, "198.51.100.1"},    // the client forged the left part
+        {"127.0.0.2", {"198.51.100.1, 10.1.1.1"}, "198.51.100.1"},         // two trusted hops
+        {"127.0.0.2", {"garbage, 198.51.100.1"}, "198.51.100.1"},          // junk left of the client is never read
         {"127.0.0.2", {"198.51.100.66", "198.51.100.1"}, "198.51.100.1"},  // two header lines are one list
-        {"127.0.0.2", {" 198.51.100.1 ,, "}, "198.51.100.1"},           // OWS and empty elements
-        {"127.0.0.2", {"10.0.0.7, 10.1.1.1"}, "10.0.0.7"},              // every hop trusted: the first
-        {"::ffff:127.0.0.2", {"198.51.100.1"}, "198.51.100.1"},          // a dual-stack socket's peer
+        {"127.0.0.2", {" 198.51.100.1 ,, "}, "198.51.100.1"},              // OWS and empty elements
+        {"127.0.0.2", {"10.0.0.7, 10.1.1.1"}, "10.0.0.7"},                 // every hop trusted: the first
+        {"::ffff:127.0.0.2", {"198.51.100.1"}, "198.51.100.1"},            // a dual-stack socket's peer
         {"127.0.0.2", {"2001:db8:1:2:3:4:5:6"}, "2001:db8:1:2::/64"},
         // Malformed from a trusted proxy: the proxy's own address, never a guess.
         {"127.0.0.2", {}, "127.0.0.2"},
@@ -157,8 +157,7 @@ TEST_CASE("with no trusted proxy every forwarding header is ignored", "[server][
     CHECK(client_key("2001:db8::1", {"198.51.100.1"}, none) == "2001:db8::/64");
 }
 
-TEST_CASE("RFC 7239 Forwarded names the client by its for= parameter, read right to left",
-          "[server][client_address]") {
+TEST_CASE("RFC 7239 Forwarded names the client by its for= parameter, read right to left", "[server][client_address]") {
     struct Row {
         std::vector<std::string> header;
         const char* key;
@@ -178,11 +177,11 @@ TEST_CASE("RFC 7239 Forwarded names the client by its for= parameter, read right
         {{"for=unknown"}, "127.0.0.2"},
         {{"for=_hidden"}, "127.0.0.2"},
         {{"for=\"_hidden:_port\""}, "127.0.0.2"},
-        {{"for=2001:db8::1"}, "127.0.0.2"},           // IPv6 must be bracketed and quoted
-        {{"for=\"[198.51.100.1]\""}, "127.0.0.2"},    // brackets hold IPv6 only
+        {{"for=2001:db8::1"}, "127.0.0.2"},         // IPv6 must be bracketed and quoted
+        {{"for=\"[198.51.100.1]\""}, "127.0.0.2"},  // brackets hold IPv6 only
         {{"for=\"[2001:db8::1]:x\""}, "127.0.0.2"},
-        {{"for=\"198.51.100.1"}, "127.0.0.2"},        // an unterminated quote
-        {{"proto=https"}, "127.0.0.2"},               // an element without for=
+        {{"for=\"198.51.100.1"}, "127.0.0.2"},                 // an unterminated quote
+        {{"proto=https"}, "127.0.0.2"},                        // an element without for=
         {{"for=198.51.100.1;for=198.51.100.2"}, "127.0.0.2"},  // twice in one element (§4)
         {{"for"}, "127.0.0.2"},
         {{"=198.51.100.1"}, "127.0.0.2"},

@@ -23,15 +23,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/merkle.hpp"
+#include "consent/log/merkle.hpp"
 #include "fixtures.hpp"
 #include "server_fixture.hpp"
 
 namespace {
 
-using nlohmann::json;
 using consent::test::kShopOrigin;
 using consent::test::RunningServer;
+using nlohmann::json;
 
 constexpr const char* kDecisions = "/v1/sites/bike-shop/decisions";
 
@@ -89,7 +89,8 @@ json post(httplib::Client& c, const json& body, int want, Seen& seen) {
         return nullptr;
     }
     if (r->status != want) {
-        seen.problem("POST " + body["decision_id"].get<std::string>() + ": " + std::to_string(r->status) + " " + r->body);
+        seen.problem("POST " + body["decision_id"].get<std::string>() + ": " + std::to_string(r->status) + " " +
+                     r->body);
         return nullptr;
     }
     return json::parse(r->body);
@@ -161,8 +162,8 @@ void read_stream(const RunningServer& s, std::size_t want, Seen& seen) {
     });
     // Hanging up after the last wanted event ends the request with Error::Canceled.
     if (seen.log_indexes.size() < want)
-        seen.problem("the stream ended after " + std::to_string(seen.log_indexes.size()) + " events: " +
-                     (r ? std::to_string(r->status) : httplib::to_string(r.error())));
+        seen.problem("the stream ended after " + std::to_string(seen.log_indexes.size()) +
+                     " events: " + (r ? std::to_string(r->status) : httplib::to_string(r.error())));
 }
 
 }  // namespace
@@ -184,7 +185,8 @@ TEST_CASE("every event stream delivers each receipt once and in log order while 
             const json body = s.decision("dec-stream-" + std::to_string(w) + "-" + std::to_string(i), subject_of(w),
                                          i % 2 ? "reject_all" : "accept_all");
             const json answer = post(c, body, 201, writers[static_cast<std::size_t>(w)]);
-            if (!answer.is_null()) writers[static_cast<std::size_t>(w)].log_indexes.push_back(answer["log_index"].get<std::int64_t>());
+            if (!answer.is_null())
+                writers[static_cast<std::size_t>(w)].log_indexes.push_back(answer["log_index"].get<std::int64_t>());
         }
     });
     check_no_problems(writers);
@@ -226,7 +228,8 @@ TEST_CASE("a notice version published while the banner reads notices is served a
             notice["material"] = false;
             now += 3;
             s.set_time(now);
-            auto published = c.Post("/v1/sites/bike-shop/notices", bearer(s.shop_key()), notice.dump(), "application/json");
+            auto published =
+                c.Post("/v1/sites/bike-shop/notices", bearer(s.shop_key()), notice.dump(), "application/json");
             if (!published || published->status != 201) {
                 publisher.problem("publishing version " + std::to_string(version) + " failed");
                 break;
@@ -234,7 +237,8 @@ TEST_CASE("a notice version published while the banner reads notices is served a
             auto served = c.Get("/v1/sites/bike-shop/notice", {{"Origin", kShopOrigin}});
             const auto got = served ? json::parse(served->body)["notice"]["version"].get<int>() : -1;
             if (got != version)
-                publisher.problem("published version " + std::to_string(version) + ", then served " + std::to_string(got));
+                publisher.problem("published version " + std::to_string(version) + ", then served " +
+                                  std::to_string(got));
         }
         publishing = false;
     });
@@ -269,7 +273,8 @@ std::int64_t verify_latest(consent::server::ReceiptStore& store, std::mt19937& r
         return size;
     }
     const auto leaf_hash = consent::merkle::leaf_hash(receipt->front().jws);
-    if (!consent::merkle::verify_inclusion(leaf, size, bytes_of(leaf_hash), bytes_of(*proof), bytes_of(checkpoint->root)))
+    if (!consent::merkle::verify_inclusion(leaf, size, bytes_of(leaf_hash), bytes_of(*proof),
+                                           bytes_of(checkpoint->root)))
         seen.problem("inclusion of leaf " + std::to_string(leaf) + " in " + std::to_string(size) + " does not verify");
     if (previous && previous->tree_size < size) {
         auto consistency = store.consistency_proof(previous->tree_size, size);
@@ -312,7 +317,8 @@ TEST_CASE("proofs asked of the store while clients append all verify against its
             const json body = s.decision("dec-proof-" + std::to_string(t) + "-" + std::to_string(i), subject_of(t),
                                          i % 3 ? "accept_all" : "reject_all");
             const json answer = post(c, body, 201, writers[static_cast<std::size_t>(t)]);
-            if (!answer.is_null()) writers[static_cast<std::size_t>(t)].log_indexes.push_back(answer["log_index"].get<std::int64_t>());
+            if (!answer.is_null())
+                writers[static_cast<std::size_t>(t)].log_indexes.push_back(answer["log_index"].get<std::int64_t>());
         }
         writing--;
     });

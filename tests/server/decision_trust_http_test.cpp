@@ -15,16 +15,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 #include "server_fixture.hpp"
 
 namespace {
 
-using nlohmann::json;
 using consent::test::kBrowserSubject;
 using consent::test::kShopOrigin;
 using consent::test::RunningServer;
 using consent::test::SiteBackend;
+using nlohmann::json;
 
 // Another visitor's browser-made id.
 constexpr const char* kOtherBrowserSubject = "b_T3R0by1icm93c2VyLTAyAA";
@@ -52,8 +52,8 @@ httplib::Result withdraw(const RunningServer& s, const std::string& subject, con
 }
 
 json check(const RunningServer& s, const std::string& subject, const std::string& purpose) {
-    return body_of(
-        s.client().Get(("/v1/sites/bike-shop/subjects/" + subject + "/purposes/" + purpose).c_str(), bearer(s.shop_key())));
+    return body_of(s.client().Get(("/v1/sites/bike-shop/subjects/" + subject + "/purposes/" + purpose).c_str(),
+                                  bearer(s.shop_key())));
 }
 
 // The signed payload of a receipt JWS (header.payload.signature).
@@ -87,9 +87,10 @@ json token_claims(const RunningServer& s, const std::string& subject) {
 
 }  // namespace
 
-TEST_CASE("a reused decision id with another subject or other choices or another method is a conflict that "
-          "discloses nothing",
-          "[server][http][trust]") {
+TEST_CASE(
+    "a reused decision id with another subject or other choices or another method is a conflict that "
+    "discloses nothing",
+    "[server][http][trust]") {
     RunningServer s;
     const json first = s.decision("dec-shared-0001", kBrowserSubject, "accept_all");
     const json first_answer = body_of(post_decision(s, first));
@@ -150,7 +151,8 @@ TEST_CASE("a backend withdrawal retried gets the same receipt and a reused id of
     CHECK(*s.store().receipt_count() == 2);
 
     // The same id for other purposes, another subject, or an id the banner used first.
-    auto other_purposes = withdraw(s, kBrowserSubject, {{"decision_id", "wd-backend-0001"}, {"purposes", {"analytics"}}});
+    auto other_purposes =
+        withdraw(s, kBrowserSubject, {{"decision_id", "wd-backend-0001"}, {"purposes", {"analytics"}}});
     check_conflict_discloses_nothing(other_purposes, body_of(first));
     auto other_subject = withdraw(s, kOtherBrowserSubject, w);
     check_conflict_discloses_nothing(other_subject, body_of(first));
@@ -223,7 +225,8 @@ TEST_CASE("a receipt's context origin is the Origin header the server received, 
 
 // Issue #10 item 2 over HTTP: numbers in headers and query strings at and past
 // the ends of int64 get a clear 400, never a wrapped or clamped value.
-TEST_CASE("a Last-Event-ID or proof parameter beyond 64 bits is refused with a clear error", "[server][http][checked]") {
+TEST_CASE("a Last-Event-ID or proof parameter beyond 64 bits is refused with a clear error",
+          "[server][http][checked]") {
     RunningServer s;
     REQUIRE(post_decision(s, s.decision("dec-edge-0001", kBrowserSubject, "reject_all"))->status == 201);
     const auto resume = GENERATE(as<std::string>(), "9223372036854775808", "99999999999999999999",

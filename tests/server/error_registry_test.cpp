@@ -50,13 +50,14 @@ std::vector<std::pair<std::string, int>> codes_in_sources() {
     const std::regex refused(R"re((?:refuse\(|\{)\s*(\d{3}),\s*"([a-z_]+\.[a-z_]+)")re");
     const std::regex reader(R"re(FieldReader \w+\([^;]*"([a-z_]+)"\);)re");
     const std::regex suffix(R"re(fail\("([a-z_]+)")re");
-    const std::set<std::string> file_kinds{"json", "js", "css", "md", "hpp", "cpp", "db", "txt", "html", "conf",
-                                           "sqlite", "wasm", "tmp", "partial"};
+    const std::set<std::string> file_kinds{"json", "js",   "css",  "md",     "hpp",  "cpp", "db",
+                                           "txt",  "html", "conf", "sqlite", "wasm", "tmp", "partial"};
     const std::regex operation(R"re(\{"([a-z]+\.[a-z_]+)",\s*op_)re");
     std::set<std::string> operations;
     for (const auto& file : sources()) {
         const std::string text = consent::test::read_file(file);
-        for (std::sregex_iterator m(text.begin(), text.end(), operation), end; m != end; ++m) operations.insert((*m)[1]);
+        for (std::sregex_iterator m(text.begin(), text.end(), operation), end; m != end; ++m)
+            operations.insert((*m)[1]);
     }
     REQUIRE(operations.count("notice.parse") == 1);
     std::vector<std::pair<std::string, int>> out;
@@ -73,7 +74,8 @@ std::vector<std::pair<std::string, int>> codes_in_sources() {
             out.emplace_back((*m)[2], std::stoi((*m)[1]));
         std::set<std::string> file_domains, file_suffixes;
         for (std::sregex_iterator m(text.begin(), text.end(), reader), end; m != end; ++m) file_domains.insert((*m)[1]);
-        for (std::sregex_iterator m(text.begin(), text.end(), suffix), end; m != end; ++m) file_suffixes.insert((*m)[1]);
+        for (std::sregex_iterator m(text.begin(), text.end(), suffix), end; m != end; ++m)
+            file_suffixes.insert((*m)[1]);
         domains.insert(file_domains.begin(), file_domains.end());
         if (name == "field_reader.cpp") suffixes = file_suffixes;
         for (const auto& d : file_domains)
@@ -134,11 +136,11 @@ TEST_CASE("a storage fault is a retryable 503, a lookup that finds nothing a 404
     CHECK(consent::server::http_status_for(consent::make_error("request.not_found", "site not found")) == 404);
     const auto body = nlohmann::json::parse(
         consent::server::error_body(consent::make_error("decision.missing_field", "no subject", "/subject_id")));
-    CHECK(body == nlohmann::json{{"error", {{"code", "decision.missing_field"}, {"message", "no subject"},
-                                            {"path", "/subject_id"}}}});
+    CHECK(body ==
+          nlohmann::json{
+              {"error", {{"code", "decision.missing_field"}, {"message", "no subject"}, {"path", "/subject_id"}}}});
 }
 
 TEST_CASE("docs/errors.md is the registry as consentctl errors --markdown prints it", "[server][errors]") {
-    CHECK(consent::test::read_file(source_root() + "/docs/errors.md") ==
-          consent::server::error_registry_markdown());
+    CHECK(consent::test::read_file(source_root() + "/docs/errors.md") == consent::server::error_registry_markdown());
 }

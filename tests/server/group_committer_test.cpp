@@ -65,7 +65,8 @@ TEST_CASE("many callers at once each get their own answer in batches no larger t
         std::vector<std::thread> callers;
         for (int t = 0; t < kThreads; ++t)
             callers.emplace_back([&, t] {
-                for (int i = 0; i < kEach; ++i) answers[t].push_back(answer_of(committer.submit(pending(t * kEach + i))));
+                for (int i = 0; i < kEach; ++i)
+                    answers[t].push_back(answer_of(committer.submit(pending(t * kEach + i))));
             });
         for (auto& c : callers) c.join();
     }

@@ -9,16 +9,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/receipt.hpp"
+#include "consent/log/receipt.hpp"
 #include "fixtures.hpp"
 #include "server_fixture.hpp"
 
 namespace {
 
-using nlohmann::json;
 using consent::test::kBrowserSubject;
 using consent::test::kShopOrigin;
 using consent::test::RunningServer;
+using nlohmann::json;
 
 httplib::Headers bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
 
@@ -58,7 +58,8 @@ TEST_CASE("the banner fetches the current notice with its hash and an ETag", "[s
     CHECK(again->status == 304);
 }
 
-TEST_CASE("the first-visit banner view: the core's view with every switch off, in the visitor's language", "[server][http]") {
+TEST_CASE("the first-visit banner view: the core's view with every switch off, in the visitor's language",
+          "[server][http]") {
     RunningServer s;
     auto r = s.client().Get("/v1/sites/bike-shop/banner-view?languages=de-AT,en&gpc=1", {{"Origin", kShopOrigin}});
     REQUIRE(r);
@@ -85,7 +86,8 @@ TEST_CASE("the first-visit banner view: the core's view with every switch off, i
                                   {"save", {{"method", "gpc"}}}}));
     auto plain = body_of(s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", kShopOrigin}}));
     CHECK(plain["view"]["gpc_applied"] == false);
-    CHECK(plain["clicks"] == json({{"accept", {{"method", "accept_all"}}}, {"reject", {{"method", "reject_all"}}},
+    CHECK(plain["clicks"] == json({{"accept", {{"method", "accept_all"}}},
+                                   {"reject", {{"method", "reject_all"}}},
                                    {"save", {{"method", "custom"}}}}));
     auto foreign = s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", "https://evil.example"}});
     REQUIRE(foreign);
@@ -257,9 +259,10 @@ TEST_CASE("checks for an unknown purpose or subject answer denied, not an error"
 TEST_CASE("a batch of checks answers each pair in order", "[server][http]") {
     RunningServer s;
     REQUIRE(post_decision(s, s.decision("dec-http-batch", kBrowserSubject, "accept_all"))->status == 201);
-    const json body = {{"checks", {{{"subject", kBrowserSubject}, {"purpose", "analytics"}},
-                                   {{"subject", "someone-else"}, {"purpose", "analytics"}},
-                                   {{"subject", kBrowserSubject}, {"purpose", "necessary"}}}}};
+    const json body = {{"checks",
+                        {{{"subject", kBrowserSubject}, {"purpose", "analytics"}},
+                         {{"subject", "someone-else"}, {"purpose", "analytics"}},
+                         {{"subject", kBrowserSubject}, {"purpose", "necessary"}}}}};
     auto r = s.client().Post("/v1/sites/bike-shop/checks", bearer(s.shop_key()), body.dump(), "application/json");
     const json results = body_of(r)["results"];
     REQUIRE(results.size() == 3);
@@ -315,7 +318,8 @@ TEST_CASE("the JWKS, health and metrics endpoints are open", "[server][http]") {
     CHECK(error_code(missing) == "request.not_found");
 }
 
-TEST_CASE("the keys and the log are readable from any origin, health and metrics are not offered to pages", "[server][http][log]") {
+TEST_CASE("the keys and the log are readable from any origin, health and metrics are not offered to pages",
+          "[server][http][log]") {
     RunningServer s;
     REQUIRE(post_decision(s, s.decision("dec-http-cors1", kBrowserSubject, "accept_all"))->status == 201);
     const httplib::Headers from_anywhere = {{"Origin", "https://auditor.example"}};
@@ -334,7 +338,8 @@ TEST_CASE("the keys and the log are readable from any origin, health and metrics
     }
 }
 
-TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-ID without a gap", "[server][http][concurrency]") {
+TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-ID without a gap",
+          "[server][http][concurrency]") {
     RunningServer s;
     REQUIRE(post_decision(s, s.decision("dec-http-ev01", kBrowserSubject, "accept_all"))->status == 201);
     REQUIRE(post_decision(s, s.decision("dec-http-ev02", kBrowserSubject, "reject_all"))->status == 201);
@@ -354,9 +359,7 @@ TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-I
     const std::string all = read_events("", 2);
     CHECK(all.find("id: 0\n") != std::string::npos);
     CHECK(all.find("id: 1\n") != std::string::npos);
-    std::thread later([&] {
-        post_decision(s, s.decision("dec-http-ev03", kBrowserSubject, "accept_all"));
-    });
+    std::thread later([&] { post_decision(s, s.decision("dec-http-ev03", kBrowserSubject, "accept_all")); });
     const std::string resumed = read_events("0", 2);
     later.join();
     CHECK(resumed.find("id: 0\n") == std::string::npos);
@@ -364,7 +367,7 @@ TEST_CASE("the event stream delivers each receipt and resumes after Last-Event-I
     CHECK(resumed.find("id: 2\n") != std::string::npos);
 }
 
-#include "consent/subject_trust.hpp"
+#include "consent/consent/subject_trust.hpp"
 
 namespace {
 
@@ -433,7 +436,8 @@ TEST_CASE("a subject token signed by a key the site never registered is refused"
 TEST_CASE("a batch of 1000 checks fits the backend body limit and 1001 is refused", "[server][http]") {
     RunningServer s;
     json checks = json::array();
-    for (int i = 0; i < 1000; ++i) checks.push_back({{"subject", "subject-" + std::to_string(i)}, {"purpose", "analytics"}});
+    for (int i = 0; i < 1000; ++i)
+        checks.push_back({{"subject", "subject-" + std::to_string(i)}, {"purpose", "analytics"}});
     auto full = s.client().Post("/v1/sites/bike-shop/checks", bearer(s.shop_key()), json{{"checks", checks}}.dump(),
                                 "application/json");
     REQUIRE(full);
@@ -447,8 +451,8 @@ TEST_CASE("a batch of 1000 checks fits the backend body limit and 1001 is refuse
     CHECK(error_code(over) == "request.too_many_checks");
 }
 
-#include "consent/checkpoint.hpp"
-#include "consent/merkle.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/log/merkle.hpp"
 
 namespace {
 
@@ -466,8 +470,9 @@ TEST_CASE("a decision's answer carries a signed checkpoint and an inclusion proo
           "[server][http][log]") {
     RunningServer s;
     for (int i = 0; i < 5; ++i)
-        REQUIRE(post_decision(s, s.decision("dec-log-000" + std::to_string(i), kBrowserSubject, "reject_all"))->status ==
-                201);
+        REQUIRE(
+            post_decision(s, s.decision("dec-log-000" + std::to_string(i), kBrowserSubject, "reject_all"))->status ==
+            201);
     auto r = post_decision(s, s.decision("dec-log-0099", kBrowserSubject, "accept_all"));
     const json answer = body_of(r);
     REQUIRE(answer.contains("checkpoint"));
@@ -493,8 +498,9 @@ TEST_CASE("the log serves its checkpoint and consistent proofs between tree size
     auto first = consent::checkpoint::parse(s.client().Get("/v1/log/checkpoint")->body);
     REQUIRE(first.ok());
     for (int i = 2; i < 9; ++i)
-        REQUIRE(post_decision(s, s.decision("dec-logc-00" + std::to_string(i), kBrowserSubject, "reject_all"))->status ==
-                201);
+        REQUIRE(
+            post_decision(s, s.decision("dec-logc-00" + std::to_string(i), kBrowserSubject, "reject_all"))->status ==
+            201);
     auto latest = consent::checkpoint::parse(s.client().Get("/v1/log/checkpoint")->body);
     REQUIRE(latest.ok());
     CHECK(latest->body.tree_size == 8);
@@ -521,8 +527,8 @@ TEST_CASE("every proof the server returns agrees with an independent in-memory t
     RunningServer s;
     std::vector<consent::merkle::Hash> leaves;  // the independent tree: leaf hashes of the receipts we were given
     for (int i = 0; i < 13; ++i) {
-        const json answer = body_of(post_decision(
-            s, s.decision("dec-tree-" + std::to_string(100 + i), kBrowserSubject, i % 2 ? "accept_all" : "reject_all")));
+        const json answer = body_of(post_decision(s, s.decision("dec-tree-" + std::to_string(100 + i), kBrowserSubject,
+                                                                i % 2 ? "accept_all" : "reject_all")));
         REQUIRE(answer["log_index"] == i);
         leaves.push_back(consent::merkle::leaf_hash(answer["receipt"].get<std::string>()));
         // The checkpoint handed out with the receipt has exactly our tree's root.
@@ -556,8 +562,8 @@ TEST_CASE("every proof the server returns agrees with an independent in-memory t
             CHECK(served["proof"].size() == expected->size());
             CHECK(consent::merkle::verify_consistency(
                       from, size,
-                      bytes_of(consent::merkle::root_from_leaf_hashes(
-                          std::vector<consent::merkle::Hash>(prefix.begin(), prefix.begin() + static_cast<long>(from)))),
+                      bytes_of(consent::merkle::root_from_leaf_hashes(std::vector<consent::merkle::Hash>(
+                          prefix.begin(), prefix.begin() + static_cast<long>(from)))),
                       bytes_of(consent::merkle::root_from_leaf_hashes(prefix)), proof_bytes(served["proof"]))
                       .ok());
         }

@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/receipt.hpp"
-#include "consent/sha256.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
+#include "consent/log/receipt.hpp"
 #include "fixtures.hpp"
 #include "test_files.hpp"
 
@@ -249,9 +249,16 @@ TEST_CASE("a key file or key directory that others can reach is refused", "[serv
         bool directory;
         unsigned mode;
     };
-    const Case c = GENERATE(values<Case>({{false, 0644}, {false, 0640}, {false, 0604}, {false, 0660},
-                                          {false, 0602}, {true, 0755}, {true, 0750}, {true, 0701},
-                                          {true, 0770}, {true, 0707}}));
+    const Case c = GENERATE(values<Case>({{false, 0644},
+                                          {false, 0640},
+                                          {false, 0604},
+                                          {false, 0660},
+                                          {false, 0602},
+                                          {true, 0755},
+                                          {true, 0750},
+                                          {true, 0701},
+                                          {true, 0770},
+                                          {true, 0707}}));
     const std::string target = c.directory ? tmp.keys() : tmp.key_file(kid);
     CAPTURE(target, c.mode);
     REQUIRE(::chmod(target.c_str(), c.mode) == 0);
@@ -290,9 +297,12 @@ TEST_CASE("a damaged or inconsistent key directory is refused with its code", "[
         {"empty", kid + ".key", "", "keys.corrupt"},
         {"an array", kid + ".key", "[]", "keys.corrupt"},
         {"unknown member", kid + ".key", with("comment", "x"), "keys.corrupt"},
-        {"active missing", kid + ".key", json{{"kid", kid}, {"created_at", kNow}, {"secret_key", good["secret_key"]}}.dump(), "keys.corrupt"},
-        {"short secret", kid + ".key", with("secret_key", consent::base64url_encode(consent::Bytes(32))), "keys.corrupt"},
-        {"padded secret", kid + ".key", with("secret_key", good["secret_key"].get<std::string>() + "=="), "keys.corrupt"},
+        {"active missing", kid + ".key",
+         json{{"kid", kid}, {"created_at", kNow}, {"secret_key", good["secret_key"]}}.dump(), "keys.corrupt"},
+        {"short secret", kid + ".key", with("secret_key", consent::base64url_encode(consent::Bytes(32))),
+         "keys.corrupt"},
+        {"padded secret", kid + ".key", with("secret_key", good["secret_key"].get<std::string>() + "=="),
+         "keys.corrupt"},
         {"halves apart", kid + ".key", with("secret_key", consent::base64url_encode(halves_apart)), "keys.corrupt"},
         {"kid not the thumbprint", kid + ".key", with("kid", "not-the-thumbprint"), "keys.corrupt"},
         {"file not named after kid", "other.key", good.dump(), "keys.corrupt"},

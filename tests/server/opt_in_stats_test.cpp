@@ -14,13 +14,13 @@
 
 namespace {
 
-using nlohmann::json;
 using consent::server::OptInQuery;
 using consent::server::PurposeCounts;
 using consent::server::receipt_contribution;
 using consent::server::resolve_window;
 using consent::test::kShopOrigin;
 using consent::test::RunningServer;
+using nlohmann::json;
 
 constexpr std::int64_t kT0 = 1800000000;  // a whole hour
 constexpr std::int64_t kHour = 3600;
@@ -65,8 +65,7 @@ std::string payload(const std::string& method, const json& purposes) {
 
 }  // namespace
 
-TEST_CASE("a decision counts once per purpose it states, and a grant or a withdrawal as such",
-          "[server][stats]") {
+TEST_CASE("a decision counts once per purpose it states, and a grant or a withdrawal as such", "[server][stats]") {
     const json states = json::array({{{"id", "necessary"}, {"state", "granted"}},
                                      {{"id", "analytics"}, {"state", "granted"}},
                                      {{"id", "marketing"}, {"state", "denied"}}});
@@ -80,7 +79,8 @@ TEST_CASE("a decision counts once per purpose it states, and a grant or a withdr
     CHECK(custom->at("marketing").withdrawn == 0);
     const std::string method = GENERATE("withdraw", "server_withdraw");
     CAPTURE(method);
-    const auto withdrawal = receipt_contribution(payload(method, json::array({{{"id", "marketing"}, {"state", "denied"}}})));
+    const auto withdrawal =
+        receipt_contribution(payload(method, json::array({{{"id", "marketing"}, {"state", "denied"}}})));
     REQUIRE(withdrawal.ok());
     REQUIRE(withdrawal->size() == 1);
     CHECK(withdrawal->at("marketing").decisions == 1);
@@ -146,12 +146,12 @@ TEST_CASE("opt-in statistics count each purpose per bucket of server time, empty
     CHECK(body["since"] == kT0);
     CHECK(body["until"] == kT0 + 4 * kHour);
     REQUIRE(body["purposes"].size() == 2);  // consent purposes only: "necessary" is always on
-    CHECK(body["purposes"]["analytics"] == json::array({counts(kT0, 2, 1, 0), counts(kT0 + kHour, 1, 1, 0),
-                                                        counts(kT0 + 2 * kHour, 0, 0, 0),
-                                                        counts(kT0 + 3 * kHour, 1, 0, 1)}));
-    CHECK(body["purposes"]["marketing"] == json::array({counts(kT0, 2, 1, 0), counts(kT0 + kHour, 1, 0, 0),
-                                                        counts(kT0 + 2 * kHour, 0, 0, 0),
-                                                        counts(kT0 + 3 * kHour, 2, 0, 2)}));
+    CHECK(body["purposes"]["analytics"] ==
+          json::array({counts(kT0, 2, 1, 0), counts(kT0 + kHour, 1, 1, 0), counts(kT0 + 2 * kHour, 0, 0, 0),
+                       counts(kT0 + 3 * kHour, 1, 0, 1)}));
+    CHECK(body["purposes"]["marketing"] ==
+          json::array({counts(kT0, 2, 1, 0), counts(kT0 + kHour, 1, 0, 0), counts(kT0 + 2 * kHour, 0, 0, 0),
+                       counts(kT0 + 3 * kHour, 2, 0, 2)}));
     REQUIRE(body["notice_versions"].size() == 1);
     const json& version = body["notice_versions"][0];
     CHECK(version["version"] == 3);

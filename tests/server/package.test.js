@@ -123,7 +123,7 @@ test('the unpacked binaries serve a decision and a check with the packaged confi
   const consentctl = path.join(root, 'usr/bin/consentctl');
   assert.equal(run(consentd, ['--version']), `consentd ${VERSION}\n`);
   assert.equal(run(consentctl, ['--version']), `consentctl ${VERSION}\n`);
-  assert.match(run(consentd, ['--help']), /^  --stop-timeout-seconds=N /m);
+  assert.match(run(consentd, ['--help']), /^ {2}--stop-timeout-seconds=N /m);
   assert.match(run(consentctl, ['--help']), /consentctl backup --to=FILE/);
 
   // The packaged file, with the state directory moved into the scratch area.

@@ -31,7 +31,8 @@ void on_threads(int threads, Body body) {
 
 }  // namespace
 
-TEST_CASE("many threads taking tokens of one client at one moment get exactly the burst", "[server][http][concurrency]") {
+TEST_CASE("many threads taking tokens of one client at one moment get exactly the burst",
+          "[server][http][concurrency]") {
     RateLimiter limiter(60, 100);  // one token a second, 100 at once
     std::atomic<int> allowed{0};
     on_threads(16, [&](int) {

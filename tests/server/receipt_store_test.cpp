@@ -30,14 +30,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/canonical_json.hpp"
-#include "consent/receipt.hpp"
-#include "consent/decision.hpp"
-#include "consent/encoding.hpp"
-#include "consent/merkle.hpp"
-#include "consent/notice.hpp"
-#include "consent/policy.hpp"
-#include "consent/sha256.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/crypto/encoding.hpp"
+#include "consent/crypto/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/log/receipt.hpp"
 #include "fixtures.hpp"
 #include "server_fixture.hpp"
 #include "storage/receipt_store.hpp"
@@ -170,8 +170,7 @@ void setup_site(ReceiptStore& store, const std::string& site_id) {
 }
 
 consent::PolicyContext policy_context() {
-    return consent::PolicyContext{notice(), consent::last_material_version({notice()}, notice().version), kNow,
-                                  false};
+    return consent::PolicyContext{notice(), consent::last_material_version({notice()}, notice().version), kNow, false};
 }
 
 template <class T>
@@ -259,14 +258,14 @@ MemoryTree memory_tree(const std::vector<merkle::Hash>& all, std::size_t k) {
     return tree;
 }
 
-void compare_inclusion(ReceiptStore& store, const MemoryTree& tree, std::size_t i,
-                       std::vector<std::string>& problems) {
+void compare_inclusion(ReceiptStore& store, const MemoryTree& tree, std::size_t i, std::vector<std::string>& problems) {
     const std::string what = "inclusion_proof(" + std::to_string(i) + ", " + std::to_string(tree.size()) + ")";
     const auto got = store.inclusion_proof(static_cast<std::int64_t>(i), tree.size());
     if (!got) return problems.push_back(what + ": " + got.error().code);
     if (got.value() != merkle::inclusion_proof(tree.leaves, i).value())
         problems.push_back(what + " differs from the core's");
-    if (!merkle::verify_inclusion(i, tree.leaves.size(), bytes_of(tree.leaves[i]), bytes_of(got.value()), bytes_of(tree.root)))
+    if (!merkle::verify_inclusion(i, tree.leaves.size(), bytes_of(tree.leaves[i]), bytes_of(got.value()),
+                                  bytes_of(tree.root)))
         problems.push_back(what + " does not verify");
 }
 
@@ -278,7 +277,8 @@ void compare_consistency(ReceiptStore& store, const MemoryTree& old_tree, const 
     if (!got) return problems.push_back(what + ": " + got.error().code);
     if (got.value() != merkle::consistency_proof(tree.leaves, m).value())
         problems.push_back(what + " differs from the core's");
-    if (!merkle::verify_consistency(m, tree.leaves.size(), bytes_of(old_tree.root), bytes_of(tree.root), bytes_of(got.value())))
+    if (!merkle::verify_consistency(m, tree.leaves.size(), bytes_of(old_tree.root), bytes_of(tree.root),
+                                    bytes_of(got.value())))
         problems.push_back(what + " does not verify");
 }
 
@@ -310,7 +310,8 @@ void check_outcome_checkpoint(ReceiptStore& store, const AppendOutcome& outcome)
     CHECK(same_checkpoint(*stored, checkpoint));
     const auto proof = ok_value(store.inclusion_proof(index, checkpoint.tree_size));
     CHECK(merkle::verify_inclusion(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(checkpoint.tree_size),
-                                   bytes_of(merkle::leaf_hash(outcome.receipt.jws)), bytes_of(proof), bytes_of(checkpoint.root))
+                                   bytes_of(merkle::leaf_hash(outcome.receipt.jws)), bytes_of(proof),
+                                   bytes_of(checkpoint.root))
               .ok());
 }
 
@@ -321,7 +322,8 @@ namespace conformance {
 void sites_round_trip(const StoreFactory& open) {
     auto store = open();
     CHECK(store->site(kShop).error().code == "storage.not_found");
-    REQUIRE(store->put_site(Site{kShop, {"https://shop.example", "https://www.shop.example"}, kNow, {"token-key-1"}}).ok());
+    REQUIRE(
+        store->put_site(Site{kShop, {"https://shop.example", "https://www.shop.example"}, kNow, {"token-key-1"}}).ok());
     auto site = store->site(kShop);
     REQUIRE(site.ok());
     CHECK(site->site_id == kShop);
@@ -493,11 +495,13 @@ void previous_hash_chains_a_subject(const StoreFactory& open) {
 void withdrawal_after_grant_denies(const StoreFactory& open) {
     auto store = open();
     setup_site(*store, kShop);
-    CHECK(consent::is_allowed(policy_context(), "analytics", consent::test::read_ok(store->subject_state(kShop, "subj-a"))).reason ==
-          "no_decision");
+    CHECK(consent::is_allowed(policy_context(), "analytics",
+                              consent::test::read_ok(store->subject_state(kShop, "subj-a")))
+              .reason == "no_decision");
     const auto grant = append_ok(*store, request(kShop, decide("decision-1", "subj-a", Method::custom,
                                                                {{"analytics", true}, {"marketing", true}})));
-    auto verdict = consent::is_allowed(policy_context(), "analytics", consent::test::read_ok(store->subject_state(kShop, "subj-a")));
+    auto verdict = consent::is_allowed(policy_context(), "analytics",
+                                       consent::test::read_ok(store->subject_state(kShop, "subj-a")));
     CHECK(verdict.allowed);
     CHECK(verdict.receipt_id == grant.receipt.receipt_id);
     const auto withdrawal =
@@ -536,9 +540,7 @@ void failing_seal_writes_nothing(const StoreFactory& open) {
     }));
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == "keys.sign_failed");  // the seal's own error comes back
-    const SealFunction throwing = [](const ReceiptSlot&) -> Result<SealedReceipt> {
-        throw std::runtime_error("boom");
-    };
+    const SealFunction throwing = [](const ReceiptSlot&) -> Result<SealedReceipt> { throw std::runtime_error("boom"); };
     auto thrown = store->append(request(kShop, grant_all("decision-2", "subj-a"), throwing));
     REQUIRE_FALSE(thrown.ok());
     CHECK(thrown.error().code == "storage.seal_failed");
@@ -611,8 +613,10 @@ void check_thread_receipts(ReceiptStore& store, int t, const ThreadResult& r) {
     CHECK(stored_ids == r.receipt_ids);
     CHECK(indexes_of(stored) == r.log_indexes);
     for (std::size_t i = 0; i < stored.size(); ++i)
-        CHECK(payload_of(stored[i]).value("prev", std::string()) == (i == 0 ? std::string() : hash_of(stored[i - 1].jws)));
-    CHECK(consent::test::read_ok(store.subject_state(kShop, subject_of_thread(t))).at("analytics").receipt_id == r.receipt_ids.back());
+        CHECK(payload_of(stored[i]).value("prev", std::string()) ==
+              (i == 0 ? std::string() : hash_of(stored[i - 1].jws)));
+    CHECK(consent::test::read_ok(store.subject_state(kShop, subject_of_thread(t))).at("analytics").receipt_id ==
+          r.receipt_ids.back());
 }
 
 // threads x per_thread appends at once, one subject per thread. Returns the
@@ -683,7 +687,8 @@ void receipts_after_pages(const StoreFactory& open) {
     }
     CHECK(paged == shop_indexes);
     CHECK(consent::test::read_ok(store->receipts_after(kShop, -1, 0)).empty());
-    CHECK(indexes_of(consent::test::read_ok(store->receipts_after(kShop, 3, 100))) == std::vector<std::int64_t>{5, 6, 8});
+    CHECK(indexes_of(consent::test::read_ok(store->receipts_after(kShop, 3, 100))) ==
+          std::vector<std::int64_t>{5, 6, 8});
     CHECK(consent::test::read_ok(store->receipts_after("nowhere", -1, 100)).empty());
 }
 
@@ -825,7 +830,8 @@ void failing_checkpoint_signer_fails_the_batch(const StoreFactory& open) {
     CHECK(retried.receipt.log_index == 2);
     CHECK(retried.checkpoint.tree_size == 3);
     const auto proof = ok_value(store->consistency_proof(2, 3));
-    CHECK(merkle::verify_consistency(2, 3, bytes_of(before->root), bytes_of(retried.checkpoint.root), bytes_of(proof)).ok());
+    CHECK(merkle::verify_consistency(2, 3, bytes_of(before->root), bytes_of(retried.checkpoint.root), bytes_of(proof))
+              .ok());
 }
 
 void no_signer_means_no_checkpoint(const StoreFactory& open) {
@@ -861,7 +867,7 @@ void bad_proof_requests_are_refused(const StoreFactory& open) {
     check_error(store->inclusion_proof(3, 3), bad);  // index >= size
     check_error(store->inclusion_proof(0, 0), bad);  // the empty tree has no leaf
     check_error(store->inclusion_proof(-1, 2), bad);
-    check_error(store->inclusion_proof(0, 4), bad);  // beyond the log
+    check_error(store->inclusion_proof(0, 4), bad);    // beyond the log
     check_error(store->consistency_proof(0, 3), bad);  // RFC 9162 §2.1.4.1: only from 0 < m
     check_error(store->consistency_proof(-2, 3), bad);
     check_error(store->consistency_proof(3, 2), bad);
@@ -894,7 +900,8 @@ void log_survives_reopening(const StoreFactory& open) {
     CHECK(next.receipt.log_index == 5);
     check_outcome_checkpoint(*store, next);
     const auto proof = ok_value(store->consistency_proof(5, next.checkpoint.tree_size));
-    CHECK(merkle::verify_consistency(5, 6, bytes_of(before->root), bytes_of(next.checkpoint.root), bytes_of(proof)).ok());
+    CHECK(
+        merkle::verify_consistency(5, 6, bytes_of(before->root), bytes_of(next.checkpoint.root), bytes_of(proof)).ok());
     CHECK(differences_from_memory(*store, stored_leaf_hashes(*store, kShop)) == std::vector<std::string>{});
     CHECK(store->rebuild_check().ok());
 }
@@ -903,14 +910,15 @@ void log_survives_reopening(const StoreFactory& open) {
 
 // ---------------------------------------------------------------- the SQLite back end
 
-using consent::test::TempDir;   // a fresh directory per test, removed afterwards (server_fixture.hpp)
+using consent::test::TempDir;  // a fresh directory per test, removed afterwards (server_fixture.hpp)
 
 class SqliteHarness {
 public:
     std::string db_path() const { return (dir_.path() / "consent.db").string(); }
 
     Result<std::unique_ptr<SqliteStore>> try_open() {
-        return SqliteStore::open(db_path(), [this] { return now.load(); }, options);
+        return SqliteStore::open(
+            db_path(), [this] { return now.load(); }, options);
     }
 
     std::unique_ptr<SqliteStore> open() {
@@ -1102,8 +1110,7 @@ TEST_CASE("sqlite: 64 threads appending at once share commits and leave a gaples
     CHECK(store->latest_checkpoint()->tree_size == appends);
 }
 
-TEST_CASE("sqlite: no connection can update or delete or replace a receipt",
-          "[server][storage][sqlite]") {
+TEST_CASE("sqlite: no connection can update or delete or replace a receipt", "[server][storage][sqlite]") {
     SqliteHarness h;
     auto store = h.open();
     setup_site(*store, kShop);
@@ -1259,8 +1266,10 @@ TEST_CASE("sqlite: rebuild_check names the receipt column that no longer says wh
     REQUIRE(raw_db.exec("DROP TRIGGER receipts_no_update").empty());
     std::string column;
     SECTION("payload: denied becomes granted") {
-        REQUIRE(raw_db.exec("UPDATE receipts SET payload = replace(payload, '\"denied\"', '\"granted\"') "
-                            "WHERE log_index = 0").empty());
+        REQUIRE(raw_db
+                    .exec("UPDATE receipts SET payload = replace(payload, '\"denied\"', '\"granted\"') "
+                          "WHERE log_index = 0")
+                    .empty());
         column = "payload";
     }
     SECTION("method") {
@@ -1280,8 +1289,10 @@ TEST_CASE("sqlite: rebuild_check names the receipt column that no longer says wh
         column = "server_time";
     }
     SECTION("the recorded decision the state is rebuilt from") {
-        REQUIRE(raw_db.exec("UPDATE receipts SET decision = replace(decision, 'denied', 'granted') "
-                            "WHERE log_index = 0").empty());
+        REQUIRE(raw_db
+                    .exec("UPDATE receipts SET decision = replace(decision, 'denied', 'granted') "
+                          "WHERE log_index = 0")
+                    .empty());
         column = "decision";
     }
     SECTION("the chain hash") {
@@ -1376,7 +1387,8 @@ TEST_CASE("sqlite: the requests of one group commit share its one checkpoint",
     const auto first = append_ok(*store, request(kShop, grant_all("decision-first", "subj-first")));
     std::vector<AppendRequest> requests;
     for (int i = 0; i < 6; ++i)
-        requests.push_back(request(kShop, grant_all("decision-batch-" + std::to_string(i), "subj-" + std::to_string(i))));
+        requests.push_back(
+            request(kShop, grant_all("decision-batch-" + std::to_string(i), "subj-" + std::to_string(i))));
     requests.push_back(request(kShop, grant_all("decision-first", "subj-first")));  // a replay
     requests.push_back(request(kShop, grant_all("decision-batch-seal", "subj-x"), [](const ReceiptSlot&) {
         return Result<SealedReceipt>(consent::make_error("keys.sign_failed", "no signer"));

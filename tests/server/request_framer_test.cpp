@@ -9,8 +9,8 @@
 
 namespace {
 
-using consent::server::FramingLimits;
 using consent::server::frame_request;
+using consent::server::FramingLimits;
 
 const std::string kHead = "GET /healthz HTTP/1.1\r\nHost: a\r\n";
 
@@ -38,26 +38,27 @@ TEST_CASE("malformed heads are refused with the status and code of their fault",
         int status;
         const char* code;
     };
-    const auto [bytes, status, code] = GENERATE(
-        Case{kHead + "Origin: https://a.example" + std::string(1, '\0') + ".evil\r\n\r\n", 400, "request.invalid_header"},
-        Case{kHead + "X: a\rb\r\n\r\n", 400, "request.invalid_header"},
-        Case{kHead + "X: a\r\n folded\r\n\r\n", 400, "request.invalid_header"},
-        Case{kHead + "X : a\r\n\r\n", 400, "request.invalid_header"},
-        Case{kHead + "X: a\n\r\n", 400, "request.invalid"},
-        Case{kHead + "Content-Length: +5\r\n\r\n", 400, "request.invalid_content_length"},
-        Case{kHead + "Content-Length: 5\r\nContent-Length: 5\r\n\r\n", 400, "request.invalid_content_length"},
-        Case{kHead + "Transfer-Encoding: chunked\r\n\r\n", 411, "request.length_required"},
-        Case{kHead + "Transfer-Encoding: gzip, chunked\r\n\r\n", 411, "request.length_required"},
-        Case{kHead + "Transfer-Encoding: gzip\r\n\r\n", 501, "request.transfer_encoding_unsupported"},
-        Case{kHead + "Content-Length: 999999999\r\n\r\n", 413, "request.body_too_large"},
-        Case{kHead + "Host: b\r\n\r\n", 400, "request.invalid"},
-        Case{"GET /healthz HTTP/1.1\r\n\r\n", 400, "request.invalid"},
-        Case{"GET /healthz HTTP/3\r\nHost: a\r\n\r\n", 505, "request.http_version_unsupported"},
-        Case{"GET  /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 400, "request.invalid"},
-        Case{"GET /health\x01z HTTP/1.1\r\nHost: a\r\n\r\n", 400, "request.invalid"},
-        Case{"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n", 414, "request.uri_too_long"},
-        Case{kHead + "X-Big: " + std::string(9000, 'a') + "\r\n\r\n", 431, "request.header_too_large"},
-        Case{kHead + std::string(17 * 1024, 'a'), 431, "request.header_too_large"});
+    const auto [bytes, status, code] =
+        GENERATE(Case{kHead + "Origin: https://a.example" + std::string(1, '\0') + ".evil\r\n\r\n", 400,
+                      "request.invalid_header"},
+                 Case{kHead + "X: a\rb\r\n\r\n", 400, "request.invalid_header"},
+                 Case{kHead + "X: a\r\n folded\r\n\r\n", 400, "request.invalid_header"},
+                 Case{kHead + "X : a\r\n\r\n", 400, "request.invalid_header"},
+                 Case{kHead + "X: a\n\r\n", 400, "request.invalid"},
+                 Case{kHead + "Content-Length: +5\r\n\r\n", 400, "request.invalid_content_length"},
+                 Case{kHead + "Content-Length: 5\r\nContent-Length: 5\r\n\r\n", 400, "request.invalid_content_length"},
+                 Case{kHead + "Transfer-Encoding: chunked\r\n\r\n", 411, "request.length_required"},
+                 Case{kHead + "Transfer-Encoding: gzip, chunked\r\n\r\n", 411, "request.length_required"},
+                 Case{kHead + "Transfer-Encoding: gzip\r\n\r\n", 501, "request.transfer_encoding_unsupported"},
+                 Case{kHead + "Content-Length: 999999999\r\n\r\n", 413, "request.body_too_large"},
+                 Case{kHead + "Host: b\r\n\r\n", 400, "request.invalid"},
+                 Case{"GET /healthz HTTP/1.1\r\n\r\n", 400, "request.invalid"},
+                 Case{"GET /healthz HTTP/3\r\nHost: a\r\n\r\n", 505, "request.http_version_unsupported"},
+                 Case{"GET  /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 400, "request.invalid"},
+                 Case{"GET /health\x01z HTTP/1.1\r\nHost: a\r\n\r\n", 400, "request.invalid"},
+                 Case{"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n", 414, "request.uri_too_long"},
+                 Case{kHead + "X-Big: " + std::string(9000, 'a') + "\r\n\r\n", 431, "request.header_too_large"},
+                 Case{kHead + std::string(17 * 1024, 'a'), 431, "request.header_too_large"});
     CAPTURE(bytes.substr(0, 120));
     const auto framed = frame_request(bytes, FramingLimits{});
     REQUIRE(framed.refusal);
@@ -65,7 +66,8 @@ TEST_CASE("malformed heads are refused with the status and code of their fault",
     CHECK(framed.refusal->code == code);
 }
 
-TEST_CASE("more header fields than the limit are refused with 431 and the limit itself is accepted", "[server][framer]") {
+TEST_CASE("more header fields than the limit are refused with 431 and the limit itself is accepted",
+          "[server][framer]") {
     FramingLimits limits;
     limits.max_header_count = 10;
     std::string head = "GET / HTTP/1.1\r\nHost: a\r\n";
@@ -86,9 +88,9 @@ TEST_CASE("HTTP/1.0 and Connection: close end the connection after the answer", 
 TEST_CASE("raw bytes run through the framer and the routes without a socket, pipelined answers in order",
           "[server][framer]") {
     consent::test::RunningServer s;
-    const auto answers = s.http().answer_bytes(kHead + "\r\n" + "PUT /healthz HTTP/1.1\r\nHost: a\r\n\r\n" +
-                                               "GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n" + kHead +
-                                               std::string("X: a\0b\r\n\r\n", 10));
+    const auto answers =
+        s.http().answer_bytes(kHead + "\r\n" + "PUT /healthz HTTP/1.1\r\nHost: a\r\n\r\n" +
+                              "GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n" + kHead + std::string("X: a\0b\r\n\r\n", 10));
     REQUIRE(answers.size() == 4);
     CHECK(answers[0].rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
     CHECK(answers[1].rfind("HTTP/1.1 405 ", 0) == 0);

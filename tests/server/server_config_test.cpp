@@ -84,14 +84,15 @@ struct ConfigFile {
 }  // namespace
 
 TEST_CASE("a configuration file sets options by their long names, and flags override it", "[server][config]") {
-    ConfigFile file("# consentd\n"
-                    "\n"
-                    "database = /var/lib/consentd/consentd.db\n"
-                    "  port=9001  \n"
-                    "trusted-proxy = 10.0.0.0/8\n"
-                    "trusted-proxy = 127.0.0.2\n"
-                    "log-requests = off\n"
-                    "host = 127.0.0.1\n");
+    ConfigFile file(
+        "# consentd\n"
+        "\n"
+        "database = /var/lib/consentd/consentd.db\n"
+        "  port=9001  \n"
+        "trusted-proxy = 10.0.0.0/8\n"
+        "trusted-proxy = 127.0.0.2\n"
+        "log-requests = off\n"
+        "host = 127.0.0.1\n");
     const auto from_file = parse_server_config({"--config=" + file.path});
     REQUIRE(from_file);
     CHECK(from_file->database == "/var/lib/consentd/consentd.db");
@@ -148,7 +149,8 @@ TEST_CASE("a missing configuration file, or --config twice, is refused", "[serve
 TEST_CASE("--help has one line per option, and the shipped file names every option", "[server][config]") {
     const std::string help = consent::server::server_config_help();
     const std::string all = consent::server::server_config_file_text(consent::server::ServerConfig{});
-    const std::string shipped = consent::test::read_file(std::string(CONSENT_SOURCE_DIR) + "/deploy/consentd/consentd.conf");
+    const std::string shipped =
+        consent::test::read_file(std::string(CONSENT_SOURCE_DIR) + "/deploy/consentd/consentd.conf");
     std::istringstream lines(all);
     std::size_t options = 0;
     for (std::string line; std::getline(lines, line);) {
@@ -157,7 +159,8 @@ TEST_CASE("--help has one line per option, and the shipped file names every opti
         CAPTURE(name);
         ++options;
         CHECK_THAT(help, Catch::Contains("\n  --" + name + "="));
-        CHECK((shipped.find("\n" + name + " = ") != std::string::npos || shipped.find("\n#" + name + " =") != std::string::npos));
+        CHECK((shipped.find("\n" + name + " = ") != std::string::npos ||
+               shipped.find("\n#" + name + " =") != std::string::npos));
     }
     CHECK(options >= 30);
     // The shipped file is valid as it is, and names the packaged state directory.

@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "consent/encoding.hpp"
+#include "consent/crypto/encoding.hpp"
 #include "fixtures.hpp"
 #include "http/api_keys.hpp"
 
@@ -25,7 +25,8 @@ T must(Result<T> r, const char* what) {
 
 TempDir::TempDir() {
     std::random_device entropy;
-    path_ = std::filesystem::temp_directory_path() / ("consent-test-" + std::to_string(entropy()) + std::to_string(entropy()));
+    path_ = std::filesystem::temp_directory_path() /
+            ("consent-test-" + std::to_string(entropy()) + std::to_string(entropy()));
     std::filesystem::create_directories(path_);
 }
 
@@ -42,7 +43,7 @@ RunningServer::RunningServer(ServerOptions options) {
     store_ = must(server::SqliteStore::open((dir_.path() / "consentd.db").string(), clock), "open store");
     service_ = std::make_unique<server::ConsentService>(*store_, *keys_, clock);
     for (const char* site : {"bike-shop", "other-site"}) {
-        must(store_->put_site(server::Site{site, {kShopOrigin}, unix_now(), {}}) , "site");
+        must(store_->put_site(server::Site{site, {kShopOrigin}, unix_now(), {}}), "site");
         auto published = must(service_->publish_notice(site, shop_notice_json()), "publish");
         notice_hash_ = published.content_hash;
         auto key = server::make_api_key(site, unix_now());
@@ -98,8 +99,8 @@ SiteBackend::SiteBackend() {
 std::string SiteBackend::public_key() const { return base64url_encode(pk_); }
 
 std::string SiteBackend::token(const nlohmann::json& claims) const {
-    const nlohmann::json header = {{"alg", "EdDSA"}, {"typ", "consent-subject+jwt"},
-                                   {"kid", server::ed25519_jwk_thumbprint(pk_)}};
+    const nlohmann::json header = {
+        {"alg", "EdDSA"}, {"typ", "consent-subject+jwt"}, {"kid", server::ed25519_jwk_thumbprint(pk_)}};
     const std::string input = base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
     std::array<std::uint8_t, crypto_sign_BYTES> sig{};
     crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
@@ -109,9 +110,9 @@ std::string SiteBackend::token(const nlohmann::json& claims) const {
 
 nlohmann::json RunningServer::decision(const std::string& decision_id, const std::string& subject_id,
                                        const std::string& method) const {
-    return {{"decision_id", decision_id}, {"subject_id", subject_id}, {"notice_id", "bike-shop"},
-            {"notice_version", 3},        {"notice_hash", notice_hash_}, {"language", "en"},
-            {"method", method}};
+    return {
+        {"decision_id", decision_id},  {"subject_id", subject_id}, {"notice_id", "bike-shop"}, {"notice_version", 3},
+        {"notice_hash", notice_hash_}, {"language", "en"},         {"method", method}};
 }
 
 }  // namespace consent::test

@@ -9,7 +9,6 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn, execFileSync } = require('node:child_process');
-const path = require('node:path');
 const { startServer } = require('./edge_server.js');
 const { request } = require('../support/consentd_process.js');
 

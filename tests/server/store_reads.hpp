@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "consent/result.hpp"
+#include "consent/base/result.hpp"
 
 namespace consent::test {
 

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/decision.hpp"
-#include "consent/notice.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
 
 namespace consent::test {
 

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/json_api.hpp"
+#include "consent/api/json_api.hpp"
 
 namespace {
 
@@ -46,7 +46,8 @@ void substitute_notices(json& value, const fs::path& notices) {
     if (text.rfind("@notice:", 0) == 0) {
         value = json::parse(read(notices / (text.substr(8) + ".json")));
     } else if (text.rfind("@hash:", 0) == 0) {
-        const json parsed = json::parse(consent::call_json_api("notice.parse", read(notices / (text.substr(6) + ".json"))));
+        const json parsed =
+            json::parse(consent::call_json_api("notice.parse", read(notices / (text.substr(6) + ".json"))));
         value = parsed["value"]["hash"];
     } else if (value.is_structured()) {
         for (auto& child : value) substitute_notices(child, notices);
@@ -75,10 +76,16 @@ void run_merkle(const fs::path& vectors) {
     for (const auto& f : files_below(vectors / "merkle", ".json")) {
         const json v = json::parse(read(f));
         const bool inclusion = v.contains("leafIdx");
-        json in = inclusion ? json{{"leaf_index", v["leafIdx"]}, {"tree_size", v["treeSize"]},
-                                   {"leaf_hash", v["leafHash"]}, {"root", v["root"]}, {"proof", v["proof"]}}
-                            : json{{"size1", v["size1"]}, {"size2", v["size2"]}, {"root1", v["root1"]},
-                                   {"root2", v["root2"]}, {"proof", v["proof"]}};
+        json in = inclusion ? json{{"leaf_index", v["leafIdx"]},
+                                   {"tree_size", v["treeSize"]},
+                                   {"leaf_hash", v["leafHash"]},
+                                   {"root", v["root"]},
+                                   {"proof", v["proof"]}}
+                            : json{{"size1", v["size1"]},
+                                   {"size2", v["size2"]},
+                                   {"root1", v["root1"]},
+                                   {"root2", v["root2"]},
+                                   {"proof", v["proof"]}};
         emit("merkle:" + fs::relative(f, vectors / "merkle").string(),
              inclusion ? "merkle.verify_inclusion" : "merkle.verify_consistency", in.dump());
     }

@@ -4,7 +4,6 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
 const { startBench, openPage, load, visitShop } = require('./harness.js');
 
 const AXE = require.resolve('axe-core/axe.min.js');

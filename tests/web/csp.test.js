@@ -13,7 +13,6 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
 const { startBench, openPage, load, waitForReceipts, SITE } = require('./harness.js');

@@ -130,7 +130,7 @@ test('fails closed: without the wasm core nothing gated runs and Consent.allowed
     { state: 'granted', method: 'accept_all', notice_id: 'bike-shop', notice_version: 3, decided_at: Math.floor(Date.now() / 1000) } })));
   await page.reload();
   await page.waitForFunction(() => window.Consent && window.Consent.ready !== null);
-  const outcome = await page.evaluate(() => window.Consent.ready.then(() => 'ready', (e) => 'failed'));
+  const outcome = await page.evaluate(() => window.Consent.ready.then(() => 'ready', () => 'failed'));
   assert.equal(outcome, 'failed');
   assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
   assert.equal(await page.evaluate(() => Consent.allowed('marketing') || Consent.allowed('analytics')), false);

@@ -3,6 +3,7 @@
 // purpose (the necessary one required), nothing on by default, and its consent
 // notice (accept all / decline / let me choose) shown on a first visit. Loaded
 // with defer before klaro.js, as its documentation shows.
+/* exported klaroConfig */ // klaro.js, loaded after this script, reads this global
 var klaroConfig = {
   version: 1,
   elementID: 'klaro',

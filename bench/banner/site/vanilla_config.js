@@ -3,6 +3,7 @@
 // a consent modal (accept all / reject all / manage preferences) and a
 // preferences modal with the three categories. Loaded with defer after the UMD
 // bundle, as its documentation shows.
+/* global CookieConsent */ // the UMD bundle loaded before this script
 CookieConsent.run({
   categories: {
     necessary: { enabled: true, readOnly: true },

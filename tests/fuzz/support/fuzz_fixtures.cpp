@@ -8,13 +8,13 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "consent/canonical_json.hpp"
-#include "consent/checkpoint.hpp"
-#include "consent/decision.hpp"
-#include "consent/merkle.hpp"
-#include "consent/receipt.hpp"
-#include "consent/sha256.hpp"
-#include "consent/subject_trust.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/subject_trust.hpp"
+#include "consent/crypto/sha256.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/checkpoint.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::fuzz {
 namespace {
@@ -99,8 +99,8 @@ SignedLog make_signed_log() {
     const std::vector<std::int64_t> subject_indices{0, 2, 4};
     const Decision first = shop_decision("dec-fuzz-1", kBundleSubject, Method::accept_all, {});
     const Decision other = shop_decision("dec-fuzz-2", "b_T3RoZXItdmlzaXRvci0wMQ", Method::reject_all, {});
-    const Decision second = shop_decision("dec-fuzz-3", kBundleSubject, Method::custom,
-                                          {{"analytics", true}, {"marketing", false}});
+    const Decision second =
+        shop_decision("dec-fuzz-3", kBundleSubject, Method::custom, {{"analytics", true}, {"marketing", false}});
     const Decision another = shop_decision("dec-fuzz-4", "b_QW5vdGhlci12aXNpdG9yMDI", Method::accept_all, {});
     const Decision third = shop_decision("dec-fuzz-5", kBundleSubject, Method::reject_all, {});
     log.leaves.push_back(sign_receipt(first, 0, ""));
@@ -114,9 +114,9 @@ SignedLog make_signed_log() {
     for (const auto& jws : log.leaves) leaf_hashes.push_back(merkle::leaf_hash(jws));
     const std::string body =
         checkpoint::body_text({kLogOrigin, 5, merkle::root_from_leaf_hashes(leaf_hashes), kNow + 10});
-    log.checkpoint = checkpoint::assemble(body, kLogOrigin,
-                                          checkpoint::ed25519_key_hash(kLogOrigin, fixed_key().public_key.data()),
-                                          fixed_key().sign(body));
+    log.checkpoint =
+        checkpoint::assemble(body, kLogOrigin, checkpoint::ed25519_key_hash(kLogOrigin, fixed_key().public_key.data()),
+                             fixed_key().sign(body));
     log.bundle_text = bundle_text(log, subject_indices);
     return log;
 }
@@ -165,8 +165,9 @@ Bytes TestKey::sign(std::string_view message) const {
 std::string TestKey::x() const { return base64url_encode(public_key); }
 
 json TestKey::jwks() const {
-    return {{"keys", json::array({{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", x()}, {"kid", kid}, {"alg", "EdDSA"},
-                                   {"use", "sig"}}})}};
+    return {{"keys",
+             json::array(
+                 {{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", x()}, {"kid", kid}, {"alg", "EdDSA"}, {"use", "sig"}}})}};
 }
 
 const TestKey& fixed_key() {
@@ -176,7 +177,8 @@ const TestKey& fixed_key() {
 
 const ServedReceipt& served_receipt() {
     static const ServedReceipt served = [] {
-        const json file = must(parse_json_strict(read_source_file("tests/data/receipts/served_receipt.json")), "served");
+        const json file =
+            must(parse_json_strict(read_source_file("tests/data/receipts/served_receipt.json")), "served");
         return ServedReceipt{file.at("origin").get<std::string>(), file.at("jws").get<std::string>(),
                              file.at("checkpoint").get<std::string>(), file.at("jwks")};
     }();

@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/encoding.hpp"
-#include "consent/notice.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/crypto/encoding.hpp"
 
 namespace consent::fuzz {
 
@@ -47,11 +47,11 @@ inline constexpr const char* kBundleSubject = "b_RnV6ei1idW5kbGUtc3ViaiE";
 struct TestKey {
     std::array<std::uint8_t, 32> public_key{};
     std::array<std::uint8_t, 64> secret_key{};  // libsodium: seed || public key
-    std::string kid;                             // RFC 7638 thumbprint of its OKP JWK
+    std::string kid;                            // RFC 7638 thumbprint of its OKP JWK
 
     Bytes sign(std::string_view message) const;
-    std::string x() const;            // base64url public key (the JWK's "x")
-    nlohmann::json jwks() const;      // {"keys":[{kty,crv,x,kid,alg,use}]}
+    std::string x() const;        // base64url public key (the JWK's "x")
+    nlohmann::json jwks() const;  // {"keys":[{kty,crv,x,kid,alg,use}]}
 };
 
 // The fuzz key, from the seed "consent fuzz: fixed test key #1".

@@ -18,8 +18,13 @@ std::string request(const std::string& method, const std::string& target, const 
 }
 
 std::string decision_body(const std::string& id, const std::string& subject, const std::string& method) {
-    return json{{"decision_id", id}, {"subject_id", subject}, {"notice_id", "bike-shop"}, {"notice_version", 3},
-                {"notice_hash", shop_notice_hash()}, {"language", "en"}, {"method", method}}
+    return json{{"decision_id", id},
+                {"subject_id", subject},
+                {"notice_id", "bike-shop"},
+                {"notice_version", 3},
+                {"notice_hash", shop_notice_hash()},
+                {"language", "en"},
+                {"method", method}}
         .dump();
 }
 
@@ -37,12 +42,15 @@ std::vector<std::pair<std::string, std::string>> http_seed_requests() {
         {"notice-if-none-match", request("GET", site + "/notice", "If-None-Match: \"" + shop_notice_hash() + "\"\r\n")},
         {"banner-view", request("GET", site + "/banner-view?languages=de-AT,en&gpc=1", origin)},
         {"options", request("OPTIONS", site + "/decisions", origin)},
-        {"decision-accept", request("POST", site + "/decisions", origin, decision_body("dec-http-1", subject, "accept_all"))},
-        {"decision-reject", request("POST", site + "/decisions", "", decision_body("dec-http-2", subject, "reject_all"))},
+        {"decision-accept",
+         request("POST", site + "/decisions", origin, decision_body("dec-http-1", subject, "accept_all"))},
+        {"decision-reject",
+         request("POST", site + "/decisions", "", decision_body("dec-http-2", subject, "reject_all"))},
         {"decision-token", request("POST", site + "/decisions", "Consent-Subject-Token: " + subject_token() + "\r\n",
                                    decision_body("dec-http-3", kTokenSubject, "accept_all"))},
-        {"decision-chunked", "POST " + site + "/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n"},
+        {"decision-chunked", "POST " + site +
+                                 "/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n"},
         {"check", request("GET", site + "/subjects/" + subject + "/purposes/analytics", auth)},
         {"checks", request("POST", site + "/checks", auth,
                            json{{"checks", json::array({{{"subject", subject}, {"purpose", "marketing"}}})}}.dump())},

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "consent/canonical_json.hpp"
-#include "consent/decision.hpp"
-#include "consent/merkle.hpp"
-#include "consent/receipt.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/merkle.hpp"
+#include "consent/log/receipt.hpp"
 #include "fuzz_fixtures.hpp"
 #include "http_seeds.hpp"
 
@@ -46,7 +46,8 @@ void json_seeds() {
         write("canonical_json", f.filename().string(), read(f));
     const fs::path notices = fs::path(CONSENT_SOURCE_DIR) / "tests/data/notices";
     for (const auto& f : files_below(notices, ".json"))
-        write("notice", fs::relative(f, notices).string() == "shop.json" ? "shop.json" : "invalid-" + f.filename().string(),
+        write("notice",
+              fs::relative(f, notices).string() == "shop.json" ? "shop.json" : "invalid-" + f.filename().string(),
               read(f));
 }
 
@@ -66,7 +67,8 @@ void api_seeds() {
     for (json c : cases) {
         const std::string op = c["operation"];
         substitute(c["input"]);
-        if (op == "decision.make") write("decision", "request-" + std::to_string(++requests) + ".json", c["input"]["request"].dump());
+        if (op == "decision.make")
+            write("decision", "request-" + std::to_string(++requests) + ".json", c["input"]["request"].dump());
         if (!seen.insert(op).second) continue;
         write("json_api", op, op + "\n" + c["input"].dump());
     }
@@ -75,28 +77,34 @@ void api_seeds() {
     const json payload = parse_compact_jws(bundle["receipts"][1]["jws"].get<std::string>()).value().payload;
     write("decision", "stored.json", payload.dump());
     write("json_api", "merkle.verify_inclusion",
-          "merkle.verify_inclusion\n" + json{{"leaf_index", 2}, {"tree_size", 5},
+          "merkle.verify_inclusion\n" + json{{"leaf_index", 2},
+                                             {"tree_size", 5},
                                              {"leaf_hash", base64_encode(merkle::leaf_hash(log.leaves[2]))},
                                              {"root", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
-                                             {"proof", bundle["receipts"][1]["inclusion_proof"]}}.dump());
+                                             {"proof", bundle["receipts"][1]["inclusion_proof"]}}
+                                            .dump());
     write("json_api", "merkle.verify_consistency",
-          "merkle.verify_consistency\n" + json{{"size1", 3}, {"size2", 5},
+          "merkle.verify_consistency\n" + json{{"size1", 3},
+                                               {"size2", 5},
                                                {"root1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
                                                {"root2", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
-                                               {"proof", json::array({"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})}}.dump());
+                                               {"proof", json::array({"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})}}
+                                              .dump());
 }
 
 void signed_seeds() {
     const auto& log = fuzz::signed_log();
     const auto& served = fuzz::served_receipt();
     write("receipt", "served.jws", served.jws);
-    for (std::size_t i = 0; i < log.leaves.size(); ++i) write("receipt", "fuzz-" + std::to_string(i) + ".jws", log.leaves[i]);
+    for (std::size_t i = 0; i < log.leaves.size(); ++i)
+        write("receipt", "fuzz-" + std::to_string(i) + ".jws", log.leaves[i]);
     write("checkpoint", "served.note", served.checkpoint);
     write("checkpoint", "fuzz.note", log.checkpoint);
     write("bundle", "fuzz-bundle.json", log.bundle_text);
     write("subject_token", "token.jws", fuzz::subject_token());
     write("subject_token", "claims.json",
-          json{{"site", fuzz::kSite}, {"sub", fuzz::kTokenSubject}, {"iat", fuzz::kNow}, {"exp", fuzz::kNow + 600}}.dump());
+          json{{"site", fuzz::kSite}, {"sub", fuzz::kTokenSubject}, {"iat", fuzz::kNow}, {"exp", fuzz::kNow + 600}}
+              .dump());
 }
 
 // Merkle inputs: mode byte (even inclusion, odd consistency), then the choices.
