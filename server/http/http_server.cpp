@@ -291,8 +291,9 @@ bool HttpServer::Impl::allow_public(const Request& req, Response& res, const std
     res.set_header("Access-Control-Allow-Origin", origin);
     res.set_header("Vary", "Origin");
     // A cross-origin page reads only the headers listed here: the banner's outbox
-    // honours Retry-After (429, 503), so it must be able to see it.
-    res.set_header("Access-Control-Expose-Headers", "Retry-After");
+    // honours Retry-After (429, 503), and a site reporting a failed choice can
+    // quote X-Request-Id, the id of consentd's request-log line.
+    res.set_header("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
     return true;
 }
 

@@ -48,6 +48,8 @@ TEST_CASE("the banner fetches the current notice with its hash and an ETag", "[s
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(r->get_header_value("Access-Control-Allow-Origin") == kShopOrigin);
+    CHECK(r->get_header_value("Access-Control-Expose-Headers") == "Retry-After, X-Request-Id");
+    CHECK_FALSE(r->get_header_value("X-Request-Id").empty());
     const json body = json::parse(r->body);
     CHECK(body["hash"] == s.notice_hash());
     CHECK(body["notice"]["notice_id"] == "bike-shop");
