@@ -111,6 +111,12 @@ Result<json> read_json_file(const std::string& path) {
     return parse_json_strict(text.str());
 }
 
+// A site lookup that failed: "no site" when there is none, the store's own
+// error (a busy file exits 75) when it could not look.
+Outcome no_site(const Error& lookup, const std::string& site_id) {
+    return is_not_found(lookup) ? fail(kExitDataErr, "no site " + site_id) : fail(lookup);
+}
+
 Outcome add_site(SqliteStore& store, const std::string& site_id, const std::vector<std::string>& origins) {
     if (!is_notice_id(site_id)) return fail(kExitUsage, "site id must match [a-z0-9][a-z0-9_-]* (at most 64)");
     for (const auto& o : origins)
@@ -135,8 +141,7 @@ Outcome publish(SqliteStore& store, const KeyRing& keys, const std::string& site
 }
 
 Outcome create_key(SqliteStore& store, const std::string& site_id) {
-    if (auto found = store.site(site_id); !found)
-        return is_not_found(found.error()) ? fail(kExitDataErr, "no site " + site_id) : fail(found.error());
+    if (auto found = store.site(site_id); !found) return no_site(found.error(), site_id);
     const NewApiKey key = make_api_key(site_id, unix_now());
     if (auto s = store.put_api_key(key.record); !s) return fail(s.error());
     return {0, key.plaintext, "API key " + key.record.key_id + " for site " + site_id + " (shown once; store it now)"};
@@ -190,7 +195,7 @@ Outcome with_store(const Args& a, const std::function<Outcome(SqliteStore&)>& f)
 // The site's backend keeps the private half; only the public key is stored here.
 Outcome add_subject_key(SqliteStore& store, const std::string& site_id, const std::string& public_key) {
     auto found = store.site(site_id);
-    if (!found) return is_not_found(found.error()) ? fail(kExitDataErr, "no site " + site_id) : fail(found.error());
+    if (!found) return no_site(found.error(), site_id);
     Site site = std::move(found).value();
     auto bytes = base64url_decode(public_key);
     if (!bytes || bytes->size() != kEd25519PublicKeySize)

@@ -10,11 +10,9 @@ namespace consent::server {
 namespace {
 
 // An unregistered code is a bug, not something to show a client: its
-// message could say more than any answer should. Only the code is logged
-// (codes never carry data; messages might).
+// message could say more than any answer should.
 const ErrorInfo& registered_or_internal(const Error& error) {
     if (const ErrorInfo* info = find_error(error.code); info != nullptr && info->status != 0) return *info;
-    std::fprintf(stderr, "consentd: unregistered error code %s answered as server.internal\n", error.code.c_str());
     return *find_error("server.internal");
 }
 
@@ -30,6 +28,9 @@ bool is_retryable(const Error& error) {
 std::string error_body(const Error& error) {
     const ErrorInfo& info = registered_or_internal(error);
     const bool internal = info.code != error.code;
+    // Logged here, once per answer; only the code (codes never carry data; messages might).
+    if (internal && error.code != "server.internal")
+        std::fprintf(stderr, "consentd: unregistered error code %s answered as server.internal\n", error.code.c_str());
     nlohmann::json body = {{"error",
                             {{"code", std::string(info.code)},
                              {"message", internal ? std::string("an unexpected error occurred") : error.message}}}};

@@ -165,7 +165,7 @@ public:
           streams_(
               service_.events(),
               [this](const std::string& site, std::int64_t after, std::size_t limit) {
-                  return service_.receipts_after(site, after, limit);
+                  return service_.store().receipts_after(site, after, limit);
               },
               stream_limits(config_)),
           workers_(config_.worker_threads),
@@ -497,7 +497,7 @@ void HttpServer::Impl::open_routes() {
     // Healthy means the store answers: a load balancer must stop sending
     // traffic to a replica whose file it cannot read.
     server_.Get("/healthz", [this](const Request&, Response& res) {
-        auto count = service_.receipt_count();
+        auto count = service_.store().receipt_count();
         if (!count) return send_error(res, count.error());
         send_json(res, 200, {{"status", "ok"}, {"receipts", *count}});
     });

@@ -28,7 +28,7 @@ std::string refusal_response(const Refusal& refusal) {
     const std::string body = error_body(make_error(refusal.code, refusal.message));
     std::string out = "HTTP/1.1 " + std::to_string(refusal.status) + " " + reason(refusal.status) + "\r\n";
     out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    if (refusal.status == 503 || refusal.status == 429) out += "Retry-After: 1\r\n";
+    if (is_retryable(make_error(refusal.code, {}))) out += "Retry-After: 1\r\n";
     out += "Connection: close\r\n\r\n" + body;
     return out;
 }

@@ -108,10 +108,15 @@ std::string RequestRouter::route_template(const std::string& pattern, const std:
     return out;
 }
 
-// The handler, after noting its route's template for the request log.
+// The handler, after noting its route's template for the request log. The
+// template is worked out once per route; only a group of literal
+// alternatives ("(notice|decisions)") takes the request's own match.
 httplib::Server::Handler RequestRouter::noted(const std::string& pattern, Handler handler) const {
-    return [pattern, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-        if (current_answer) current_answer->record.route = route_template(pattern, req.matches);
+    const bool varies = pattern.find('|') != std::string::npos;
+    std::string fixed = varies ? std::string() : route_template(pattern, std::smatch());
+    return [pattern, varies, fixed = std::move(fixed), handler = std::move(handler)](const httplib::Request& req,
+                                                                                     httplib::Response& res) {
+        if (current_answer) current_answer->record.route = varies ? route_template(pattern, req.matches) : fixed;
         handler(req, res);
     };
 }

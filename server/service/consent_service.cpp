@@ -13,6 +13,7 @@
 #include "consent/log/checkpoint.hpp"
 #include "consent/log/receipt.hpp"
 #include "crypto/random_id.hpp"
+#include "service/site_lookup.hpp"
 
 namespace consent::server {
 namespace {
@@ -20,21 +21,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxBatchChecks = 1000;
-
-Error not_found(const std::string& what) { return make_error("request.not_found", what + " not found"); }
-
-// A store lookup that found nothing is the caller's 404; a store that could
-// not look (storage.unavailable, …) stays what it is: a 503 the client
-// retries, never a 404 that would make the banner drop a decision.
-Error or_not_found(const Error& error, const std::string& what) {
-    return is_not_found(error) ? not_found(what) : error;
-}
-
-Status require_site(ReceiptStore& store, const std::string& site_id) {
-    auto site = store.site(site_id);
-    if (!site) return or_not_found(site.error(), "site");
-    return Unit{};
-}
 
 std::vector<Notice> notice_versions(const std::vector<StoredNotice>& stored) {
     std::vector<Notice> out;
@@ -369,13 +355,6 @@ Result<bool> ConsentService::origin_allowed(const std::string& site_id, const st
     const auto& listed = site->allowed_origins;
     return std::find(listed.begin(), listed.end(), origin) != listed.end();
 }
-
-Result<std::vector<StoredReceipt>> ConsentService::receipts_after(const std::string& site_id, std::int64_t after,
-                                                                  std::size_t limit) {
-    return store_.receipts_after(site_id, after, limit);
-}
-
-Result<std::int64_t> ConsentService::receipt_count() { return store_.receipt_count(); }
 
 Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, const json& body) {
     if (auto site = require_site(store_, site_id); !site) return site.error();

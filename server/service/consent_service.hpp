@@ -88,10 +88,6 @@ public:
     // Backend: whether the request's Origin may call a site's public routes
     // (its CORS allowlist); storage.* when the site cannot be read.
     Result<bool> origin_allowed(const std::string& site_id, const std::string& origin);
-    // Backend: receipts of a site after a log index (event streams), and the log's size (/healthz).
-    Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,
-                                                      std::size_t limit);
-    Result<std::int64_t> receipt_count();
     ReceiptStore& store() { return store_; }
 
     nlohmann::json jwks() const { return keys_.jwks(); }

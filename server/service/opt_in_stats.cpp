@@ -7,6 +7,7 @@
 #include "consent/consent/decision.hpp"
 #include "consent/json/canonical_json.hpp"
 #include "consent/log/receipt.hpp"
+#include "service/site_lookup.hpp"
 
 namespace consent::server {
 namespace {
@@ -135,8 +136,7 @@ Result<std::map<std::string, PurposeCounts>> receipt_contribution(const std::str
 Result<json> opt_in_stats(ReceiptStore& store, const std::string& site_id, const OptInQuery& query, std::int64_t now) {
     auto window = resolve_window(query, now);
     if (!window) return window.error();
-    if (auto site = store.site(site_id); !site)
-        return is_not_found(site.error()) ? make_error("request.not_found", "site not found") : site.error();
+    if (auto site = require_site(store, site_id); !site) return site.error();
     const auto stored_versions = store.notices(site_id);
     if (!stored_versions) return stored_versions.error();
     const auto& versions = *stored_versions;

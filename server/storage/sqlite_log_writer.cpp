@@ -119,10 +119,11 @@ void LogWriter::commit_batch(GroupCommitter::Batch& batch) {
         // After an automatic rollback, later statements would each commit on
         // their own and earlier "ok" outcomes would be lost: stop the batch.
         if (!connection_->in_transaction()) {
-            const bool after_fault = !pending.outcome->ok() && pending.outcome->error().code == "storage.unavailable";
-            const Error rolled_back = make_error(after_fault ? "storage.unavailable" : "storage.sqlite_error",
-                                                 "SQLite rolled the transaction back");
-            return fail_all(batch, commit_failed(rolled_back));
+            // commit_failed keeps a retryable cause (a full or busy file) retryable.
+            const Error cause = pending.outcome->ok()
+                                    ? make_error("storage.sqlite_error", "SQLite rolled the transaction back")
+                                    : pending.outcome->error();
+            return fail_all(batch, commit_failed(cause));
         }
     }
     // Still inside the transaction: without its checkpoint, no receipt of the
