@@ -6,9 +6,6 @@
 
 #include "consent/consent/decision.hpp"
 #include "consent/consent/policy.hpp"
-#include "consent/crypto/encoding.hpp"
-#include "consent/crypto/sha256.hpp"
-#include "consent/json/canonical_json.hpp"
 #include "consent/log/merkle.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_merkle.hpp"
@@ -17,15 +14,48 @@
 namespace consent::server::sqlite {
 namespace {
 
-void fail_all(GroupCommitter::Batch& batch, const Error& error) {
-    for (auto& pending : batch) pending.outcome = error;
+constexpr int kReceiptColumns = 11;
+constexpr int kNodeColumns = 3;
+// Rows per INSERT: one statement per chunk saves the per-statement work of
+// SQLite's VM for most of a batch; a few fixed shapes keep the statement cache small.
+constexpr std::size_t kChunks[] = {32, 8, 1};
+
+// "INSERT INTO ... VALUES (?, ...), (?, ...)" for `rows` rows of `columns` parameters.
+std::string multi_row_insert(const char* head, int columns, std::size_t rows) {
+    std::string row = "(";
+    for (int c = 0; c < columns; ++c) row += c == 0 ? "?" : ", ?";
+    row += ")";
+    std::string sql = head;
+    for (std::size_t r = 0; r < rows; ++r) sql += (r == 0 ? " VALUES " : ", ") + row;
+    return sql;
+}
+
+// Inserts items [0, count) in chunks of the fixed sizes; bind_row(statement,
+// first parameter index, item) binds one row.
+template <class BindRow>
+Status insert_rows(Connection& connection, const char* head, int columns, std::size_t count, BindRow bind_row) {
+    std::size_t done = 0;
+    for (const std::size_t chunk : kChunks) {
+        if (count - done < chunk) continue;
+        const std::string sql = multi_row_insert(head, columns, chunk);
+        while (count - done >= chunk) {
+            auto statement = connection.prepare(sql);
+            if (!statement) return statement.error();
+            for (std::size_t r = 0; r < chunk; ++r)
+                bind_row(statement.value(), static_cast<int>(r) * columns + 1, done + r);
+            auto inserted = statement.value().run();
+            if (!inserted) return inserted;
+            done += chunk;
+        }
+    }
+    return Unit{};
 }
 
 // A batch that failed because the file was busy, full or unwritable can be
 // sent again and succeed: it stays storage.unavailable (503, Retry-After).
 Error commit_failed(const Error& cause) {
-    const bool retryable = cause.code == "storage.unavailable";
-    return make_error(retryable ? "storage.unavailable" : "storage.commit_failed",
+    const bool retryable = cause.code == "storage.unavailable" || cause.code == "storage.log_moved";
+    return make_error(retryable ? cause.code : "storage.commit_failed",
                       "the batch was not committed: " + cause.message);
 }
 
@@ -34,35 +64,7 @@ Error checkpoint_failed(const Error& cause) {
                                                        cause.code + ": " + cause.message);
 }
 
-bool acknowledged(const PendingAppend& pending) { return pending.outcome && pending.outcome->ok(); }
-
-// The seal is the caller's code (the signer); an exception from it must not
-// take the committer thread down with the whole batch.
-Result<SealedReceipt> call_seal(const SealFunction& seal, const ReceiptSlot& slot) {
-    try {
-        return seal(slot);
-    } catch (const std::exception& e) {
-        return make_error("storage.seal_failed", std::string("sealing the receipt failed: ") + e.what());
-    } catch (...) {
-        return make_error("storage.seal_failed", "sealing the receipt failed");
-    }
-}
-
-StoredReceipt make_stored(const AppendRequest& request, const ReceiptSlot& slot, SealedReceipt sealed) {
-    StoredReceipt r;
-    r.log_index = slot.log_index;
-    r.receipt_id = slot.receipt_id;
-    r.site_id = request.site_id;
-    r.subject_id = request.decision.subject_id;
-    r.decision_id = request.decision.decision_id;
-    r.server_time = slot.server_time;
-    r.jws = std::move(sealed.jws);
-    r.payload = std::move(sealed.payload);
-    r.method = std::string(to_string(request.decision.method));
-    return r;
-}
-
-// The checkpoint signer is the caller's code too (the log key).
+// The checkpoint signer is the caller's code (the log key).
 Result<std::string> call_signer(const CheckpointSigner& signer, const Checkpoint& checkpoint) {
     try {
         return signer(checkpoint.tree_size, checkpoint.root, checkpoint.timestamp);
@@ -73,239 +75,9 @@ Result<std::string> call_signer(const CheckpointSigner& signer, const Checkpoint
     }
 }
 
-// The decision as recorded with the receipt of (site, decision_id): the
-// receipts.decision column, RFC 8785 canonical JSON of decision_to_json.
-Result<Decision> recorded_decision(Connection& connection, const std::string& site_id, const std::string& decision_id) {
-    auto statement = connection.prepare("SELECT decision FROM receipts WHERE site_id = ?1 AND decision_id = ?2");
-    if (!statement) return statement.error();
-    auto row = statement.value().bind(1, site_id).bind(2, decision_id).step();
-    if (!row) return row.error();
-    if (!*row) return make_error("storage.corrupt_row", "a receipt vanished while it was read");
-    auto json = parse_json_strict(statement.value().text(0));
-    if (!json) return make_error("storage.corrupt_row", "a recorded decision is not JSON");
-    auto decision = parse_decision(*json);
-    if (!decision) return make_error("storage.corrupt_row", "a recorded decision does not read back");
-    return decision;
-}
-
-// Deliberately says nothing of the first receipt: not its subject, choices,
-// method or id (the caller may be someone else who learnt or guessed the id).
-Error id_conflict() {
-    return make_error("decision.id_conflict",
-                      "this decision id was already used for another decision: send this one under a new id",
-                      "/decision_id");
-}
-
-Result<bool> exists(Connection& connection, const char* sql, const std::string& key) {
-    auto statement = connection.prepare(sql);
-    if (!statement) return statement.error();
-    return statement.value().bind(1, key).step();
-}
-
-}  // namespace
-
-LogWriter::LogWriter(std::unique_ptr<Connection> connection, std::function<std::int64_t()> clock)
-    : connection_(std::move(connection)), clock_(std::move(clock)) {}
-
-void LogWriter::commit_batch(GroupCommitter::Batch& batch) {
-    auto transaction = Transaction::begin(*connection_, Transaction::Mode::immediate);
-    if (!transaction) return fail_all(batch, commit_failed(transaction.error()));
-    // Read inside the write lock: the log continues where the file ends.
-    auto next = log_size(*connection_);
-    if (!next) return fail_all(batch, commit_failed(next.error()));
-    next_index_ = *next;
-    for (auto& pending : batch) {
-        pending.outcome = append_one(pending);
-        // After an automatic rollback, later statements would each commit on
-        // their own and earlier "ok" outcomes would be lost: stop the batch.
-        if (!connection_->in_transaction()) {
-            // commit_failed keeps a retryable cause (a full or busy file) retryable.
-            const Error cause = pending.outcome->ok()
-                                    ? make_error("storage.sqlite_error", "SQLite rolled the transaction back")
-                                    : pending.outcome->error();
-            return fail_all(batch, commit_failed(cause));
-        }
-    }
-    // Still inside the transaction: without its checkpoint, no receipt of the
-    // batch is acknowledged (the transaction rolls back as it goes).
-    auto checkpointed = attach_checkpoint(batch);
-    if (!checkpointed) return fail_all(batch, checkpoint_failed(checkpointed.error()));
-    auto committed = transaction.value().commit();
-    if (!committed) return fail_all(batch, commit_failed(committed.error()));  // the transaction rolls back
-    commits_.fetch_add(1, std::memory_order_relaxed);
-}
-
-Result<AppendOutcome> LogWriter::append_one(const PendingAppend& pending) {
-    const AppendRequest& request = pending.request;
-    // Earlier requests of this batch are visible here: same transaction.
-    auto existing = find_receipt_by_decision(*connection_, request.site_id, request.decision.decision_id);
-    if (!existing) return existing.error();
-    if (existing.value()) {
-        auto recorded = recorded_decision(*connection_, request.site_id, request.decision.decision_id);
-        if (!recorded) return recorded.error();
-        if (!is_retry_of(*recorded, request.decision)) return id_conflict();
-        return AppendOutcome{std::move(*existing.value()), true, {}};
-    }
-    auto checked = check_request(request);
-    if (!checked) return checked.error();
-    auto slot = next_slot(request);
-    if (!slot) return slot.error();
-    auto sealed = call_seal(request.seal, *slot);
-    if (!sealed) return sealed.error();
-    StoredReceipt receipt = make_stored(request, *slot, std::move(sealed.value()));
-    auto written = write(request, receipt, *slot, pending.decision_json);
-    if (!written) return written.error();
-    ++next_index_;  // only a written receipt takes a position: the log has no gaps
-    return AppendOutcome{std::move(receipt), false, {}};
-}
-
-void LogWriter::set_checkpoint_signer(CheckpointSigner signer) {
-    std::lock_guard<std::mutex> lock(signer_mutex_);
-    signer_ = std::move(signer);
-}
-
-CheckpointSigner LogWriter::current_signer() const {
-    std::lock_guard<std::mutex> lock(signer_mutex_);
-    return signer_;
-}
-
-// Every acknowledged outcome gets a checkpoint whose tree holds its receipt:
-// the batch's new one, or for replays alone the latest (a replayed receipt is
-// already in an earlier tree).
-Status LogWriter::attach_checkpoint(GroupCommitter::Batch& batch) {
-    if (std::none_of(batch.begin(), batch.end(), acknowledged)) return Unit{};
-    auto checkpoint = checkpoint_for_batch();
-    if (!checkpoint) return checkpoint.error();
-    if (!*checkpoint) return Unit{};
-    for (auto& pending : batch) {
-        if (!acknowledged(pending)) continue;
-        AppendOutcome& outcome = pending.outcome->value();
-        // Without a signer, the latest checkpoint may predate the receipt: then it gets none.
-        if (outcome.receipt.log_index < (*checkpoint)->tree_size) outcome.checkpoint = **checkpoint;
-    }
-    return Unit{};
-}
-
-// A new tree head is signed whenever the log is larger than the latest
-// checkpoint: after every batch that appended, and after replays alone only
-// when receipts were appended while no signer was set.
-Result<std::optional<Checkpoint>> LogWriter::checkpoint_for_batch() {
-    auto latest = latest_checkpoint(*connection_);
-    if (!latest) return latest.error();
-    const std::int64_t signed_size = *latest ? (*latest)->tree_size : 0;
-    const CheckpointSigner signer = current_signer();
-    if (!signer || next_index_ <= signed_size) return latest;
-    auto fresh = sign_checkpoint(signer);
-    if (!fresh) return fresh.error();
-    return std::optional<Checkpoint>(std::move(fresh.value()));
-}
-
-// The root is read back from the nodes stored in this transaction, never kept
-// in memory beside them: what is signed is the very tree that proofs are built
-// from, so two checkpoints can only disagree if the file itself was changed.
-Result<Checkpoint> LogWriter::sign_checkpoint(const CheckpointSigner& signer) {
-    auto root = stored_root(*connection_, next_index_);
-    if (!root) return root.error();
-    Checkpoint checkpoint{next_index_, *root, clock_(), {}};
-    auto note = call_signer(signer, checkpoint);
-    if (!note) return note.error();
-    checkpoint.note = std::move(note.value());
-    auto inserted = insert_checkpoint(*connection_, checkpoint);
-    if (!inserted) return inserted.error();
-    return checkpoint;
-}
-
-Status LogWriter::check_request(const AppendRequest& request) {
-    if (!request.seal) return make_error("storage.invalid_request", "the append request has no seal function");
-    auto site = exists(*connection_, "SELECT 1 FROM sites WHERE site_id = ?1", request.site_id);
-    if (!site) return site.error();
-    if (!*site) return make_error("storage.unknown_site", "no such site");
-    auto taken = exists(*connection_, "SELECT 1 FROM receipts WHERE receipt_id = ?1", request.receipt_id);
-    if (!taken) return taken.error();
-    if (*taken) return make_error("storage.receipt_id_exists", "the receipt id is already used");
-    return Unit{};
-}
-
-Result<ReceiptSlot> LogWriter::next_slot(const AppendRequest& request) {
-    auto previous = previous_receipt_hash(request.site_id, request.decision.subject_id);
-    if (!previous) return previous.error();
-    return ReceiptSlot{next_index_, clock_(), request.receipt_id, std::move(previous.value())};
-}
-
-Result<std::string> LogWriter::previous_receipt_hash(const std::string& site_id, const std::string& subject_id) {
-    auto statement = connection_->prepare(
-        "SELECT jws FROM receipts WHERE site_id = ?1 AND subject_id = ?2 ORDER BY log_index DESC LIMIT 1");
-    if (!statement) return statement.error();
-    auto row = statement.value().bind(1, site_id).bind(2, subject_id).step();
-    if (!row) return row.error();
-    if (!*row) return std::string();
-    // What consent::receipt_hash computes: hex SHA-256 of the compact JWS text.
-    return hex_encode(sha256(statement.value().text(0)));
-}
-
-Status LogWriter::write(const AppendRequest& request, const StoredReceipt& receipt, const ReceiptSlot& slot,
-                        const std::string& decision_json) {
-    auto savepoint = Savepoint::begin(*connection_);
-    if (!savepoint) return savepoint.error();
-    auto inserted = insert_receipt(receipt, slot, decision_json);
-    if (!inserted) return inserted.error();  // the savepoint rolls back as it goes
-    auto in_tree = append_to_tree(receipt);
-    if (!in_tree) return in_tree.error();
-    auto updated = update_state(request.site_id, request.decision, receipt);
-    if (!updated) return updated.error();
-    return savepoint.value().release();
-}
-
-Status LogWriter::insert_receipt(const StoredReceipt& r, const ReceiptSlot& slot, const std::string& decision_json) {
-    auto statement = connection_->prepare(
-        "INSERT INTO receipts (log_index, receipt_id, site_id, subject_id, decision_id, server_time, jws, payload, "
-        "method, prev_hash, decision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-    if (!statement) return statement.error();
-    return statement.value()
-        .bind(1, r.log_index)
-        .bind(2, r.receipt_id)
-        .bind(3, r.site_id)
-        .bind(4, r.subject_id)
-        .bind(5, r.decision_id)
-        .bind(6, r.server_time)
-        .bind(7, r.jws)
-        .bind(8, r.payload)
-        .bind(9, r.method)
-        .bind(10, slot.previous_receipt_hash)
-        .bind(11, decision_json)
-        .run();
-}
-
-// RFC 9162 §2.1.1: leaf data is the compact JWS, byte for byte as handed out,
-// so anyone holding a receipt can recompute its leaf hash.
-Status LogWriter::append_to_tree(const StoredReceipt& receipt) {
-    return append_leaf(*connection_, receipt.log_index, merkle::leaf_hash(receipt.jws));
-}
-
-// The core folds the decision (apply_decision); this only stores the rows
-// that changed, whatever the rule made of them.
-Status LogWriter::update_state(const std::string& site_id, const Decision& decision, const StoredReceipt& receipt) {
-    auto before = load_state(*connection_, site_id, decision.subject_id);
-    if (!before) return before.error();
-    SubjectState after = before.value();
-    apply_decision(after, decision, receipt.server_time, receipt.receipt_id);
-    for (const auto& [purpose, record] : after) {
-        const auto old = before->find(purpose);
-        if (old != before->end() && same_record(old->second, record)) continue;
-        auto written = write_state_row(site_id, decision.subject_id, purpose, record);
-        if (!written) return written.error();
-    }
-    for (const auto& entry : before.value()) {
-        if (after.count(entry.first) != 0) continue;
-        auto deleted = delete_state_row(site_id, decision.subject_id, entry.first);
-        if (!deleted) return deleted.error();
-    }
-    return Unit{};
-}
-
-Status LogWriter::write_state_row(const std::string& site_id, const std::string& subject_id, const std::string& purpose,
-                                  const PurposeRecord& record) {
-    auto statement = connection_->prepare(
+Status write_state_row(Connection& connection, const std::string& site_id, const std::string& subject_id,
+                       const std::string& purpose, const PurposeRecord& record) {
+    auto statement = connection.prepare(
         "INSERT OR REPLACE INTO current_state (site_id, subject_id, purpose, state, method, notice_id, "
         "notice_version, decided_at, receipt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     if (!statement) return statement.error();
@@ -322,12 +94,165 @@ Status LogWriter::write_state_row(const std::string& site_id, const std::string&
         .run();
 }
 
-Status LogWriter::delete_state_row(const std::string& site_id, const std::string& subject_id,
-                                   const std::string& purpose) {
+Status delete_state_row(Connection& connection, const std::string& site_id, const std::string& subject_id,
+                        const std::string& purpose) {
     auto statement =
-        connection_->prepare("DELETE FROM current_state WHERE site_id = ?1 AND subject_id = ?2 AND purpose = ?3");
+        connection.prepare("DELETE FROM current_state WHERE site_id = ?1 AND subject_id = ?2 AND purpose = ?3");
     if (!statement) return statement.error();
     return statement.value().bind(1, site_id).bind(2, subject_id).bind(3, purpose).run();
+}
+
+}  // namespace
+
+LogWriter::LogWriter(std::unique_ptr<Connection> connection, std::function<std::int64_t()> clock)
+    : connection_(std::move(connection)), clock_(std::move(clock)) {}
+
+Result<std::int64_t> LogWriter::load_log() {
+    auto snapshot = Transaction::begin(*connection_, Transaction::Mode::deferred);
+    if (!snapshot) return snapshot.error();
+    auto size = log_size(*connection_);
+    if (!size) return size.error();
+    auto frontier = load_frontier(*connection_, *size);
+    if (!frontier) return frontier.error();
+    auto latest = latest_checkpoint(*connection_);
+    if (!latest) return latest.error();
+    frontier_ = std::move(frontier.value());
+    signed_size_ = *latest ? (*latest)->tree_size : 0;
+    return *size;
+}
+
+Result<std::optional<Checkpoint>> LogWriter::write_batch(const std::vector<SealedAppend>& batch) {
+    auto transaction = Transaction::begin(*connection_, Transaction::Mode::immediate);
+    if (!transaction) return commit_failed(transaction.error());
+    // Read inside the write lock: what this writer holds in memory must be the
+    // file's own log, or its receipts would take indexes someone else took.
+    auto size = log_size(*connection_);
+    if (!size) return commit_failed(size.error());
+    const auto expected = static_cast<std::int64_t>(frontier_.size());
+    if (*size != expected || (!batch.empty() && batch.front().receipt->log_index != expected))
+        return commit_failed(make_error("storage.log_moved", "the log in the file ends at " + std::to_string(*size) +
+                                                                 ", not at " + std::to_string(expected) +
+                                                                 ": another process wrote to it"));
+    merkle::Frontier tree = frontier_;
+    auto checkpoint = write_in_transaction(batch, tree);
+    if (!checkpoint) return checkpoint.error();
+    // After an automatic rollback (a full disk, say) COMMIT would fail anyway;
+    // this names the cause instead.
+    if (!connection_->in_transaction())
+        return commit_failed(make_error("storage.sqlite_error", "SQLite rolled the transaction back"));
+    auto committed = transaction.value().commit();
+    if (!committed) return commit_failed(committed.error());  // the transaction rolls back
+    frontier_ = std::move(tree);
+    if (*checkpoint) signed_size_ = (*checkpoint)->tree_size;
+    return checkpoint;
+}
+
+Result<std::optional<Checkpoint>> LogWriter::write_in_transaction(const std::vector<SealedAppend>& batch,
+                                                                  merkle::Frontier& tree) {
+    if (auto inserted = insert_receipts(batch); !inserted) return commit_failed(inserted.error());
+    // RFC 9162 §2.1.1: leaf data is the compact JWS, byte for byte as handed
+    // out, so anyone holding a receipt can recompute its leaf hash. Children
+    // come before their parents, as the table's append-only trigger wants.
+    std::vector<merkle::Node> nodes;
+    nodes.reserve(batch.size() * 2 + 64);
+    for (const auto& append : batch) {
+        auto completed = tree.append(merkle::leaf_hash(append.receipt->jws));
+        nodes.insert(nodes.end(), completed.begin(), completed.end());
+    }
+    if (auto inserted = insert_nodes(nodes); !inserted) return commit_failed(inserted.error());
+    for (const auto& append : batch)
+        if (auto updated = update_state(append); !updated) return commit_failed(updated.error());
+    // Without its checkpoint, no receipt of the batch is acknowledged.
+    auto checkpoint = checkpoint_for(tree);
+    if (!checkpoint) return checkpoint_failed(checkpoint.error());
+    return checkpoint;
+}
+
+Status LogWriter::insert_receipts(const std::vector<SealedAppend>& batch) {
+    return insert_rows(*connection_,
+                       "INSERT INTO receipts (log_index, receipt_id, site_id, subject_id, decision_id, server_time, "
+                       "jws, payload, method, prev_hash, decision)",
+                       kReceiptColumns, batch.size(), [&](Statement& s, int p, std::size_t i) {
+                           const StoredReceipt& r = *batch[i].receipt;
+                           s.bind(p, r.log_index)
+                               .bind(p + 1, r.receipt_id)
+                               .bind(p + 2, r.site_id)
+                               .bind(p + 3, r.subject_id)
+                               .bind(p + 4, r.decision_id)
+                               .bind(p + 5, r.server_time)
+                               .bind(p + 6, r.jws)
+                               .bind(p + 7, r.payload)
+                               .bind(p + 8, r.method)
+                               .bind(p + 9, *batch[i].previous_receipt_hash)
+                               .bind(p + 10, *batch[i].decision_json);
+                       });
+}
+
+Status LogWriter::insert_nodes(const std::vector<merkle::Node>& nodes) {
+    return insert_rows(*connection_, "INSERT INTO merkle_nodes (level, idx, hash)", kNodeColumns, nodes.size(),
+                       [&](Statement& s, int p, std::size_t i) {
+                           const merkle::Node& n = nodes[i];
+                           s.bind(p, static_cast<std::int64_t>(n.level))
+                               .bind(p + 1, static_cast<std::int64_t>(n.index))
+                               .bind_blob(p + 2, n.hash.data(), n.hash.size());
+                       });
+}
+
+// The core folds the decision (apply_decision); this only stores the rows
+// that changed, whatever the rule made of them. Earlier receipts of the same
+// subject in this batch are visible here: same transaction.
+Status LogWriter::update_state(const SealedAppend& append) {
+    const AppendRequest& request = *append.request;
+    const StoredReceipt& receipt = *append.receipt;
+    const std::string& subject_id = request.decision.subject_id;
+    auto before = load_state(*connection_, request.site_id, subject_id);
+    if (!before) return before.error();
+    SubjectState after = before.value();
+    apply_decision(after, request.decision, receipt.server_time, receipt.receipt_id);
+    for (const auto& [purpose, record] : after) {
+        const auto old = before->find(purpose);
+        if (old != before->end() && same_record(old->second, record)) continue;
+        auto written = write_state_row(*connection_, request.site_id, subject_id, purpose, record);
+        if (!written) return written.error();
+    }
+    for (const auto& entry : before.value()) {
+        if (after.count(entry.first) != 0) continue;
+        auto deleted = delete_state_row(*connection_, request.site_id, subject_id, entry.first);
+        if (!deleted) return deleted.error();
+    }
+    return Unit{};
+}
+
+void LogWriter::set_checkpoint_signer(CheckpointSigner signer) {
+    std::lock_guard<std::mutex> lock(signer_mutex_);
+    signer_ = std::move(signer);
+}
+
+CheckpointSigner LogWriter::current_signer() const {
+    std::lock_guard<std::mutex> lock(signer_mutex_);
+    return signer_;
+}
+
+// A new tree head is signed whenever the tree is larger than the latest
+// checkpoint. The root comes from the right edge in memory, which this very
+// transaction's nodes were computed from, and which load_log() read back from
+// the file: the signed tree is the one proofs are built from (rebuild_check
+// recomputes every checkpoint's root from the stored nodes).
+Result<std::optional<Checkpoint>> LogWriter::checkpoint_for(const merkle::Frontier& tree) {
+    const CheckpointSigner signer = current_signer();
+    const auto size = static_cast<std::int64_t>(tree.size());
+    if (!signer) return std::optional<Checkpoint>();
+    if (size <= signed_size_) {
+        if (signed_size_ == 0) return std::optional<Checkpoint>();
+        return latest_checkpoint(*connection_);
+    }
+    Checkpoint checkpoint{size, tree.root(), clock_(), {}};
+    auto note = call_signer(signer, checkpoint);
+    if (!note) return note.error();
+    checkpoint.note = std::move(note.value());
+    auto inserted = insert_checkpoint(*connection_, checkpoint);
+    if (!inserted) return inserted.error();
+    return std::optional<Checkpoint>(std::move(checkpoint));
 }
 
 }  // namespace consent::server::sqlite

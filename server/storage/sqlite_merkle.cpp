@@ -42,16 +42,6 @@ Result<Hash> read_node(Connection& connection, std::uint64_t level, std::uint64_
     return *hash;
 }
 
-Status insert_node(Connection& connection, std::uint64_t level, std::uint64_t index, const Hash& hash) {
-    auto statement = connection.prepare("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)");
-    if (!statement) return statement.error();
-    return statement.value()
-        .bind(1, static_cast<std::int64_t>(level))
-        .bind(2, static_cast<std::int64_t>(index))
-        .bind_blob(3, hash.data(), hash.size())
-        .run();
-}
-
 // MTH(D[start:start + size]). Every span that RFC 9162's recursion names
 // starts at a multiple of the power of two at or above its size (the left
 // part of each split is a power of two), so:
@@ -165,23 +155,14 @@ Result<std::int64_t> log_size(Connection& connection) {
     return connection.query_int64("SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts");
 }
 
-// Leaf n completes node (l, n >> l) exactly when it is that subtree's last
-// leaf, i.e. while the low bits of n are ones: each step pairs the left
-// sibling (already stored) with the new right node, like a binary carry.
-Status append_leaf(Connection& connection, std::int64_t index, const merkle::Hash& leaf_hash) {
-    auto position = static_cast<std::uint64_t>(index);
-    std::uint64_t level = 0;
-    Hash hash = leaf_hash;
-    if (auto inserted = insert_node(connection, level, position, hash); !inserted) return inserted;
-    while ((position & 1u) != 0) {
-        auto left = read_node(connection, level, position - 1);
-        if (!left) return left.error();
-        hash = merkle::node_hash(*left, hash);  // RFC 9162 §2.1.1
-        ++level;
-        position >>= 1;
-        if (auto inserted = insert_node(connection, level, position, hash); !inserted) return inserted;
+Result<merkle::Frontier> load_frontier(Connection& connection, std::int64_t size) {
+    std::vector<Hash> parts;
+    for (const auto& position : merkle::frontier_positions(static_cast<std::uint64_t>(size))) {
+        auto node = read_node(connection, position.level, position.index);
+        if (!node) return node.error();
+        parts.push_back(*node);
     }
-    return Unit{};
+    return merkle::Frontier::from_parts(static_cast<std::uint64_t>(size), std::move(parts));
 }
 
 Result<merkle::Hash> stored_root(Connection& connection, std::int64_t size) {

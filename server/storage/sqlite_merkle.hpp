@@ -14,6 +14,7 @@
 
 #include "consent/base/result.hpp"
 #include "consent/log/merkle.hpp"
+#include "consent/log/merkle_frontier.hpp"
 #include "storage/sqlite_connection.hpp"
 
 namespace consent::server::sqlite {
@@ -21,9 +22,9 @@ namespace consent::server::sqlite {
 // The number of receipts, which is the number of leaves (the log is gapless from 0).
 Result<std::int64_t> log_size(Connection& connection);
 
-// Writes leaf `index` (the next one) and every parent that it completes, at
-// most log2(index) more nodes. The receipt row must already be written.
-Status append_leaf(Connection& connection, std::int64_t index, const merkle::Hash& leaf_hash);
+// The right edge of the first `size` leaves, read from the stored nodes (the
+// writer keeps it in memory and appends with it).
+Result<merkle::Frontier> load_frontier(Connection& connection, std::int64_t size);
 
 // MTH of the first `size` leaves, from the stored nodes; size must be in
 // [0, log size] (the empty tree's root is SHA-256 of nothing, §2.1.1).

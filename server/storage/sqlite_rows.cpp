@@ -48,26 +48,6 @@ std::string select_receipts(const char* rest) {
            rest;
 }
 
-Result<std::vector<StoredReceipt>> collect_receipts(Statement& statement) {
-    std::vector<StoredReceipt> receipts;
-    for (;;) {
-        auto row = statement.step();
-        if (!row) return row.error();
-        if (!*row) return receipts;
-        receipts.push_back(read_receipt(statement));
-    }
-}
-
-Result<std::optional<StoredReceipt>> find_receipt_by_decision(Connection& connection, const std::string& site_id,
-                                                              const std::string& decision_id) {
-    auto statement = connection.prepare(select_receipts("WHERE site_id = ?1 AND decision_id = ?2"));
-    if (!statement) return statement.error();
-    auto found = collect_receipts(statement.value().bind(1, site_id).bind(2, decision_id));
-    if (!found) return found.error();
-    if (found->empty()) return std::optional<StoredReceipt>();
-    return std::optional<StoredReceipt>(std::move(found.value().front()));
-}
-
 Result<SubjectState> load_state(Connection& connection, const std::string& site_id, const std::string& subject_id) {
     auto statement = connection.prepare(
         "SELECT purpose, state, method, notice_id, notice_version, decided_at, receipt_id "

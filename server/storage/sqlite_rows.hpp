@@ -1,5 +1,5 @@
 // Reading the store's rows back into the interface's types; shared by the
-// committer (replays, state updates), the read methods and rebuild_check().
+// writer (state updates), the read methods and rebuild_check().
 #pragma once
 
 #include <optional>
@@ -17,11 +17,6 @@ namespace consent::server::sqlite {
 std::string select_receipts(const char* rest);
 StoredReceipt read_receipt(const Statement& row);
 std::optional<StoredReceipt> read_receipt_row(const Statement& row);
-Result<std::vector<StoredReceipt>> collect_receipts(Statement& statement);
-
-// The receipt already recorded for (site, decision id), if any.
-Result<std::optional<StoredReceipt>> find_receipt_by_decision(Connection& connection, const std::string& site_id,
-                                                              const std::string& decision_id);
 
 // The current_state rows of one subject. A row the code could not have
 // written (unknown state or method) is storage.corrupt_row.

@@ -6,7 +6,8 @@
 #include <limits>
 #include <utility>
 
-#include "storage/group_committer.hpp"
+#include "storage/append_pipeline.hpp"
+#include "storage/sqlite_append_backend.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_connection.hpp"
 #include "storage/sqlite_log_writer.hpp"
@@ -56,32 +57,33 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     auto reads = std::make_unique<sqlite::ReadPool>(path, options.busy_timeout_ms);
     auto probed = probe_reader(*reads);
     if (!probed) return probed.error();
-    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(writer.value()), std::move(admin.value()),
-                                                        std::move(reads), std::move(clock), options));
+    auto log = std::make_unique<sqlite::LogWriter>(std::move(writer.value()), clock);
+    std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(log), std::move(admin.value()), std::move(reads)));
+    auto pipeline = AppendPipeline::start(*store->backend_, std::move(clock), options.max_batch);
+    if (!pipeline) return pipeline.error();
+    store->pipeline_ = std::move(pipeline.value());
+    return store;
 } catch (...) {
     return sqlite::internal_error();
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> admin,
-                         std::unique_ptr<sqlite::ReadPool> reads, std::function<std::int64_t()> clock,
-                         const SqliteOptions& options)
-    : writer_(std::make_unique<sqlite::LogWriter>(std::move(writer), std::move(clock))),
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::LogWriter> writer, std::unique_ptr<Connection> admin,
+                         std::unique_ptr<sqlite::ReadPool> reads)
+    : writer_(std::move(writer)),
       admin_(std::move(admin)),
-      reads_(std::move(reads)) {
-    sqlite::LogWriter* log = writer_.get();
-    committer_ = std::make_unique<GroupCommitter>([log](GroupCommitter::Batch& batch) { log->commit_batch(batch); },
-                                                  options.max_batch);
-}
+      reads_(std::move(reads)),
+      backend_(std::make_unique<sqlite::AppendBackendImpl>(*writer_, *reads_)) {}
 
 SqliteStore::~SqliteStore() {
-    committer_.reset();  // drains and joins before the write connection closes
+    pipeline_.reset();  // answers and joins before the write connection closes
 }
 
 Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
-    // Prepared here, on the caller's thread, to keep the committer's serial work small.
+    // Made on the caller's thread, like the receipt's signature: the writer's
+    // serial work is only the writing.
     auto decision_json = sqlite::recorded_decision_json(request.decision);
     if (!decision_json) return decision_json.error();
-    return committer_->submit(PendingAppend{std::move(request), std::move(decision_json.value()), std::nullopt});
+    return pipeline_->append(request, decision_json.value());
 } catch (...) {
     return sqlite::internal_error();
 }
@@ -212,8 +214,10 @@ Status SqliteStore::rebuild_check() try {
     return sqlite::internal_error();
 }
 
-std::int64_t SqliteStore::commit_count() const { return writer_->commit_count(); }
+std::int64_t SqliteStore::commit_count() const { return pipeline_->commit_count(); }
 
-std::size_t SqliteStore::queue_depth() const { return committer_->queue_depth(); }
+std::size_t SqliteStore::queue_depth() const { return pipeline_->in_flight(); }
+
+std::size_t SqliteStore::sealed_waiting() const { return pipeline_->sealed_waiting(); }
 
 }  // namespace consent::server

@@ -1,14 +1,18 @@
 // The embedded receipt store: one SQLite file in WAL mode (DESIGN.md "Storage").
 //
 // Three kinds of connection, each used by one thread at a time:
-// - the write connection, owned by the group committer's thread: appends;
+// - the write connection, owned by the append pipeline's writer thread;
 // - the admin connection, behind a mutex: sites, notices, API keys (rare);
-// - leased read connections: every read, concurrent with the committer.
+// - leased read connections: every read, concurrent with the writer, and the
+//   pipeline's lookups (a decision id already used, a subject's chain head).
 // Every receipt is also a leaf of the Merkle log (sqlite_merkle.hpp), and
 // once a checkpoint signer is set, every batch that grows the log ends with a
 // signed checkpoint in the same transaction.
 // append() is acknowledged only after the COMMIT of the batch that holds it,
 // with synchronous=FULL, so an acknowledged receipt survives a power cut.
+// One consentd writes a file: the writer keeps the log's end in memory, and a
+// batch finding the file's log moved by another process is refused
+// (storage.log_moved, retryable) and the writer reads the log's end again.
 #pragma once
 
 #include <cstddef>
@@ -24,12 +28,13 @@ namespace consent::server {
 
 namespace sqlite {
 class Connection;
+class AppendBackendImpl;
 class LogWriter;
 class ReadPool;
 }  // namespace sqlite
-class GroupCommitter;
+class AppendPipeline;
 
-// Up to this many queued appends share one transaction (and one fsync).
+// Up to this many sealed appends share one transaction (and one fsync).
 inline constexpr std::size_t kDefaultMaxBatch = 512;
 // How long a connection waits for a lock held by another before storage.sqlite_error.
 inline constexpr int kDefaultBusyTimeoutMs = 5000;
@@ -43,13 +48,13 @@ class SqliteStore final : public ReceiptStore {
 public:
     // Creates the file if needed, or migrates it; refuses a file of another
     // schema version (storage.schema_version). clock gives server time in
-    // seconds since the Unix epoch; it is called on the committer thread.
+    // seconds since the Unix epoch; appends call it while they take their index.
     static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, std::function<std::int64_t()> clock);
     static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, std::function<std::int64_t()> clock,
                                                      const SqliteOptions& options);
     SqliteStore(const SqliteStore&) = delete;
     SqliteStore& operator=(const SqliteStore&) = delete;
-    // Commits what is queued, stops the committer, closes the file.
+    // Answers every append in flight, stops the writer, closes the file.
     ~SqliteStore() override;
 
     Status put_site(const Site& site) override;
@@ -73,7 +78,7 @@ public:
                                                         std::int64_t until, std::size_t limit) override;
     Result<std::int64_t> receipt_count() override;
 
-    // The Merkle log: nodes and checkpoints are written by the committer in
+    // The Merkle log: nodes and checkpoints are written by the writer in
     // each batch's transaction; roots and proofs are read through the read
     // pool, each request in one snapshot, for any size up to the log's.
     void set_checkpoint_signer(CheckpointSigner signer) override;
@@ -86,19 +91,20 @@ public:
     Status rebuild_check() override;
 
     // Statistics for /metrics and tests.
-    std::int64_t commit_count() const;  // group commits so far (since open)
-    std::size_t queue_depth() const;    // appends waiting for the next batch
+    std::int64_t commit_count() const;   // group commits so far (since open)
+    std::size_t queue_depth() const;     // appends holding a log index, not yet answered
+    std::size_t sealed_waiting() const;  // of those, the signed ones waiting for their commit
 
 private:
-    SqliteStore(std::unique_ptr<sqlite::Connection> writer, std::unique_ptr<sqlite::Connection> admin,
-                std::unique_ptr<sqlite::ReadPool> reads, std::function<std::int64_t()> clock,
-                const SqliteOptions& options);
+    SqliteStore(std::unique_ptr<sqlite::LogWriter> writer, std::unique_ptr<sqlite::Connection> admin,
+                std::unique_ptr<sqlite::ReadPool> reads);
 
     std::unique_ptr<sqlite::LogWriter> writer_;
     std::unique_ptr<sqlite::Connection> admin_;
     std::mutex admin_mutex_;
     std::unique_ptr<sqlite::ReadPool> reads_;
-    std::unique_ptr<GroupCommitter> committer_;  // declared last: stopped before the rest closes
+    std::unique_ptr<sqlite::AppendBackendImpl> backend_;
+    std::unique_ptr<AppendPipeline> pipeline_;  // declared last: stopped before the rest closes
 };
 
 }  // namespace consent::server
