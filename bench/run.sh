@@ -8,6 +8,7 @@
 #   bench/run.sh                      # 3 repetitions of 2 s per measurement (~1.5 min of measuring)
 #   bench/run.sh --reps=5 --seconds=3 # longer, steadier
 #   bench/run.sh --only=consentd      # only consentd_bench (default: consentd, then log, then banner)
+#   bench/run.sh --only=consentd --receipts-only  # ceilings and receipts only: quick rounds on the write path
 #   bench/run.sh --only=log           # only log_bench: the receipt log at 10^3/10^5/10^6 leaves (<= ~4 min of appending)
 #   bench/run.sh --log-budget=120     # --log-X=V is passed to log_bench as --X=V (budget, max-leaves, threads, samples)
 #   bench/run.sh --only=banner        # only the banner bench: ours vs vanilla-cookieconsent vs klaro in Chromium (~1.5 min)

@@ -2,7 +2,7 @@
 // backup API while consentd keeps writing (docs/deployment.md "Backups").
 //
 // The copy is one snapshot: the pages are copied in a single step inside one
-// read transaction, which in WAL mode never blocks the committer (it only
+// read transaction, which in WAL mode never blocks the log writer (it only
 // holds back the checkpoint of later frames until the copy is done). The copy
 // is written beside the destination under a temporary name, switched to a
 // rollback journal (one self-contained file, no -wal beside it), checked with

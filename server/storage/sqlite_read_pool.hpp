@@ -1,5 +1,5 @@
 // Read connections for the SQLite store. WAL lets readers run beside the
-// committer; each connection serves one thread at a time, so a caller leases
+// log writer; each connection serves one thread at a time, so a caller leases
 // one for the duration of a read and gives it back. The pool grows to the
 // peak number of concurrent readers (bounded by the HTTP worker pool).
 #pragma once

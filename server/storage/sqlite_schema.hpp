@@ -16,7 +16,7 @@ enum class Role { writer, reader };
 
 // busy_timeout, foreign keys and synchronous=FULL (durable at COMMIT, as
 // append() promises). The writer also switches the file to WAL, which lets
-// readers run beside the committer; the mode is stored in the file.
+// readers run beside the log writer; the mode is stored in the file.
 Status configure_connection(Connection& connection, Role role, int busy_timeout_ms);
 
 // Creates a fresh file's schema or migrates an older one to kSchemaVersion, in

@@ -1416,7 +1416,7 @@ TEST_CASE("sqlite: the requests of one group commit share its one checkpoint",
 
 TEST_CASE("sqlite: when the batch cannot commit no request of it is acknowledged", "[server][storage][sqlite]") {
     SqliteHarness h;
-    h.options.busy_timeout_ms = 50;  // how long the committer waits for the lock held below
+    h.options.busy_timeout_ms = 50;  // how long the writer waits for the lock held below
     auto store = h.open();
     setup_site(*store, kShop);
     RawConnection raw(h.db_path());

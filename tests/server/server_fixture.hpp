@@ -68,7 +68,7 @@ public:
 
 private:
     TempDir dir_;
-    std::atomic<std::int64_t> fixed_time_{-1};  // -1: the wall clock; outlives the store's committer
+    std::atomic<std::int64_t> fixed_time_{-1};  // -1: the wall clock; outlives the store's writer
     std::unique_ptr<server::KeyRing> keys_;
     std::unique_ptr<server::SqliteStore> store_;
     std::unique_ptr<server::ConsentService> service_;
