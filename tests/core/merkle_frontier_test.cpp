@@ -44,7 +44,7 @@ TEST_CASE("the frontier's root equals the tree's root after every append", "[cor
 TEST_CASE("each append hands out exactly the subtree roots its leaf completes", "[core][merkle]") {
     const auto all = leaves(70);
     merkle::Frontier frontier;
-    for (std::uint64_t n = 0; n < all.size(); ++n) {
+    for (std::size_t n = 0; n < all.size(); ++n) {
         CAPTURE(n);
         const auto nodes = frontier.append(all[n]);
         REQUIRE(!nodes.empty());
@@ -62,15 +62,15 @@ TEST_CASE("each append hands out exactly the subtree roots its leaf completes", 
 
 TEST_CASE("a frontier reloaded from its stored parts goes on like the one that never stopped", "[core][merkle]") {
     const auto all = leaves(100);
-    for (std::uint64_t cut : {0u, 1u, 2u, 7u, 8u, 37u, 64u}) {
+    for (std::size_t cut : {0u, 1u, 2u, 7u, 8u, 37u, 64u}) {
         CAPTURE(cut);
         std::vector<merkle::Hash> parts;
         for (const auto& p : merkle::frontier_positions(cut)) parts.push_back(subtree(all, p.level, p.index));
         auto reloaded = merkle::Frontier::from_parts(cut, parts);
         REQUIRE(reloaded.ok());
         merkle::Frontier straight;
-        for (std::uint64_t i = 0; i < cut; ++i) straight.append(all[i]);
-        for (std::uint64_t i = cut; i < all.size(); ++i) {
+        for (std::size_t i = 0; i < cut; ++i) straight.append(all[i]);
+        for (std::size_t i = cut; i < all.size(); ++i) {
             const auto a = reloaded.value().append(all[i]);
             const auto b = straight.append(all[i]);
             REQUIRE(a.size() == b.size());
