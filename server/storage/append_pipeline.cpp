@@ -236,7 +236,7 @@ Result<bool> AppendPipeline::known_site(const std::string& site_id) {
 }
 
 Result<std::shared_ptr<AppendPipeline::Entry>> AppendPipeline::sequence(const AppendRequest& request,
-                                                                         const std::string& decision_json) {
+                                                                        const std::string& decision_json) {
     const std::string key = pair_key(request.site_id, request.decision.subject_id);
     std::unique_lock<std::mutex> lock(mutex_);
     std::shared_ptr<Head> head;
@@ -264,7 +264,8 @@ Result<std::shared_ptr<AppendPipeline::Entry>> AppendPipeline::sequence(const Ap
         }
         head = mapped;
         ++head->users;
-        head->changed.wait(lock, [&] { return head->state == Head::State::known || head->state == Head::State::failed; });
+        head->changed.wait(lock,
+                           [&] { return head->state == Head::State::known || head->state == Head::State::failed; });
         if (head->state == Head::State::known) break;
         --head->users;  // its loader failed and dropped it: look again
     }
@@ -353,10 +354,8 @@ void AppendPipeline::run_writer() {
         writer_wake_.wait(lock, [&] { return writer_has_work() || (stopping_ && entries_.empty()); });
         if (!writer_has_work()) return;  // stopping, and every request was answered
         const auto first = entries_.find(written_index_);
-        if (first != entries_.end() && first->second->state == Entry::State::sealed)
-            write_ready_run(lock);
-        else
-            sign_requested_checkpoint(lock);
+        if (first != entries_.end() && first->second->state == Entry::State::sealed) write_ready_run(lock);
+        else sign_requested_checkpoint(lock);
     }
 }
 

@@ -94,9 +94,9 @@ public:
     // written). decision_json must outlive the call.
     Result<AppendOutcome> append(const AppendRequest& request, const std::string& decision_json);
 
-    std::size_t in_flight() const;     // requests holding an index, not yet answered
+    std::size_t in_flight() const;       // requests holding an index, not yet answered
     std::size_t sealed_waiting() const;  // of those, the ones signed and waiting for their commit
-    std::int64_t commit_count() const;  // transactions so far: fewer than receipts when grouping works
+    std::int64_t commit_count() const;   // transactions so far: fewer than receipts when grouping works
 
 private:
     struct Head;
@@ -125,12 +125,12 @@ private:
     const std::size_t max_batch_;
 
     mutable std::mutex mutex_;
-    std::int64_t next_index_;     // the index the next sequenced receipt takes
-    std::int64_t written_index_;  // the first index not yet committed
-    std::map<std::int64_t, std::shared_ptr<Entry>> entries_;              // by index: sequenced, not answered
-    std::unordered_map<std::string, std::shared_ptr<Head>> heads_;        // subjects with receipts in flight
-    std::unordered_map<std::string, std::shared_ptr<Claim>> claims_;      // decision ids in flight
-    std::set<std::string> sites_;                                          // sites seen to exist (never removed)
+    std::int64_t next_index_;                                         // the index the next sequenced receipt takes
+    std::int64_t written_index_;                                      // the first index not yet committed
+    std::map<std::int64_t, std::shared_ptr<Entry>> entries_;          // by index: sequenced, not answered
+    std::unordered_map<std::string, std::shared_ptr<Head>> heads_;    // subjects with receipts in flight
+    std::unordered_map<std::string, std::shared_ptr<Claim>> claims_;  // decision ids in flight
+    std::set<std::string> sites_;                                     // sites seen to exist (never removed)
     std::int64_t commits_ = 0;
     std::int64_t checkpoint_requests_ = 0;  // asked for by replays
     std::int64_t checkpoint_rounds_ = 0;    // signed for them

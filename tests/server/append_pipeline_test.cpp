@@ -179,7 +179,8 @@ TEST_CASE("a failing seal gives its index back and the receipts after it are sig
         for (int t = 0; t < 16; ++t)
             threads.emplace_back([&, t] {
                 for (int i = 0; i < 20; ++i) {
-                    AppendRequest r = request(std::to_string(t) + "-" + std::to_string(i), "subj-" + std::to_string(i % 5));
+                    AppendRequest r =
+                        request(std::to_string(t) + "-" + std::to_string(i), "subj-" + std::to_string(i % 5));
                     if (i % 7 == 3)
                         r.seal = [](const ReceiptSlot&) -> Result<SealedReceipt> {
                             return consent::make_error("keys.sign_failed", "no signer");
