@@ -4,8 +4,7 @@
 #include <utility>
 
 #include "consent/consent/decision.hpp"
-#include "consent/crypto/encoding.hpp"
-#include "consent/crypto/sha256.hpp"
+#include "consent/log/receipt.hpp"
 
 namespace consent::server {
 
@@ -283,7 +282,7 @@ Result<std::shared_ptr<AppendPipeline::Entry>> AppendPipeline::sequence(const Ap
 std::optional<Result<AppendOutcome>> AppendPipeline::post_and_wait(const std::shared_ptr<Entry>& entry,
                                                                    Result<SealedReceipt> sealed) {
     // Hashed before the lock: it is what the subject's next receipt names.
-    const std::string chain_hash = sealed ? hex_encode(sha256(sealed->jws)) : std::string();
+    const std::string chain_hash = sealed ? receipt_hash(sealed->jws) : std::string();
     std::unique_lock<std::mutex> lock(mutex_);
     if (entry->state == Entry::State::reseal) return std::nullopt;
     if (!sealed) {

@@ -3,9 +3,8 @@
 #include <utility>
 
 #include "consent/consent/decision.hpp"
-#include "consent/crypto/encoding.hpp"
-#include "consent/crypto/sha256.hpp"
 #include "consent/json/canonical_json.hpp"
+#include "consent/log/receipt.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_log_writer.hpp"
 #include "storage/sqlite_queries.hpp"
@@ -24,6 +23,9 @@ Result<Decision> parse_recorded(const std::string& text) {
     return decision;
 }
 
+// The decision column comes after the nine that read_receipt_row reads.
+constexpr int kDecisionColumn = 9;
+
 }  // namespace
 
 Result<std::optional<PriorReceipt>> AppendBackendImpl::find_decision(const std::string& site_id,
@@ -36,7 +38,7 @@ Result<std::optional<PriorReceipt>> AppendBackendImpl::find_decision(const std::
         [](const Statement& row) -> std::optional<std::pair<StoredReceipt, std::string>> {
             auto receipt = read_receipt_row(row);
             if (!receipt) return std::nullopt;
-            return std::make_pair(std::move(*receipt), row.text(9));
+            return std::make_pair(std::move(*receipt), row.text(kDecisionColumn));
         });
     if (!rows) return rows.error();
     if (rows->empty()) return std::optional<PriorReceipt>();
@@ -45,7 +47,7 @@ Result<std::optional<PriorReceipt>> AppendBackendImpl::find_decision(const std::
     return std::optional<PriorReceipt>(PriorReceipt{std::move(rows.value().front().first), std::move(*decision)});
 }
 
-// What consent::receipt_hash computes: hex SHA-256 of the compact JWS text.
+// The chain names the previous receipt by consent::receipt_hash of its JWS.
 Result<std::string> AppendBackendImpl::chain_head(const std::string& site_id, const std::string& subject_id) {
     auto rows = read_rows<std::string>(
         reads_, "SELECT jws FROM receipts WHERE site_id = ?1 AND subject_id = ?2 ORDER BY log_index DESC LIMIT 1",
@@ -53,7 +55,7 @@ Result<std::string> AppendBackendImpl::chain_head(const std::string& site_id, co
         [](const Statement& row) { return std::optional<std::string>(row.text(0)); });
     if (!rows) return rows.error();
     if (rows->empty()) return std::string();
-    return hex_encode(sha256(rows->front()));
+    return receipt_hash(rows->front());
 }
 
 Result<bool> AppendBackendImpl::site_exists(const std::string& site_id) {

@@ -137,6 +137,16 @@ void check_chains(const MemoryBackend& backend) {
     }
 }
 
+// Runs body(t) on n threads at once and joins them.
+template <class Body>
+void on_threads(int n, Body body) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < n; ++t) threads.emplace_back([&body, t] { body(t); });
+    for (auto& thread : threads) thread.join();
+}
+
+std::string id(int t, int i) { return std::to_string(t) + "-" + std::to_string(i); }
+
 }  // namespace
 
 TEST_CASE("many callers at once each get their own receipt in one gapless log of bounded batches",
@@ -146,21 +156,17 @@ TEST_CASE("many callers at once each get their own receipt in one gapless log of
     MemoryBackend backend;
     {
         auto pipeline = start(backend, 16);
-        std::vector<std::thread> threads;
         std::atomic<int> failures{0};
-        for (int t = 0; t < kThreads; ++t)
-            threads.emplace_back([&, t] {
-                for (int i = 0; i < kEach; ++i) {
-                    // Four subjects per thread, so that chains meet in flight.
-                    const auto r = request(std::to_string(t) + "-" + std::to_string(i),
-                                           "subj-" + std::to_string((t * 7 + i) % 40));
-                    const auto outcome = pipeline->append(r, kJson);
-                    if (!outcome || outcome->replayed || outcome->receipt.decision_id != r.decision.decision_id ||
-                        outcome->checkpoint.tree_size <= outcome->receipt.log_index)
-                        ++failures;
-                }
-            });
-        for (auto& t : threads) t.join();
+        on_threads(kThreads, [&](int t) {
+            for (int i = 0; i < kEach; ++i) {
+                // Threads share subjects, so that chains meet in flight.
+                const auto r = request(id(t, i), "subj-" + std::to_string((t * 7 + i) % 40));
+                const auto outcome = pipeline->append(r, kJson);
+                if (!outcome || outcome->replayed || outcome->receipt.decision_id != r.decision.decision_id ||
+                    outcome->checkpoint.tree_size <= outcome->receipt.log_index)
+                    ++failures;
+            }
+        });
         CHECK(failures == 0);
         CHECK(pipeline->commit_count() == static_cast<std::int64_t>(backend.batch_sizes.size()));
     }
@@ -175,21 +181,17 @@ TEST_CASE("a failing seal gives its index back and the receipts after it are sig
     std::atomic<int> refused{0};
     {
         auto pipeline = start(backend);
-        std::vector<std::thread> threads;
-        for (int t = 0; t < 16; ++t)
-            threads.emplace_back([&, t] {
-                for (int i = 0; i < 20; ++i) {
-                    AppendRequest r =
-                        request(std::to_string(t) + "-" + std::to_string(i), "subj-" + std::to_string(i % 5));
-                    if (i % 7 == 3)
-                        r.seal = [](const ReceiptSlot&) -> Result<SealedReceipt> {
-                            return consent::make_error("keys.sign_failed", "no signer");
-                        };
-                    const auto outcome = pipeline->append(r, kJson);
-                    if (!outcome && outcome.error().code == "keys.sign_failed") ++refused;
-                }
-            });
-        for (auto& t : threads) t.join();
+        on_threads(16, [&](int t) {
+            for (int i = 0; i < 20; ++i) {
+                AppendRequest r = request(id(t, i), "subj-" + std::to_string(i % 5));
+                if (i % 7 == 3)
+                    r.seal = [](const ReceiptSlot&) -> Result<SealedReceipt> {
+                        return consent::make_error("keys.sign_failed", "no signer");
+                    };
+                const auto outcome = pipeline->append(r, kJson);
+                if (!outcome && outcome.error().code == "keys.sign_failed") ++refused;
+            }
+        });
     }
     CHECK(refused == 16 * 3);
     CHECK(backend.receipts_.size() == 16 * 17);
@@ -204,17 +206,13 @@ TEST_CASE("a batch that cannot commit is refused and the receipts behind it are 
     std::atomic<int> stored{0};
     {
         auto pipeline = start(backend);
-        std::vector<std::thread> threads;
-        for (int t = 0; t < 12; ++t)
-            threads.emplace_back([&, t] {
-                for (int i = 0; i < 10; ++i) {
-                    const auto outcome = pipeline->append(
-                        request(std::to_string(t) + "-" + std::to_string(i), "subj-" + std::to_string(t % 3)), kJson);
-                    if (outcome) ++stored;
-                    else if (outcome.error().code == "storage.unavailable") ++unavailable;
-                }
-            });
-        for (auto& t : threads) t.join();
+        on_threads(12, [&](int t) {
+            for (int i = 0; i < 10; ++i) {
+                const auto outcome = pipeline->append(request(id(t, i), "subj-" + std::to_string(t % 3)), kJson);
+                if (outcome) ++stored;
+                else if (outcome.error().code == "storage.unavailable") ++unavailable;
+            }
+        });
     }
     CHECK(unavailable >= 1);
     CHECK(stored + unavailable == 120);
@@ -228,14 +226,11 @@ TEST_CASE("one decision id sent from many threads at once is one receipt and eve
     std::vector<Result<AppendOutcome>> outcomes(16, consent::make_error("test.unset", "not answered"));
     {
         auto pipeline = start(backend);
-        std::vector<std::thread> threads;
-        for (int t = 0; t < 16; ++t)
-            threads.emplace_back([&, t] {
-                AppendRequest r = request("same", "subj-a");
-                r.receipt_id = "rcpt-" + std::to_string(t);
-                outcomes[static_cast<std::size_t>(t)] = pipeline->append(r, kJson);
-            });
-        for (auto& t : threads) t.join();
+        on_threads(16, [&](int t) {
+            AppendRequest r = request("same", "subj-a");
+            r.receipt_id = "rcpt-" + std::to_string(t);
+            outcomes[static_cast<std::size_t>(t)] = pipeline->append(r, kJson);
+        });
         // Under the same id, another decision is refused and tells nothing of the first.
         const auto other = pipeline->append(
             AppendRequest{"shop", "rcpt-x", decision("same", "subj-b"), request("x", "y").seal}, kJson);
