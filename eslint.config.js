@@ -33,7 +33,7 @@ module.exports = [
   },
   // node programs (CommonJS): the demo's servers, the benchmarks, the tests, tools, this file.
   {
-    files: ['demo/*.js', 'bench/**/*.js', 'tests/**/*.js', 'web/tools/**/*.js', 'scripts/**/*.js', '*.js'],
+    files: ['demo/*.js', 'bench/**/*.js', 'tests/**/*.js', 'web/tools/**/*.js', 'scripts/**/*.js', 'clients/**/*.js', '*.js'],
     ignores: ['bench/banner/site/**', 'tests/web/pages/**'],
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
   },

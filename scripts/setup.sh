@@ -13,6 +13,7 @@ packages=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev   # the fuzz targets (libFuzzer + sanitizer runtimes)
   dpkg-dev                           # the Debian package (CPack's DEB generator reads dpkg-shlibdeps)
   clang-format                       # scripts/lint.sh: the C++ style (.clang-format; Debian 12's is clang-format-14)
+  python3 faketime                   # the Python client's tests; libfaketime moves consentd's clock in the mirror tests
 )
 # node and npm may come from Debian or from another node distribution: look
 # for the commands, not the packages.

@@ -194,6 +194,8 @@ const std::vector<ErrorInfo>& error_registry() {
          "retry is answered with the same receipt)"},
         {"server.too_many_streams", 503, true,
          "the server has no room for another event stream; retry after Retry-After"},
+        {"snapshot.position_ahead", 400, false,
+         "a snapshot page's ?at names an event id beyond the site's newest receipt (take at from the first page)"},
         {"state.empty_field", 500, false,
          "a stored consent state: a field that must not be empty is empty (path names it)"},
         {"state.invalid_purpose_id", 500, false, "a stored state names an invalid purpose id"},

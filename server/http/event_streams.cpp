@@ -10,6 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "consent/json/canonical_json.hpp"
+#include "consent/log/receipt.hpp"
+
 namespace consent::server {
 namespace {
 
@@ -26,19 +29,25 @@ void append_chunk(std::string& out, const std::string& data) {
     out += "\r\n";
 }
 
+// The decision a receipt records, read back from its signed payload by the core.
+nlohmann::json recorded_decision(const StoredReceipt& r) {
+    auto payload = parse_json_strict(r.payload);
+    if (!payload) return nullptr;
+    auto contents = read_receipt_payload(*payload);
+    return contents ? decision_to_json(contents->decision) : nullptr;
+}
+
 std::string event_text(const StoredReceipt& r) {
-    const nlohmann::json data = {{"receipt_id", r.receipt_id},
-                                 {"subject", r.subject_id},
-                                 {"method", r.method},
-                                 {"log_index", r.log_index},
-                                 {"server_time", r.server_time}};
+    const nlohmann::json data = {{"receipt_id", r.receipt_id},   {"subject", r.subject_id},
+                                 {"method", r.method},           {"log_index", r.log_index},
+                                 {"server_time", r.server_time}, {"decision", recorded_decision(r)}};
     return "id: " + std::to_string(r.log_index) + "\nevent: receipt\ndata: " + data.dump() + "\n\n";
 }
 
 }  // namespace
 
-EventStreams::EventStreams(EventHub& hub, ReceiptSource source, EventStreamLimits limits)
-    : hub_(hub), source_(std::move(source)), limits_(limits) {
+EventStreams::EventStreams(EventHub& hub, ReceiptSource source, NoticeSource notices, EventStreamLimits limits)
+    : hub_(hub), source_(std::move(source)), notices_(std::move(notices)), limits_(limits) {
     // Per-site wake-ups: a receipt marks only its own site's streams (issue #10).
     hub_.set_listener([this](const std::string& site_id, std::int64_t) {
         {
@@ -166,6 +175,7 @@ void EventStreams::on_socket_event(int fd, std::uint32_t events) {
 // the pump's next turn (at most kBehindRetry later): a fault of the store
 // delays events, it never skips one.
 void EventStreams::fill(Stream& s) {
+    if (s.from.notices) send_notice(s);
     while (s.behind && s.out.size() < limits_.max_buffer_bytes) {
         const auto batch = source_(s.from.site_id, s.from.last_index, kReadBatch);
         if (!batch) return;
@@ -173,6 +183,17 @@ void EventStreams::fill(Stream& s) {
         if (!batch->empty()) s.from.last_index = batch->back().log_index;
         if (batch->size() < kReadBatch) s.behind = false;
     }
+}
+
+// The notice first: a receipt on a newer version is then never applied under
+// an older notice the server no longer uses. A read that fails is tried again
+// on the next fill (a heartbeat at the latest).
+void EventStreams::send_notice(Stream& s) {
+    if (!notices_) return;
+    auto current = notices_(s.from.site_id);
+    if (!current || current->version == s.notice_version) return;
+    append_chunk(s.out, "event: notice\ndata: " + current->data + "\n\n");
+    s.notice_version = current->version;
 }
 
 void EventStreams::flush(int fd, Stream& s) {
@@ -210,6 +231,7 @@ void EventStreams::heartbeat_and_expire() {
         if (!s.out.empty() && now - s.progress > limits_.write_timeout) {
             close_stream(fd);
         } else if (s.out.empty() && now >= s.next_heartbeat) {
+            if (s.from.notices) send_notice(s);  // a version published by another process (consentctl)
             append_chunk(s.out, ":\n\n");
             flush(fd, s);
         }

@@ -6,8 +6,14 @@
 // thread, never on the connection loop. Each stream's unsent output is
 // bounded: a consumer that stops reading is closed after the write timeout and
 // resumes with Last-Event-ID. Events: "id: <log index>", "event: receipt",
-// "data: {receipt_id, subject, method, log_index, server_time}"; ":" comments
-// are heartbeats (WHATWG HTML §9.2 server-sent events).
+// "data: {receipt_id, subject, method, log_index, server_time, decision}" (the
+// decision as the core's decision_to_json gives it, read from the signed
+// payload: a mirror folds it with the core's state.apply); ":" comments are
+// heartbeats (WHATWG HTML §9.2 server-sent events). A stream opened with
+// ?notices=1 also gets "event: notice" (no id, so Last-Event-ID is unmoved),
+// "data: {version, hash, last_material_version, notice}", first the current
+// notice and then each newly published one (issue #15: a mirror's policy
+// needs the notice the server's checks use).
 #pragma once
 
 #include <atomic>
@@ -43,8 +49,14 @@ class EventStreams {
 public:
     using ReceiptSource = std::function<Result<std::vector<StoredReceipt>>(const std::string& site_id,
                                                                            std::int64_t after, std::size_t limit)>;
+    // The site's current notice: its version and the notice event's data.
+    struct NoticeEvent {
+        std::int64_t version = 0;
+        std::string data;
+    };
+    using NoticeSource = std::function<Result<NoticeEvent>(const std::string& site_id)>;
 
-    EventStreams(EventHub& hub, ReceiptSource source, EventStreamLimits limits);
+    EventStreams(EventHub& hub, ReceiptSource source, NoticeSource notices, EventStreamLimits limits);
     EventStreams(const EventStreams&) = delete;
     EventStreams& operator=(const EventStreams&) = delete;
     ~EventStreams();
@@ -72,12 +84,14 @@ private:
         bool polling_out = false;    // registered for EPOLLOUT (the socket was full)
         Clock::time_point progress;  // the last time the socket accepted bytes (or the stream opened)
         Clock::time_point next_heartbeat;
+        std::int64_t notice_version = 0;  // the last notice event sent (with from.notices)
     };
     void pump();
     void take_new_work();
     void register_stream(int fd, StreamHandover handover);
     void on_socket_event(int fd, std::uint32_t events);
     void fill(Stream& s);
+    void send_notice(Stream& s);
     void flush(int fd, Stream& s);
     void heartbeat_and_expire();
     void close_stream(int fd);
@@ -85,6 +99,7 @@ private:
 
     EventHub& hub_;
     ReceiptSource source_;
+    NoticeSource notices_;
     EventStreamLimits limits_;
     WakeablePoll poll_;  // woken for: new streams, receipts, stop
 

@@ -19,6 +19,7 @@
 #include "http/request_router.hpp"
 #include "http/worker_pool.hpp"
 #include "service/opt_in_stats.hpp"
+#include "service/state_snapshot.hpp"
 
 namespace consent::server {
 namespace {
@@ -100,6 +101,23 @@ Result<OptInQuery> opt_in_query(const Request& req) {
     return OptInQuery{*bucket, *since, *until};
 }
 
+// ?at=<event id>&after=<subject>&limit=<n>; at may be -1 (a site with no receipt yet).
+Result<SnapshotQuery> snapshot_query(const Request& req) {
+    SnapshotQuery q;
+    if (req.get_param_value("at") == "-1") {
+        q.at = -1;
+    } else {
+        auto at = optional_int_param(req, "at");
+        if (!at) return at.error();
+        q.at = *at;
+    }
+    auto limit = optional_int_param(req, "limit");
+    if (!limit) return limit.error();
+    q.limit = *limit;
+    q.after = req.get_param_value("after");
+    return q;
+}
+
 // Bodies are JSON objects, parsed strictly (duplicate keys rejected).
 Result<json> read_body(const Request& req) {
     const auto type = req.get_header_value("Content-Type");
@@ -167,7 +185,7 @@ public:
               [this](const std::string& site, std::int64_t after, std::size_t limit) {
                   return service_.store().receipts_after(site, after, limit);
               },
-              stream_limits(config_)),
+              [this](const std::string& site) { return notice_event(site); }, stream_limits(config_)),
           workers_(config_.worker_threads),
           loop_(connection_limits(config_), workers_, respond_function(), streams_) {
         configure();
@@ -213,6 +231,7 @@ private:
     bool within_limit(RateLimiter& limiter, const Request& req, Response& res);
     bool allow_backend(const Request& req, Response& res, const std::string& site);
     void stream_events(const Request& req, Response& res, const std::string& site);
+    Result<EventStreams::NoticeEvent> notice_event(const std::string& site);
     std::string metrics_text() const;
     ConnectionLoop::Respond respond_function() {
         return [this](std::string_view request, const Peer& peer, bool close) {
@@ -426,6 +445,15 @@ void HttpServer::Impl::backend_routes() {
         if (!stats) return send_error(res, stats.error());
         send_json(res, 200, *stats);
     });
+    server_.Get(kSite + "/snapshot", [this](const Request& req, Response& res) {
+        if (!allow_backend(req, res, req.matches[1])) return;
+        auto query = snapshot_query(req);
+        if (!query) return send_error(res, query.error());
+        auto page = state_snapshot(service_, req.matches[1], *query);
+        if (!page) return send_error(res, page.error());
+        res.set_header("Cache-Control", "no-store");
+        send_json(res, 200, *page);
+    });
 }
 
 // Server-sent events: one event per receipt of the site, id = log index, so
@@ -445,8 +473,19 @@ void HttpServer::Impl::stream_events(const Request& req, Response& res, const st
     if (const auto refused = streams_.reserve(key, site)) {
         return send_error(res, make_error(refused->code, refused->message));
     }
-    RequestRouter::hand_over(StreamHandover{site, last, key});
+    RequestRouter::hand_over(StreamHandover{site, last, key, req.get_param_value("notices") == "1"});
     res.status = 200;
+}
+
+// A notice event's data: the notice the service's checks use now (issue #15).
+Result<EventStreams::NoticeEvent> HttpServer::Impl::notice_event(const std::string& site) {
+    auto current = service_.current_notice(site);
+    if (!current) return current.error();
+    const StoredNotice& n = current->notice;
+    return EventStreams::NoticeEvent{
+        n.notice.version, "{\"hash\":\"" + n.content_hash + "\",\"last_material_version\":" +
+                              std::to_string(current->last_material_version) + ",\"notice\":" + n.canonical_json +
+                              ",\"version\":" + std::to_string(n.notice.version) + "}"};
 }
 
 // The log and the keys are public evidence: any page may read them (an

@@ -27,6 +27,7 @@ struct StreamHandover {
     std::string site_id;
     std::int64_t last_index = -1;  // the last log index the client has (Last-Event-ID)
     std::string key_id;            // the API key, for the per-key stream bound
+    bool notices = false;          // ?notices=1: notice events too (event_streams.hpp)
 };
 
 struct RoutedAnswer {

@@ -367,6 +367,7 @@ Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, 
     std::lock_guard<std::mutex> lock(cache_mutex_);
     notice_cache_.erase(site_id);  // the next check sees the new version at once
     ++notice_generation_;
+    events_.publish(site_id, -1);  // streams with notice events send the new version (issue #15)
     return stored;
 }
 

@@ -119,6 +119,13 @@ struct TimePosition {
     std::int64_t log_index = -1;
 };
 
+// One subject's state as of a log index: what a snapshot page holds (issue #15).
+struct SubjectSnapshot {
+    std::string subject_id;
+    SubjectState state;            // the core's fold of its receipts up to the index
+    std::int64_t last_index = -1;  // the newest of those receipts
+};
+
 struct AppendOutcome {
     StoredReceipt receipt;
     bool replayed = false;  // the decision id was already recorded: this is that receipt
@@ -158,6 +165,12 @@ public:
     virtual Result<std::vector<StoredReceipt>> receipts_in_time(const std::string& site_id, TimePosition after,
                                                                 std::int64_t until, std::size_t limit) = 0;
     virtual Result<std::int64_t> receipt_count() = 0;
+    // Snapshots (issue #15): the newest log index among a site's receipts (-1
+    // if none), and up to limit subjects after after_subject (byte order) with
+    // their state as of index at: the fold of their receipts with log_index <= at.
+    virtual Result<std::int64_t> site_log_head(const std::string& site_id) = 0;
+    virtual Result<std::vector<SubjectSnapshot>> states_at(const std::string& site_id, std::int64_t at,
+                                                           const std::string& after_subject, std::size_t limit) = 0;
 
     // The Merkle log (issue: tamper-evident receipt log). Every receipt is leaf
     // log_index, with leaf data = its compact JWS (RFC 9162 §2.1.1 leaf hash).

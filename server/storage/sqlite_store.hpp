@@ -77,6 +77,9 @@ public:
     Result<std::vector<StoredReceipt>> receipts_in_time(const std::string& site_id, TimePosition after,
                                                         std::int64_t until, std::size_t limit) override;
     Result<std::int64_t> receipt_count() override;
+    Result<std::int64_t> site_log_head(const std::string& site_id) override;  // sqlite_snapshot.cpp
+    Result<std::vector<SubjectSnapshot>> states_at(const std::string& site_id, std::int64_t at,
+                                                   const std::string& after_subject, std::size_t limit) override;
 
     // The Merkle log: nodes and checkpoints are written by the writer in
     // each batch's transaction; roots and proofs are read through the read

@@ -7,12 +7,12 @@ const http = require('node:http');
 const START_TIMEOUT_MS = 30000;
 
 /**
- * Starts `binary args…` and resolves once it prints "listening on http://…" to
+ * Starts `binary args…` (in env, default this process's) and resolves once it prints "listening on http://…" to
  * {url, port, child, stop()}. stop() sends SIGTERM (SIGKILL if it hangs) and
  * waits for the exit; it may be called more than once.
  */
-async function spawnConsentd(binary, args) {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+async function spawnConsentd(binary, args, env = process.env) {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });

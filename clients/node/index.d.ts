@@ -1,0 +1,75 @@
+// Types of @consent-sdk/client (clients/node).
+
+export interface Verdict { allowed: boolean; reason: string; receipt_id: string | null }
+
+export declare class ConsentError extends Error {
+  /** consentd's registered code (docs/errors.md), or client.timeout / client.unreachable / client.bad_answer. */
+  readonly code: string;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly retryAfter: number | null;
+  readonly path: string;
+}
+
+export interface ClientOptions { timeoutMs?: number; retries?: number; backoffMs?: number; maxBackoffMs?: number }
+
+export interface StreamEvent { type: 'receipt' | 'notice' | 'heartbeat' | string; id: number | null; data: any }
+
+export interface SnapshotPage {
+  event_id: number;
+  notice: { version: number; hash: string; last_material_version: number; notice: object };
+  subjects: Array<{ subject: string; last_event_id: number; state: Record<string, object> }>;
+  next: { at: number; after: string } | null;
+}
+
+export declare class ConsentClient {
+  constructor(baseUrl: string, site: string, apiKey: string, options?: ClientOptions);
+  readonly site: string;
+  check(subject: string, purpose: string): Promise<Verdict>;
+  checkMany(pairs: Array<[string, string]>): Promise<Verdict[]>;
+  withdraw(subject: string, options?: { purposes?: string[]; decisionId?: string }): Promise<any>;
+  export(subject: string): Promise<any>;
+  publishNotice(notice: object): Promise<{ version: number; hash: string }>;
+  acknowledge(backend: string, receipts: string[]): Promise<any>;
+  backends(): Promise<any>;
+  snapshot(limit?: number): AsyncGenerator<SnapshotPage>;
+  events(lastEventId: number | null, onEvent: (event: StreamEvent) => void,
+         options?: { notices?: boolean; idleMs?: number }): { done: Promise<void>; close(): void };
+  close(): void;
+}
+
+export interface WasmCore {
+  callText(operation: string, inputJson: string): string;
+  call(operation: string, value: unknown): any;
+}
+export declare function loadWasmCore(dir?: string): Promise<WasmCore>;
+
+export interface MirrorOptions {
+  core?: WasmCore;
+  staleAfterMs?: number;
+  fallback?: 'deny' | 'ask';
+  /** seconds since the Unix epoch */
+  clock?: () => number;
+  pageLimit?: number;
+  /** set: acknowledge each applied withdrawal under this registered name */
+  backend?: string | null;
+  reconnectMs?: number;
+}
+
+export declare const STALE: Verdict;
+
+export declare class Mirror {
+  constructor(client: ConsentClient, options?: MirrorOptions);
+  readonly eventId: number;
+  readonly live: boolean;
+  readonly noticeVersion: number;
+  readonly subjects: number;
+  readonly errors: unknown[];
+  allowed(subject: string, purpose: string): boolean;
+  verdict(subject: string, purpose: string): Verdict;
+  verdictAsync(subject: string, purpose: string): Promise<Verdict>;
+  waitFor(eventId?: number, noticeVersion?: number, timeoutMs?: number): Promise<boolean>;
+  loadSnapshot(): Promise<void>;
+  start(options?: { timeoutMs?: number }): Promise<this>;
+  stop(): Promise<void>;
+}

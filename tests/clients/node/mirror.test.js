@@ -1,0 +1,114 @@
+// The Node mirror (clients/node, over the wasm core) against a real consentd
+// (issue #15 items 3 and 6): its answers equal consentd's checks on a random
+// workload; it follows restarts without a gap; it fails closed when its
+// stream is cut or goes quiet.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { ConsentClient, Mirror } = require('../../../clients/node');
+const { startSite, postDecision, subjectId, SITE } = require('../consentd_site.js');
+
+const PURPOSES = ['necessary', 'analytics', 'marketing', 'unknown_purpose'];
+
+// A small seeded generator (mulberry32): the same workload on every run.
+function random(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, pick: (list) => list[Math.floor(next() * list.length)], int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)) };
+}
+
+async function setUp(t) {
+  const site = await startSite(t, ['--heartbeat-seconds=1'], { fakeTime: true });
+  const client = new ConsentClient(site.url, SITE, site.key);
+  const mirror = await new Mirror(client, { staleAfterMs: 3000, clock: site.clock }).start();
+  t.after(async () => {
+    await mirror.stop();
+    client.close();
+  });
+  return { site, client, mirror };
+}
+
+const mine = (mirror, pairs) => pairs.map(([s, p]) => {
+  const v = mirror.verdict(s, p);
+  return [v.allowed, v.reason, v.receipt_id || ''];
+});
+const theirs = async (client, pairs) => (await client.checkMany(pairs)).map((v) => [v.allowed, v.reason, v.receipt_id || '']);
+
+test('the mirror answers as consentd does on a random workload', async (t) => {
+  const { site, client, mirror } = await setUp(t);
+  const rng = random(20261203);
+  const subjects = Array.from({ length: 10 }, (_, i) => subjectId(100 + i));
+  const pairs = [...subjects, subjectId(999)].flatMap((s) => PURPOSES.map((p) => [s, p]));
+  const reasons = new Map();
+  for (let step = 0; step < 60; step++) {
+    const who = rng.pick(subjects);
+    const op = rng.pick(step > 5 ? ['accept_all', 'reject_all', 'custom', 'gpc', 'withdraw', 'server_withdraw', 'notice', 'time']
+      : ['accept_all', 'custom']);
+    let eventId = mirror.eventId;
+    let version = mirror.noticeVersion;
+    if (op === 'time') {
+      // 20 to 120 days and some seconds: grants (180 days) and refusals (90) expire on the way.
+      site.advance(rng.int(20, 120) * 86400 + rng.int(0, 86399));
+    } else if (op === 'notice') {
+      const current = (await (await fetch(`${site.url}/v1/sites/${SITE}/notice`)).json()).notice;
+      version = (await client.publishNotice({ ...current, version: current.version + 1, material: rng.next() < 0.5 })).version;
+    } else if (op === 'server_withdraw') {
+      eventId = (await client.withdraw(who, { purposes: rng.pick([undefined, ['marketing'], ['analytics']]) })).log_index;
+    } else if (op === 'withdraw') {
+      eventId = (await postDecision(site, who, 'withdraw', undefined, step, rng.pick([undefined, ['analytics']]))).log_index;
+    } else if (op === 'custom' || op === 'gpc') {
+      const choices = { analytics: rng.next() < 0.6 };
+      if (op === 'custom') choices.marketing = rng.next() < 0.6;
+      eventId = (await postDecision(site, who, op, choices, step)).log_index;
+    } else {
+      eventId = (await postDecision(site, who, op, undefined, step)).log_index;
+    }
+    assert.ok(await mirror.waitFor(eventId, version), `step ${step} (${op}) never reached the mirror`);
+    const answers = mine(mirror, pairs);
+    assert.deepEqual(answers, await theirs(client, pairs), `after step ${step}: ${op}`);
+    for (const a of answers) reasons.set(a[1], (reasons.get(a[1]) || 0) + 1);
+  }
+  for (const reason of ['granted', 'denied', 'withdrawn', 'expired', 'notice_changed', 'no_decision', 'unknown_purpose', 'necessary'])
+    assert.ok(reasons.has(reason), `no answer was ${reason}: ${JSON.stringify([...reasons])}`);
+});
+
+test('a withdrawal denies in the mirror, and a restart of consentd leaves no gap', async (t) => {
+  const { site, client, mirror } = await setUp(t);
+  const who = subjectId(1);
+  assert.ok(await mirror.waitFor((await postDecision(site, who, 'accept_all')).log_index));
+  assert.equal(mirror.allowed(who, 'marketing'), true);
+  assert.ok(await mirror.waitFor((await client.withdraw(who, { purposes: ['marketing'] })).log_index));
+  assert.equal(mirror.verdict(who, 'marketing').reason, 'withdrawn');
+  await site.restart();
+  const after = [];
+  for (let i = 0; i < 3; i++) after.push(await postDecision(site, subjectId(2 + i), 'accept_all'));
+  assert.ok(await mirror.waitFor(after.at(-1).log_index, 0, 20000));
+  for (let i = 0; i < 3; i++) assert.equal(mirror.allowed(subjectId(2 + i), 'analytics'), true);
+  assert.equal(mirror.subjects, 4);
+});
+
+test('a mirror that loses its stream starts denying', async (t) => {
+  const { site, mirror } = await setUp(t);
+  const who = subjectId(5);
+  assert.ok(await mirror.waitFor((await postDecision(site, who, 'accept_all')).log_index));
+  assert.equal(mirror.allowed(who, 'analytics'), true);
+  site.pause();  // quiet: no heartbeat; after staleAfterMs the mirror denies
+  try {
+    const deadline = Date.now() + 10000;
+    while (mirror.allowed(who, 'analytics') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(mirror.verdict(who, 'analytics').reason, 'mirror_stale');
+  } finally {
+    site.resume();
+  }
+  assert.ok(await mirror.waitFor(-1, 0, 20000));
+  assert.equal(mirror.allowed(who, 'analytics'), true);
+  site.kill();  // cut: the mirror denies at once
+  const deadline = Date.now() + 2500;
+  while (mirror.live && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(mirror.allowed(who, 'analytics'), false);
+});
