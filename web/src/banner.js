@@ -101,14 +101,18 @@ export class Banner {
   /**
    * ask: false when the question was already put (the first-visit view) or answered.
    * sync: another tab decided while this page waited for its core: carried out as a change.
+   * before: what this page already carried out before its core ran (the server core's outcome of a
+   * first-layer click, first_visit.js): the core's own verdicts are carried out as a change from it.
    */
-  start({ ask = true, sync = false } = {}) {
+  start({ ask = true, sync = false, before = null } = {}) {
     // What held before choices made while this page waited for its core (here,
     // or in another tab): the change from there is carried out like any other.
     this._evaluate(sync ? {} : undefined);
+    if (before) this.verdicts = Object.assign({}, before);
     const applied = this._applyUnapplied();
-    if (sync || applied) {
-      this._changed(applied || 'sync');
+    if (sync || applied || before) {
+      // Already told, from the server's outcome: listeners hear only of what the core changes.
+      this._changed(sync ? 'sync' : applied || 'rejected', { quiet: Boolean(before) && !sync });
     } else {
       // Consent Mode hears of an earlier choice before any tag it allows can run.
       if (Object.keys(this.state()).length) pushUpdate(this.win, this.snapshot.consent_mode);
@@ -169,8 +173,8 @@ export class Banner {
     this.dialog.showStatus(this.view());
   }
 
-  /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners. */
-  _changed(method) {
+  /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners (quiet: only of a change). */
+  _changed(method, { quiet = false } = {}) {
     const before = this.verdicts;
     const after = this._evaluate();
     const revoked = Object.keys(before).filter((p) => before[p] && !after[p]);
@@ -183,6 +187,7 @@ export class Banner {
     // Chosen in another tab: a question still open here is answered.
     if (method === 'sync' && this.dialog.isOpen() && !view.prompt) this.dialog.hide();
     this.dialog.showReopen(view, () => this.show());
+    if (quiet && !granted.length && !revoked.length) return;
     this.events.emit('change', { allowed: Object.assign({}, after), granted, revoked, method });
   }
 

@@ -74,6 +74,12 @@ export class Gate {
     }
   }
 
+  /** Stops watching (another gate takes over: first_visit.js hands over to banner.js). */
+  unwatch() {
+    if (this.observer) this.observer.disconnect();
+    this.observer = null;
+  }
+
   /** Elements added later (single-page apps, late markup) are gated the same way. */
   watch() {
     if (this.observer || typeof MutationObserver === 'undefined') return;
