@@ -27,6 +27,7 @@
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const zlib = require('node:zlib');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
@@ -47,14 +48,18 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 // Which requests belong to each banner, which element is its first-layer dialog, its two first-layer
 // buttons, and where it keeps the visitor's choice (`stored`, run in the page: true once it is kept).
+// ours: the page carries consentd's first-visit answer and links consent.css (site/ours.html);
+// ours-tag: the same banner with nothing but its script tag (site/ours_tag.html), shown beside it, not a peer.
+const oursStored = () => ['outbox', 'unapplied', 'state'].some((k) => {
+  const v = localStorage.getItem('consent:bike-shop:' + k);
+  return v !== null && v !== '[]' && v !== '{}';
+});
+const oursOwn = (url, env) => url.pathname.startsWith('/dist/') || url.origin === env.consentdOrigin;
 const BANNERS = [
-  { name: 'ours', page: '/ours.html', selector: '.cs-root [role=dialog]',
-    accept: '.cs-root [data-action=accept]', reject: '.cs-root [data-action=reject]',
-    stored: () => ['outbox', 'unapplied', 'state'].some((k) => {
-      const v = localStorage.getItem('consent:bike-shop:' + k);
-      return v !== null && v !== '[]' && v !== '{}';
-    }),
-    own: (url, env) => url.pathname.startsWith('/dist/') || url.origin === env.consentdOrigin },
+  { name: 'ours', page: '/ours.html', selector: '.cs-root [role=dialog]', inline: true,
+    accept: '.cs-root [data-action=accept]', reject: '.cs-root [data-action=reject]', stored: oursStored, own: oursOwn },
+  { name: 'ours-tag', page: '/ours_tag.html', selector: '.cs-root [role=dialog]', notPeer: true,
+    accept: '.cs-root [data-action=accept]', reject: '.cs-root [data-action=reject]', stored: oursStored, own: oursOwn },
   { name: 'vanilla-cookieconsent', page: '/vanilla.html', selector: '#cc-main .cm',
     accept: '#cc-main .cm [data-role=all]', reject: '#cc-main .cm [data-role=necessary]',
     stored: () => /(^|; )cc_cookie=/.test(document.cookie),
@@ -72,6 +77,8 @@ const BANNERS = [
     stored: () => /(^|; )cookieconsent_status=/.test(document.cookie),
     own: (url) => url.pathname.startsWith('/vendor/osano/') || url.pathname === '/osano_config.js' },
 ];
+
+const PEERS = BANNERS.filter((b) => b.name !== 'ours' && !b.notPeer);
 
 // The network and CPU each profile emulates. slow-4g is Chrome DevTools' "Slow 4G" preset (what
 // Lighthouse calls slow 4G: 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, times DevTools' request-level
@@ -135,14 +142,23 @@ async function startConsentd(dir, pageOrigin) {
  * The shop pages (with consentd's address, and our banner's hashed name and
  * integrity from build/web/dist/manifest.json, filled in) and their config files, in a temp folder.
  */
-function writeSite(dir, consentdUrl) {
+async function writeSite(dir, consentdUrl) {
   const src = path.join(__dirname, 'site');
-  const banner = JSON.parse(fs.readFileSync(path.join(ROOT, 'build/web/dist/manifest.json'), 'utf8'))['consent.js'];
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'build/web/dist/manifest.json'), 'utf8'));
+  const banner = manifest['consent.js'];
+  // What the shop's server would put in its page for this visitor (en-US, no GPC): consentd's
+  // first-visit answer, with "<" escaped so that the text cannot close the script element.
+  const res = await fetch(`${consentdUrl}/v1/sites/${SITE}/banner-view?languages=en-US&gpc=0`);
+  if (!res.ok) throw new Error(`banner-view answered ${res.status}`);
+  const view = JSON.stringify(await res.json()).replaceAll('<', '\\u003c');
   for (const f of fs.readdirSync(src)) {
     const text = fs.readFileSync(path.join(src, f), 'utf8').replaceAll('{{CONSENTD}}', consentdUrl)
-      .replaceAll('{{CONSENT_JS}}', '/dist/' + banner.file).replaceAll('{{CONSENT_SRI}}', banner.integrity);
+      .replaceAll('{{CONSENT_JS}}', '/dist/' + banner.file).replaceAll('{{CONSENT_SRI}}', banner.integrity)
+      .replaceAll('{{CONSENT_CSS}}', '/dist/' + manifest['consent.css'].file).replaceAll('{{CONSENT_VIEW}}', view);
     fs.writeFileSync(path.join(dir, f), text);
   }
+  // Counted as the banner's bytes (it is its configuration), gzip as the page is served.
+  return zlib.gzipSync(view).length;
 }
 
 function startSite(pagesDir) {
@@ -216,6 +232,11 @@ function recordNetwork(cdp) {
 
 function sumBytes(requests, banner, env) {
   const sum = { bannerTransfer: 0, bannerBody: 0, bannerRequests: 0, pageTransfer: 0, pageRequests: 0, files: {} };
+  if (banner.inline) {
+    sum.bannerBody += env.inlineBytes;
+    sum.bannerTransfer += env.inlineBytes;
+    sum.files['first-visit view in the page'] = env.inlineBytes;
+  }
   for (const r of requests.values()) {
     if (r.total === null) continue;   // data: URLs and anything unfinished
     const url = new URL(r.url);
@@ -382,7 +403,7 @@ function ratio(ours, peer) {
 // The best peer of a row: the smallest median (every row is "less is better").
 function bestPeer(summaries, id) {
   let best = null;
-  for (const b of BANNERS.slice(1)) {
+  for (const b of PEERS) {
     const v = summaries[b.name][id].median;
     if (v !== null && (best === null || v < best.value)) best = { name: b.name, value: v };
   }
@@ -390,7 +411,7 @@ function bestPeer(summaries, id) {
 }
 
 function table(summaries) {
-  const peers = BANNERS.slice(1).map((b) => b.name);
+  const peers = PEERS.map((b) => b.name);
   const lines = [
     `| metric (median, p90) | ${BANNERS.map((b) => b.name).join(' | ')} | ${peers.map((p) => `ours : ${p}`).join(' | ')} | ours : best peer |`,
     `|---|${BANNERS.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|---:|`,
@@ -433,9 +454,9 @@ async function main() {
   let browser = null;
   try {
     consentd = await startConsentd(dir, site.url);
-    writeSite(pagesDir, consentd.url);
+    const inlineBytes = await writeSite(pagesDir, consentd.url);
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-    const env = { site: site.url, consentdOrigin: new URL(consentd.url).origin };
+    const env = { site: site.url, consentdOrigin: new URL(consentd.url).origin, inlineBytes };
     const runs = [];
     for (const name of args.profiles) runs.push(await runProfile(browser, env, args.loads, name));
     report(args, browser.version(), runs);

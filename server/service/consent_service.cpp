@@ -152,6 +152,7 @@ Result<json> ConsentService::first_visit_view(const std::string& site_id, const 
                 {"last_material_version", current.last_material_version},
                 {"notice", notice_to_json(current.current.notice)},
                 {"view", banner_view_to_json(banner_view(context, languages, SubjectState{}))},
+                {"gpc", gpc},  // the signal it was made for (a page that inlines this answer checks it)
                 {"allowed", std::move(allowed)},
                 {"clicks", std::move(*clicks)}};
 }

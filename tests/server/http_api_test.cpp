@@ -83,6 +83,7 @@ TEST_CASE("the first-visit banner view: the core's view with every switch off, i
         if (p["id"] == "marketing") CHECK(p["gpc_locked"] == true);
     }
     // What each button records comes from the core too: under GPC, method gpc for every click.
+    CHECK(body["gpc"] == true);
     CHECK(body["allowed"] == json({{"necessary", true}, {"analytics", false}, {"marketing", false}}));
     json clicks = body["clicks"];
     // And what the page allows once accept or reject holds: under GPC, accepting leaves marketing (sale) off.
@@ -99,6 +100,7 @@ TEST_CASE("the first-visit banner view: the core's view with every switch off, i
                           {"save", {{"method", "gpc"}}}}));
     auto plain = body_of(s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", kShopOrigin}}));
     CHECK(plain["view"]["gpc_applied"] == false);
+    CHECK(plain["gpc"] == false);
     CHECK(plain["clicks"]["accept"]["allowed"] ==
           json({{"necessary", true}, {"analytics", true}, {"marketing", true}}));
     CHECK(plain["clicks"]["accept"]["method"] == "accept_all");

@@ -82,11 +82,15 @@ export class Banner {
     const pending = this.store.get('unapplied', []);
     if (!pending.length) return null;
     let state = this.state();
+    const shown = this._shownNotices();
     for (const request of pending) {
       // What a refusal of it falls back to (refusal.js).
       this.outbox.setBefore(request.decision_id, state);
       try {
-        const decision = this.core.makeDecision(this.notice.notice, request);
+        // Made on the notice it names: the version shown then, when that is not the current one any more.
+        const notice = request.notice_hash === this.notice.hash || !shown[request.notice_hash]
+          ? this.notice.notice : shown[request.notice_hash];
+        const decision = this.core.makeDecision(notice, request);
         state = this.core.applyDecision(state, decision, Math.floor(request.client_time / 1000));
       } catch (error) {
         // Made on another notice version: the server still records it; here the visitor is asked again.
@@ -95,7 +99,24 @@ export class Banner {
     }
     this.store.set('state', state);
     this.store.set('unapplied', []);
+    this.store.set('unapplied_notice', null);
     return pending[pending.length - 1].method;
+  }
+
+  /**
+   * The notice a first visit's choices were made on (first_visit.js keeps it with them), by hash, once the
+   * core has parsed it and it hashes to its claim: a choice made before the core ran applies as made, and
+   * the policy then says whether a newer version still leaves it standing (a typo fix) or not (a material change).
+   */
+  _shownNotices() {
+    const kept = this.store.get('unapplied_notice', null);
+    if (!kept || !kept.notice || kept.hash === this.notice.hash) return {};
+    try {
+      const parsed = this.core.parseNotice(kept.notice);
+      return parsed.hash === kept.hash ? { [kept.hash]: parsed.notice } : {};
+    } catch (error) {
+      return {};
+    }
   }
 
   /**

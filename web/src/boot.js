@@ -13,7 +13,7 @@ import { Events } from './events.js';
 import { loadCore } from './core_loader.js';
 import { loadNotice, checkNotice } from './notice_loader.js';
 import { Banner } from './banner.js';
-import { FirstVisit, isFirstVisit, fetchFirstVisit } from './first_visit.js';
+import { FirstVisit, isFirstVisit, fetchFirstVisit, inlineFirstVisit } from './first_visit.js';
 import { Startup } from './startup.js';
 import { Identity } from './identity.js';
 import { keepReceipt } from './receipts.js';
@@ -25,7 +25,10 @@ function storageOf(win) {
 
 // A <link> to a same-origin (or listed) file is all style-src 'self' allows:
 // the banner writes no <style> element and no style attribute.
+// A site may link it in its own <head> (as the bench's page does), so that it arrives with the page: then once only.
 function loadStylesheet(doc, href, integrity) {
+  const url = new URL(href, doc.baseURI).href;
+  if (Array.from(doc.querySelectorAll('link[rel="stylesheet"]')).some((l) => l.href === url)) return;
   const link = doc.createElement('link');
   link.rel = 'stylesheet';
   link.href = href;
@@ -145,7 +148,9 @@ export function boot(win, config, options = {}) {
     // A first visit asks for the notice together with the server core's view of it and shows the question
     // as soon as the page is there; the wasm core waits until something needs it (first_visit.js).
     fetchingView: () => {
-      Promise.all([fetchFirstVisit(win, config).catch(() => null), domReady]).then(([answer]) => {
+      const inline = inlineFirstVisit(win);
+      const answered = inline ? Promise.resolve(inline) : fetchFirstVisit(win, config).catch(() => null);
+      Promise.all([answered, domReady]).then(([answer]) => {
         if (!answer) return startup.send('viewFailed');   // the core must draw the question
         firstAnswer = answer;
         if (answer.notice) store.set('notice', { hash: answer.hash, last_material_version: answer.last_material_version, notice: answer.notice });

@@ -26,7 +26,27 @@ export function isFirstVisit(store) {
   return !Object.keys(store.get('state', {})).length && !store.get('unapplied', []).length;
 }
 
-/** Resolves to {notice_id, notice_version, hash, last_material_version, notice, view}. */
+/**
+ * The first-visit answer the site put in the page itself, if it did: consentd's GET …/banner-view body in
+ *   <script type="application/json" data-consent-view>…</script>
+ * before the consent.js tag (a data block: it never runs, so no Content-Security-Policy is involved). The
+ * site's server asks consentd with its visitor's Accept-Language and Sec-GPC; it saves the visitor a round
+ * trip before the question. Used only when it was made for the same GPC signal as this browser sends;
+ * anything unreadable is ignored and the answer is fetched as usual.
+ */
+export function inlineFirstVisit(win) {
+  const el = win.document.querySelector('script[type="application/json"][data-consent-view]');
+  if (!el) return null;
+  try {
+    const answer = JSON.parse(el.textContent);
+    const gpc = win.navigator.globalPrivacyControl === true;
+    return answer && answer.view && answer.clicks && answer.gpc === gpc ? answer : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/** Resolves to {notice_id, notice_version, hash, last_material_version, notice, view, allowed, clicks, gpc}. */
 export async function fetchFirstVisit(win, config) {
   const gpc = win.navigator.globalPrivacyControl === true;
   const languages = config.lang ? [config.lang] : Array.from(win.navigator.languages || []);
@@ -125,6 +145,8 @@ export class FirstVisit {
       win: this.win, record, meta: this.answer, subject: this.identity.subject(), language: this.answer.view.language,
     });
     this.store.set('unapplied', boundRequests(this.store.get('unapplied', []).concat([request])));
+    // The notice it was made on, for the core that applies it later (perhaps once a newer version is out).
+    this.store.set('unapplied_notice', { hash: this.answer.hash, notice: this.answer.notice });
     this.outbox.add(request, { token: this.identity.tokenFor(request.subject_id) });
     this.dialog.hide();
     if (click.allowed) this._carryOut(click, request.method);

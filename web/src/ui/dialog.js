@@ -37,7 +37,7 @@ export class Dialog {
     const b = (action, label, handler) =>
       h(this.doc, 'button', { type: 'button', class: 'cs-btn', 'data-action': action, onclick: handler }, label);
     const row = [b('accept', L.accept_all, () => this.on.accept()), b('reject', L.reject_all, () => this.on.reject())];
-    row.push(withChoose ? b('choose', L.choose, () => { this.on.choose(); this.showChoices(view, true); })
+    row.push(withChoose ? b('choose', L.choose, () => { if (this.on.choose) this.on.choose(); this.showChoices(view, true); })
       : b('save', L.save, () => this.on.save(this._choices())));
     return h(this.doc, 'div', { class: 'cs-actions' }, row);
   }

@@ -19,7 +19,7 @@
 namespace consent {
 
 struct ClickOutcome {
-    std::map<std::string, bool> allowed;               // purpose id -> allowed after the click
+    std::map<std::string, bool> allowed;              // purpose id -> allowed after the click
     std::map<std::string, std::string> consent_mode;  // Google Consent Mode type -> granted | denied
 };
 
