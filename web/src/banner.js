@@ -178,9 +178,10 @@ export class Banner {
     const before = this.state();
     this.store.set('state', this.core.applyDecision(before, decision, nowSeconds()));
     this.outbox.add(request, { before, token: this.identity.tokenFor(request.subject_id) });
-    this.dialog.hide();
     this._changed(request.method);
-    this.outbox.flush(true);
+    this.dialog.hideAfterChoice();
+    // Sent from the next task: the click need not wait for a request to start (the outbox has it).
+    setTimeout(() => this.outbox.flush(true), 0);
   }
 
   /**

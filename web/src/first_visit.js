@@ -145,13 +145,16 @@ export class FirstVisit {
       win: this.win, record, meta: this.answer, subject: this.identity.subject(), language: this.answer.view.language,
     });
     this.store.set('unapplied', boundRequests(this.store.get('unapplied', []).concat([request])));
+    this.outbox.add(request, { token: this.identity.tokenFor(request.subject_id) });
+    // Stored: now carried out (the gated scripts start in this task), then the rest.
+    if (click.allowed) this._carryOut(click, request.method);
+    this.dialog.hideAfterChoice();
+    if (!click.allowed) this.needCore();   // a save's outcome depends on the switches: the wasm core works it out
+    else this.answered();
     // The notice it was made on, for the core that applies it later (perhaps once a newer version is out).
     this.store.set('unapplied_notice', { hash: this.answer.hash, notice: this.answer.notice });
-    this.outbox.add(request, { token: this.identity.tokenFor(request.subject_id) });
-    this.dialog.hide();
-    if (click.allowed) this._carryOut(click, request.method);
-    else this.needCore();   // a save's outcome depends on the switches: the wasm core works it out
-    this.outbox.flush(true);
+    // Sent from the next task: starting a request costs the click milliseconds, and the outbox has it already.
+    setTimeout(() => this.outbox.flush(true), 0);
   }
 
   /** The server core's outcome of the click, carried out in the click's own task: Consent Mode, gating, listeners. */
@@ -166,6 +169,5 @@ export class FirstVisit {
     this.gate.watch();
     const granted = Object.keys(this.verdicts).filter((p) => this.verdicts[p] && !before[p]);
     this.events.emit('change', { allowed: Object.assign({}, this.verdicts), granted, revoked: [], method });
-    this.answered();
   }
 }

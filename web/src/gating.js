@@ -58,8 +58,21 @@ export class Gate {
     const found = [];
     if (scope.matches && (scope.matches(SCRIPT) || scope.matches(FRAME))) found.push(scope);
     found.push(...scope.querySelectorAll(SCRIPT + ',' + FRAME));
+    const later = [];
     for (const el of found) {
       if (el.hasAttribute('data-consent-active') || !this._permitted(el)) continue;
+      // Inline code runs now, in this task; what must be fetched (a src, a frame) starts from the next
+      // one: starting a request costs the task milliseconds, and its answer comes later either way. It
+      // is asked again then, so a withdrawal in between keeps it inert.
+      if (el.tagName === 'SCRIPT' && !el.hasAttribute('src')) this._runScript(el);
+      else later.push(el);
+    }
+    if (later.length) setTimeout(() => this._runLater(later), 0);
+  }
+
+  _runLater(elements) {
+    for (const el of elements) {
+      if (!el.isConnected || el.hasAttribute('data-consent-active') || !this._permitted(el)) continue;
       if (el.tagName === 'SCRIPT') this._runScript(el);
       else this._runFrame(el);
     }

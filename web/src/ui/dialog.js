@@ -160,6 +160,26 @@ export class Dialog {
     this.trap = null;
   }
 
+  /**
+   * Closes after a choice. The panel leaves sight in the click's task (a class: no layout forced) and the
+   * DOM in the next one, with focus moving back then: removing a focused subtree and moving focus both lay
+   * the page out at once, which a click that stores the choice and starts gated scripts need not wait for.
+   */
+  hideAfterChoice() {
+    const panel = this.panel;
+    const trap = this.trap;
+    this.panel = null;
+    this.trap = null;
+    this.layer = 0;
+    if (trap) trap.release();
+    if (panel) panel.classList.add('cs-gone');
+    if (this.reopen) this.reopen.hidden = false;
+    setTimeout(() => {
+      if (panel) panel.remove();
+      if (trap && !this.trap) trap.deactivate(this.reopen);
+    }, 0);
+  }
+
   isOpen() { return this.layer !== 0; }
 
   /** The persistent control: choices can be changed or withdrawn at any time. */
