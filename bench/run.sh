@@ -11,8 +11,8 @@
 #   bench/run.sh --only=consentd --receipts-only  # ceilings and receipts only: quick rounds on the write path
 #   bench/run.sh --only=log           # only log_bench: the receipt log at 10^3/10^5/10^6 leaves (<= ~4 min of appending)
 #   bench/run.sh --log-budget=120     # --log-X=V is passed to log_bench as --X=V (budget, max-leaves, threads, samples)
-#   bench/run.sh --only=banner        # only the banner bench: ours vs vanilla-cookieconsent vs klaro in Chromium (~1.5 min)
-#   bench/run.sh --banner-loads=20    # --banner-X=V is passed to bench/banner/run.js as --X=V (loads, cpu)
+#   bench/run.sh --only=banner        # only the banner bench: ours vs four peers in Chromium, three profiles (~10 min)
+#   bench/run.sh --banner-loads=20    # --banner-X=V is passed to bench/banner/run.js as --X=V (loads, profiles)
 # log_bench's table is written to build/bench/log-results-latest.txt, the
 # banner bench's numbers to build/bench/banner.json.
 set -euo pipefail
@@ -52,7 +52,7 @@ fi
 # and the served banner (build/web/dist, from the wasm build, which needs the
 # native build's vectors tool). Every step is incremental: cheap when up to date.
 if [[ "$only" == all || "$only" == banner ]]; then
-  for need in node /usr/bin/chromium node_modules/playwright-core node_modules/klaro node_modules/vanilla-cookieconsent; do
+  for need in node /usr/bin/chromium node_modules/playwright-core node_modules/klaro node_modules/vanilla-cookieconsent node_modules/tarteaucitronjs node_modules/cookieconsent; do
     [[ -e "$need" ]] || command -v "$need" >/dev/null 2>&1 || { echo "bench/run.sh: '$need' is missing: run scripts/setup.sh first" >&2; exit 1; }
   done
   scripts/build.sh release

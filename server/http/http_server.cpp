@@ -119,10 +119,17 @@ Result<SnapshotQuery> snapshot_query(const Request& req) {
 }
 
 // Bodies are JSON objects, parsed strictly (duplicate keys rejected).
-Result<json> read_body(const Request& req) {
+// text_plain: the public decision route also takes the JSON as text/plain, a
+// CORS-safelisted Content-Type (Fetch standard §2.2.2), so the banner's POST
+// is a simple request with no preflight round trip; the Origin allowlist,
+// body limit and rate limit apply to it as to any other.
+Result<json> read_body(const Request& req, bool text_plain = false) {
     const auto type = req.get_header_value("Content-Type");
-    if (type.rfind("application/json", 0) != 0)
-        return make_error("request.unsupported_media_type", "send the body as application/json");
+    const bool plain = text_plain && type.rfind("text/plain", 0) == 0;
+    if (type.rfind("application/json", 0) != 0 && !plain)
+        return make_error("request.unsupported_media_type", text_plain
+                                                                ? "send the body as application/json or text/plain"
+                                                                : "send the body as application/json");
     auto body = parse_json_strict(req.body);
     if (!body) return body.error();
     if (!body->is_object()) return make_error("request.wrong_type", "the body must be a JSON object");
@@ -383,7 +390,7 @@ void HttpServer::Impl::public_routes() {
     });
     server_.Post(kSite + "/decisions", [this](const Request& req, Response& res) {
         if (!allow_public(req, res, req.matches[1])) return;
-        auto body = read_body(req);
+        auto body = read_body(req, true);
         if (!body) return send_error(res, body.error());
         ConsentService::PublicCaller caller{req.get_header_value("Consent-Subject-Token"), std::nullopt};
         if (req.has_header("Origin")) caller.origin = req.get_header_value("Origin");  // checked by allow_public

@@ -4,6 +4,7 @@
 
 #include "consent/banner/banner_view.hpp"
 #include "consent/banner/click.hpp"
+#include "consent/banner/click_outcome.hpp"
 #include "consent/consent/state_json.hpp"
 #include "consent/consent/subject_trust.hpp"
 #include "consent/consent/text_rules.hpp"
@@ -111,7 +112,10 @@ Result<ConsentService::CurrentNotice> ConsentService::current_notice(const std::
 
 // What each first-layer button records for a visitor with no choices yet
 // (click.hpp); a save's choices are the switches the banner sends along.
-static json first_visit_clicks(const PolicyContext& context) {
+// Accept and reject also carry what the page allows once they hold
+// (click_outcome.hpp), so the banner runs the gated scripts at the click
+// without waiting for its wasm core.
+static Result<json> first_visit_clicks(const PolicyContext& context, const std::string& notice_hash) {
     json out = json::object();
     const std::pair<const char*, Click> clicks[] = {
         {"accept", Click::accept}, {"reject", Click::reject}, {"save", Click::save}};
@@ -120,6 +124,12 @@ static json first_visit_clicks(const PolicyContext& context) {
         json entry = {{"method", std::string(to_string(r.method))}};
         if (click != Click::save && (r.method == Method::gpc || r.method == Method::custom))
             entry["choices"] = r.choices;
+        if (click != Click::save) {
+            auto outcome = click_outcome(context, notice_hash, SubjectState{}, r);
+            if (!outcome) return outcome.error();
+            entry["allowed"] = outcome->allowed;
+            entry["consent_mode"] = outcome->consent_mode;
+        }
         out[name] = std::move(entry);
     }
     return out;
@@ -131,13 +141,20 @@ Result<json> ConsentService::first_visit_view(const std::string& site_id, const 
     if (!notices) return notices.error();
     const NoticeContext& current = **notices;
     const PolicyContext context{current.current.notice, current.last_material_version, clock_(), gpc};
+    auto clicks = first_visit_clicks(context, current.current.content_hash);
+    if (!clicks) return clicks.error();
+    // What is allowed before any choice (the necessary purposes): what a click's outcome changes from.
+    json allowed = json::object();
+    for (const auto& p : current.current.notice.purposes) allowed[p.id] = is_allowed(context, p.id, {}).allowed;
     return json{{"notice_id", current.current.notice.notice_id},
                 {"notice_version", current.current.notice.version},
                 {"hash", current.current.content_hash},
                 {"last_material_version", current.last_material_version},
                 {"notice", notice_to_json(current.current.notice)},
                 {"view", banner_view_to_json(banner_view(context, languages, SubjectState{}))},
-                {"clicks", first_visit_clicks(context)}};
+                {"gpc", gpc},  // the signal it was made for (a page that inlines this answer checks it)
+                {"allowed", std::move(allowed)},
+                {"clicks", std::move(*clicks)}};
 }
 
 // DESIGN.md "Subjects and trust": the public endpoint speaks for a visitor;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "consent/banner/click.hpp"
+#include "consent/banner/click_outcome.hpp"
 #include "consent/consent/policy.hpp"
 #include "fixtures.hpp"
 
@@ -71,4 +72,30 @@ TEST_CASE("under GPC every click records method gpc, and sale/sharing purposes c
     const auto save = consent::click_record(ctx, {}, Click::save, {{"analytics", true}, {"marketing", true}});
     CHECK(save.method == Method::gpc);
     CHECK(save.choices == Choices{{"analytics", true}});
+}
+
+TEST_CASE("a first-layer click's outcome is what the policy allows once its decision holds", "[core][click]") {
+    const auto n = consent::test::shop_notice();
+    const std::string hash = consent::notice_content_hash(n);
+    const bool gpc = GENERATE(false, true);
+    CAPTURE(gpc);
+    const PolicyContext ctx{n, 3, kNow, gpc};
+    const auto accepted = consent::click_outcome(ctx, hash, {}, consent::click_record(ctx, {}, Click::accept, {}));
+    REQUIRE(accepted.ok());
+    CHECK(accepted->allowed ==
+          std::map<std::string, bool>{{"necessary", true}, {"analytics", true}, {"marketing", !gpc}});
+    CHECK(accepted->consent_mode.at("analytics_storage") == "granted");
+    CHECK(accepted->consent_mode.at("ad_storage") == (gpc ? "denied" : "granted"));
+    const auto rejected = consent::click_outcome(ctx, hash, {}, consent::click_record(ctx, {}, Click::reject, {}));
+    REQUIRE(rejected.ok());
+    CHECK(rejected->allowed ==
+          std::map<std::string, bool>{{"necessary", true}, {"analytics", false}, {"marketing", false}});
+    CHECK(rejected->consent_mode.at("analytics_storage") == "denied");
+    // A record the notice does not accept is the decision's error, not an outcome.
+    consent::ClickRecord unknown;
+    unknown.method = gpc ? Method::gpc : Method::custom;
+    unknown.choices = {{"tracking", true}};
+    const auto wrong = consent::click_outcome(ctx, hash, {}, unknown);
+    REQUIRE_FALSE(wrong.ok());
+    CHECK(wrong.error().code == "decision.unknown_purpose");
 }

@@ -83,14 +83,29 @@ TEST_CASE("the first-visit banner view: the core's view with every switch off, i
         if (p["id"] == "marketing") CHECK(p["gpc_locked"] == true);
     }
     // What each button records comes from the core too: under GPC, method gpc for every click.
-    CHECK(body["clicks"] == json({{"accept", {{"method", "gpc"}, {"choices", {{"analytics", true}}}}},
-                                  {"reject", {{"method", "gpc"}, {"choices", {{"analytics", false}}}}},
-                                  {"save", {{"method", "gpc"}}}}));
+    CHECK(body["gpc"] == true);
+    CHECK(body["allowed"] == json({{"necessary", true}, {"analytics", false}, {"marketing", false}}));
+    json clicks = body["clicks"];
+    // And what the page allows once accept or reject holds: under GPC, accepting leaves marketing (sale) off.
+    CHECK(clicks["accept"]["allowed"] == json({{"necessary", true}, {"analytics", true}, {"marketing", false}}));
+    CHECK(clicks["reject"]["allowed"] == json({{"necessary", true}, {"analytics", false}, {"marketing", false}}));
+    CHECK(clicks["accept"]["consent_mode"]["analytics_storage"] == "granted");
+    CHECK(clicks["accept"]["consent_mode"]["ad_storage"] == "denied");
+    for (const char* name : {"accept", "reject"}) {
+        clicks[name].erase("allowed");
+        clicks[name].erase("consent_mode");
+    }
+    CHECK(clicks == json({{"accept", {{"method", "gpc"}, {"choices", {{"analytics", true}}}}},
+                          {"reject", {{"method", "gpc"}, {"choices", {{"analytics", false}}}}},
+                          {"save", {{"method", "gpc"}}}}));
     auto plain = body_of(s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", kShopOrigin}}));
     CHECK(plain["view"]["gpc_applied"] == false);
-    CHECK(plain["clicks"] == json({{"accept", {{"method", "accept_all"}}},
-                                   {"reject", {{"method", "reject_all"}}},
-                                   {"save", {{"method", "custom"}}}}));
+    CHECK(plain["gpc"] == false);
+    CHECK(plain["clicks"]["accept"]["allowed"] ==
+          json({{"necessary", true}, {"analytics", true}, {"marketing", true}}));
+    CHECK(plain["clicks"]["accept"]["method"] == "accept_all");
+    CHECK(plain["clicks"]["reject"]["method"] == "reject_all");
+    CHECK(plain["clicks"]["save"] == json({{"method", "custom"}}));
     auto foreign = s.client().Get("/v1/sites/bike-shop/banner-view", {{"Origin", "https://evil.example"}});
     REQUIRE(foreign);
     CHECK(foreign->status == 403);
@@ -172,7 +187,7 @@ TEST_CASE("bad decision bodies get a clear JSON error and store nothing", "[serv
         {"{not json", "application/json", 400, "json.parse_error"},
         {R"({"a":1,"a":2})", "application/json", 400, "jcs.duplicate_key"},
         {"[]", "application/json", 400, "request.wrong_type"},
-        {"{}", "text/plain", 415, "request.unsupported_media_type"},
+        {"{}", "application/xml", 415, "request.unsupported_media_type"},
         {unknown.dump(), "application/json", 400, "decision.unknown_field"},
         {wrong_type.dump(), "application/json", 400, "decision.wrong_type"},
         {long_id.dump(), "application/json", 400, "decision.too_long"},
@@ -208,6 +223,29 @@ TEST_CASE("an origin not on the site's allowlist cannot post or read", "[server]
     REQUIRE(preflight);
     CHECK(preflight->status == 204);
     CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == kShopOrigin);
+}
+
+TEST_CASE("a decision sent as text/plain (a CORS-simple request, no preflight) is recorded as one sent as JSON",
+          "[server][http]") {
+    RunningServer s;
+    const json d = s.decision("dec-http-text", kBrowserSubject, "reject_all");
+    httplib::Headers origin{{"Origin", kShopOrigin}};
+    auto r = s.client().Post("/v1/sites/bike-shop/decisions", origin, d.dump(), "text/plain;charset=UTF-8");
+    REQUIRE(r);
+    CHECK(r->status == 201);
+    CHECK(r->get_header_value("Access-Control-Allow-Origin") == kShopOrigin);
+    CHECK(consent::server::verify_receipt_jws(s.keys(), json::parse(r->body)["receipt"].get<std::string>()).ok());
+    // The allowlist holds for it as for any other: the browser sends it without asking first.
+    auto foreign = s.client().Post("/v1/sites/bike-shop/decisions", {{"Origin", "https://evil.example"}},
+                                   s.decision("dec-http-tex2", kBrowserSubject, "accept_all").dump(), "text/plain");
+    REQUIRE(foreign);
+    CHECK(foreign->status == 403);
+    CHECK(*s.store().receipt_count() == 1);
+    // Only the public decision route takes it: the backend's routes still want application/json.
+    auto checks = s.client().Post("/v1/sites/bike-shop/checks", {{"Authorization", "Bearer " + s.shop_key()}}, "{}",
+                                  "text/plain");
+    REQUIRE(checks);
+    CHECK(checks->status == 415);
 }
 
 TEST_CASE("the public endpoints are rate limited per client", "[server][http]") {

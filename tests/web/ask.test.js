@@ -70,6 +70,30 @@ test('a first visit shows a labelled modal dialog with the notice text and three
   await nothingGatedRan(page);
 });
 
+test('the dialog opens with focus on its heading: no answer is preselected for a keyboard user', async (t) => {
+  const page = await fresh(t);
+  await page.locator('.cs-layer-1').waitFor();
+  const focused = await page.evaluate(() => ({ id: document.activeElement.id, tag: document.activeElement.tagName,
+    action: document.activeElement.dataset.action || null }));
+  assert.deepEqual(focused, { id: 'cs-title', tag: 'H2', action: null });
+  // Enter and Space on the heading answer nothing.
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Space');
+  assert.equal(await page.locator('.cs-layer-1').count(), 1);
+  assert.equal(await page.evaluate(() => Consent.pending()), 0);
+  // The heading is outside the Tab cycle; Tab reaches the controls in order, Shift+Tab wraps to the last.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.closest('.cs-dialog') !== null && document.activeElement.id !== 'cs-title'), true);
+  await page.focus('#cs-title');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'choose');
+  // The second layer opens the same way.
+  await page.keyboard.press('Enter');
+  await page.locator('.cs-layer-2').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'cs-title');
+  await nothingGatedRan(page);
+});
+
 test('on a phone-sized screen the three choices are still the same size', async (t) => {
   const page = await fresh(t, { context: { viewport: { width: 360, height: 740 } } });
   await page.locator('.cs-dialog').waitFor();

@@ -172,15 +172,17 @@ test('the banner does not lift the policy: a gated inline script without the non
   assert.equal(await page.evaluate(() => window.unnoncedRan), undefined);
 });
 
-test('connect-src needs \'self\' too: with consentd alone the wasm core cannot be fetched, and the banner fails closed', async (t) => {
+test('connect-src needs \'self\' too: with consentd alone the wasm core cannot be fetched, and a returning visitor\'s page fails closed', async (t) => {
   const page = await visitStrict(t, '/consentd-only.html');
-  // A first visit is still asked (consentd's view) and the choice still recorded (consentd's core)…
+  // A first visit is still asked (consentd's view), the choice recorded and carried out (consentd's core)…
   await page.locator('.cs-layer-1').waitFor();
   await page.click('[data-action="accept"]');
   await waitForReceipts(page, 1);
   const subject = await page.evaluate(() => Consent.subject());
   assert.equal((await bench.server.check(subject, 'analytics')).reason, 'granted');
-  // …but the page never gets the core to ask, so nothing gated runs.
+  await page.waitForFunction(() => window.statsRan === 1 && Consent.allowed('analytics'));
+  // …but the next page needs the wasm core to ask, never gets it, and nothing gated runs there.
+  await page.reload();
   await page.waitForFunction(() => window.cspViolations.some((v) => v.directive === 'connect-src'));
   const { events } = await violations(page);
   assert.ok(events.every((v) => v.directive === 'connect-src' && v.blocked.endsWith('/dist/' + bench.file('consent-banner.wasm'))),
@@ -196,6 +198,10 @@ test('a site\'s own bundle of the package: start() asks, records and gates under
   await page.click('[data-action="accept"]');
   await waitForReceipts(page, 1);
   await page.waitForFunction(() => window.statsRan === 1 && Consent.allowed('analytics'));
+  // The second layer brings the wasm core, from assets.
+  await page.click('[data-action="privacy-choices"]');
+  await page.locator('.cs-layer-2').waitFor();
+  await page.waitForFunction(() => document.querySelector('input[data-purpose="analytics"]').checked);
   assert.ok(page.requests.some((u) => u.endsWith('/dist/' + bench.file('consent-banner.wasm'))), 'the core from assets');
   assert.equal((await bench.server.check(await page.evaluate(() => Consent.subject()), 'analytics')).reason, 'granted');
   await assertNoViolations(page);

@@ -137,18 +137,23 @@ test('fails closed: without the wasm core nothing gated runs and Consent.allowed
   assert.deepEqual(thirdPartyRequests(page), []);
 });
 
-test('without the wasm core a first-time visitor can still decide: the server draws the view, the choice is recorded', async (t) => {
+test('without the wasm core a first-time visitor can still decide: the server\'s core draws the view and says what the click allows', async (t) => {
   const { context, page } = await openPage(bench);
   t.after(() => context.close());
-  await page.route('**/' + bench.file('consent-banner.wasm'), (route) => route.abort());
+  const wasmAsked = [];
+  await page.route('**/' + bench.file('consent-banner.wasm'), (route) => { wasmAsked.push(route.request().url()); route.abort(); });
   await page.goto(bench.site + '/shop.html');
   await page.locator('.cs-layer-1').waitFor();
   assert.equal(await page.locator('#cs-title').textContent(), 'Your privacy choices');
+  // Reading the dialog with the pointer on it fetches nothing: the first layer needs no wasm.
+  await page.hover('.cs-dialog');
   await page.click('[data-action="accept"]');
+  // In the click's own task: consentd's core said what "Accept all" allows, and the gated scripts run.
+  await page.waitForFunction(() => window.analyticsRan === 1 && window.marketingRan === 1);
+  assert.equal(await page.evaluate(() => Consent.allowed('analytics') && Consent.allowed('marketing')), true);
+  assert.deepEqual(await page.evaluate(() => window.changes.map((c) => c.method)), ['accept_all']);
   await page.waitForFunction(() => Consent.pending() === 0);
-  // Recorded by the server, but nothing runs on a page whose browser has no core to ask.
-  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
-  assert.deepEqual(thirdPartyRequests(page), []);
+  assert.deepEqual(wasmAsked, [], 'the wasm core was not fetched for a first-layer choice');
   const subject = await page.evaluate(() => Consent.subject());
   assert.equal((await bench.server.check(subject, 'analytics')).reason, 'granted');
   // The next visit loads the core, which applies the choice as made: no question, gated scripts run.
@@ -157,6 +162,27 @@ test('without the wasm core a first-time visitor can still decide: the server dr
   await page.waitForFunction(() => window.analyticsRan === 1 && window.marketingRan === 1);
   assert.equal(await page.locator('.cs-dialog').count(), 0);
   assert.equal((await bench.server.exportReceipts(subject)).length, 1);
+});
+
+test('"Reject all" on the first layer runs nothing and fetches no wasm; reopening the choices brings the core, which shows them as made', async (t) => {
+  const { context, page } = await openPage(bench);
+  t.after(() => context.close());
+  const wasmAsked = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasmAsked.push(r.url()); });
+  await page.goto(bench.site + '/shop.html');
+  await page.locator('.cs-layer-1').waitFor();
+  await page.click('[data-action="reject"]');
+  await page.waitForFunction(() => Consent.pending() === 0);
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  assert.deepEqual(wasmAsked, []);
+  await page.click('[data-action="privacy-choices"]');
+  await page.locator('.cs-layer-2').waitFor();
+  assert.equal(wasmAsked.length, 1, 'the second layer brings the core');
+  assert.equal(await page.locator('input[data-purpose="analytics"]').isChecked(), false);
+  await page.check('input[data-purpose="analytics"]');
+  await page.click('[data-action="save"]');
+  await page.waitForFunction(() => window.analyticsRan === 1);
+  assert.deepEqual(await page.evaluate(() => window.changes.map((c) => c.method)), ['reject_all', 'custom']);
 });
 
 test('a choice made in one tab takes effect in the site\'s other open tabs', async (t) => {
@@ -202,14 +228,20 @@ test('a first visit is asked before the wasm core has arrived; a click made mean
   assert.equal((await bench.server.check(subject, 'marketing')).allowed, false);
 });
 
-test('a first visitor who never turns to the question never downloads the wasm core', async (t) => {
+test('a first visitor who never opens the second layer never downloads the wasm core', async (t) => {
   const { page } = await visit(t);
   await page.locator('.cs-layer-1').waitFor();
   await page.waitForTimeout(1500);
   const wasmFile = bench.file('consent-banner.wasm');
   const wasm = () => page.requests.filter((u) => u.endsWith('/' + wasmFile)).length;
   assert.equal(wasm(), 0);
+  // Reading it, pointer on it, costs nothing either: the first layer's answers need no wasm.
   await page.hover('.cs-dialog');
+  await page.keyboard.press('Tab');
+  await page.waitForTimeout(500);
+  assert.equal(wasm(), 0);
+  // The second layer does (a save's outcome depends on the switches, which the core works out).
+  await page.click('[data-action="choose"]');
   await page.waitForFunction((f) => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/' + f)), wasmFile);
   assert.equal(wasm(), 1);
 });

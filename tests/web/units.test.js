@@ -255,3 +255,58 @@ test('a refused decision falls back to the state before it, but never allows mor
   assert.deepEqual(store.get('unapplied'), []);
   assert.deepEqual(store.get('state'), { analytics: rec('denied') });
 });
+
+// The banner's start-up (startup.js): every move of the table, each one taken from its state, and every
+// other event ignored there, so that a late answer or a second click cannot move the page backwards.
+const STARTUP_MOVES = [
+  ['idle', 'firstVisit', 'fetchingView', 'a first visit asks consentd for the first-visit view'],
+  ['idle', 'returning', 'loadingCore', 'a returning visitor needs the core at once'],
+  ['fetchingView', 'viewShown', 'asking', 'the view and the DOM are there: the first layer is shown'],
+  ['fetchingView', 'viewFailed', 'loadingCore', 'no view came: the core draws the question'],
+  ['asking', 'answered', 'answered', 'accept or reject on the first layer, carried out from the server core\'s outcome'],
+  ['asking', 'coreNeeded', 'loadingCore', 'the second layer, another tab\'s choice or a refusal needs the core'],
+  ['answered', 'coreNeeded', 'loadingCore', 'after a first-layer choice, the core comes only when asked for'],
+  ['loadingCore', 'coreReady', 'running', 'the core\'s banner takes the page over'],
+  ['loadingCore', 'coreFailed', 'failed', 'no core: nothing gated runs'],
+];
+
+for (const [from, event, to, why] of STARTUP_MOVES) {
+  test(`start-up: ${from} --${event}--> ${to} (${why})`, async () => {
+    const { Startup, TRANSITIONS } = await src('startup.js');
+    const entered = [];
+    const onEnter = Object.fromEntries(Object.keys(TRANSITIONS).map((s) => [s, (data, was) => entered.push([s, data, was])]));
+    const machine = new Startup(onEnter);
+    machine.state = from;
+    assert.equal(machine.send(event, { because: why }), true);
+    assert.equal(machine.state, to);
+    assert.deepEqual(entered, [[to, { because: why }, from]], 'the new state is entered once, with the event\'s data');
+  });
+}
+
+test('start-up: the table has exactly these moves, and any other event leaves the state as it is', async () => {
+  const { Startup, TRANSITIONS } = await src('startup.js');
+  const moves = [];
+  for (const [from, table] of Object.entries(TRANSITIONS)) for (const [event, to] of Object.entries(table)) moves.push([from, event, to]);
+  assert.deepEqual(moves.sort(), STARTUP_MOVES.map((m) => m.slice(0, 3)).sort());
+  const events = [...new Set(STARTUP_MOVES.map((m) => m[1]))];
+  for (const state of Object.keys(TRANSITIONS)) {
+    for (const event of events.filter((e) => !TRANSITIONS[state][e])) {
+      let called = false;
+      const machine = new Startup(Object.fromEntries(Object.keys(TRANSITIONS).map((s) => [s, () => { called = true; }])));
+      machine.state = state;
+      assert.equal(machine.send(event), false, `${state} ignores ${event}`);
+      assert.equal(machine.state, state);
+      assert.equal(called, false);
+    }
+  }
+  assert.deepEqual(Object.keys(TRANSITIONS.running), [], 'running is final');
+  assert.deepEqual(Object.keys(TRANSITIONS.failed), [], 'failed is final: fail closed');
+});
+
+test('start-up: a first visit answered on the first layer, then the second layer, walks the states in order', async () => {
+  const { Startup } = await src('startup.js');
+  const machine = new Startup({});
+  for (const e of ['firstVisit', 'viewShown', 'answered', 'answered', 'coreNeeded', 'coreNeeded', 'coreReady', 'coreFailed'])
+    machine.send(e);
+  assert.deepEqual(machine.history, ['idle', 'fetchingView', 'asking', 'answered', 'loadingCore', 'running']);
+});

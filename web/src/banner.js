@@ -82,11 +82,15 @@ export class Banner {
     const pending = this.store.get('unapplied', []);
     if (!pending.length) return null;
     let state = this.state();
+    const shown = this._shownNotices();
     for (const request of pending) {
       // What a refusal of it falls back to (refusal.js).
       this.outbox.setBefore(request.decision_id, state);
       try {
-        const decision = this.core.makeDecision(this.notice.notice, request);
+        // Made on the notice it names: the version shown then, when that is not the current one any more.
+        const notice = request.notice_hash === this.notice.hash || !shown[request.notice_hash]
+          ? this.notice.notice : shown[request.notice_hash];
+        const decision = this.core.makeDecision(notice, request);
         state = this.core.applyDecision(state, decision, Math.floor(request.client_time / 1000));
       } catch (error) {
         // Made on another notice version: the server still records it; here the visitor is asked again.
@@ -95,20 +99,41 @@ export class Banner {
     }
     this.store.set('state', state);
     this.store.set('unapplied', []);
+    this.store.set('unapplied_notice', null);
     return pending[pending.length - 1].method;
+  }
+
+  /**
+   * The notice a first visit's choices were made on (first_visit.js keeps it with them), by hash, once the
+   * core has parsed it and it hashes to its claim: a choice made before the core ran applies as made, and
+   * the policy then says whether a newer version still leaves it standing (a typo fix) or not (a material change).
+   */
+  _shownNotices() {
+    const kept = this.store.get('unapplied_notice', null);
+    if (!kept || !kept.notice || kept.hash === this.notice.hash) return {};
+    try {
+      const parsed = this.core.parseNotice(kept.notice);
+      return parsed.hash === kept.hash ? { [kept.hash]: parsed.notice } : {};
+    } catch (error) {
+      return {};
+    }
   }
 
   /**
    * ask: false when the question was already put (the first-visit view) or answered.
    * sync: another tab decided while this page waited for its core: carried out as a change.
+   * before: what this page already carried out before its core ran (the server core's outcome of a
+   * first-layer click, first_visit.js): the core's own verdicts are carried out as a change from it.
    */
-  start({ ask = true, sync = false } = {}) {
+  start({ ask = true, sync = false, before = null } = {}) {
     // What held before choices made while this page waited for its core (here,
     // or in another tab): the change from there is carried out like any other.
     this._evaluate(sync ? {} : undefined);
+    if (before) this.verdicts = Object.assign({}, before);
     const applied = this._applyUnapplied();
-    if (sync || applied) {
-      this._changed(applied || 'sync');
+    if (sync || applied || before) {
+      // Already told, from the server's outcome: listeners hear only of what the core changes.
+      this._changed(sync ? 'sync' : applied || 'rejected', { quiet: Boolean(before) && !sync });
     } else {
       // Consent Mode hears of an earlier choice before any tag it allows can run.
       if (Object.keys(this.state()).length) pushUpdate(this.win, this.snapshot.consent_mode);
@@ -153,9 +178,10 @@ export class Banner {
     const before = this.state();
     this.store.set('state', this.core.applyDecision(before, decision, nowSeconds()));
     this.outbox.add(request, { before, token: this.identity.tokenFor(request.subject_id) });
-    this.dialog.hide();
     this._changed(request.method);
-    this.outbox.flush(true);
+    this.dialog.hideAfterChoice();
+    // Sent from the next task: the click need not wait for a request to start (the outbox has it).
+    setTimeout(() => this.outbox.flush(true), 0);
   }
 
   /**
@@ -169,8 +195,8 @@ export class Banner {
     this.dialog.showStatus(this.view());
   }
 
-  /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners. */
-  _changed(method) {
+  /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners (quiet: only of a change). */
+  _changed(method, { quiet = false } = {}) {
     const before = this.verdicts;
     const after = this._evaluate();
     const revoked = Object.keys(before).filter((p) => before[p] && !after[p]);
@@ -183,6 +209,7 @@ export class Banner {
     // Chosen in another tab: a question still open here is answered.
     if (method === 'sync' && this.dialog.isOpen() && !view.prompt) this.dialog.hide();
     this.dialog.showReopen(view, () => this.show());
+    if (quiet && !granted.length && !revoked.length) return;
     this.events.emit('change', { allowed: Object.assign({}, after), granted, revoked, method });
   }
 

@@ -1,9 +1,11 @@
 // Starts the banner on a page: window.Consent, the stylesheet, the outbox, the
 // first-visit question and the wasm core. Both entries call it: main.js (the
 // script tag's consent.js) and index.js (start() for a site's own bundle).
-// It never blocks the first paint. Until the core has loaded and said
-// otherwise, nothing gated runs (fail closed): Consent.allowed() answers false
-// for every purpose.
+// It never blocks the first paint. The order of things is the state machine in
+// startup.js; what happens on entering each state is here. Until a core has
+// said otherwise — the wasm core here, or on a first visit consentd's core
+// through the outcome of a first-layer click — nothing gated runs (fail
+// closed): Consent.allowed() answers false for every purpose.
 import { ASSETS } from './assets.js';
 import { Store } from './storage.js';
 import { Outbox } from './outbox.js';
@@ -11,7 +13,8 @@ import { Events } from './events.js';
 import { loadCore } from './core_loader.js';
 import { loadNotice, checkNotice } from './notice_loader.js';
 import { Banner } from './banner.js';
-import { FirstVisit, isFirstVisit, fetchFirstVisit } from './first_visit.js';
+import { FirstVisit, isFirstVisit, fetchFirstVisit, inlineFirstVisit } from './first_visit.js';
+import { Startup } from './startup.js';
 import { Identity } from './identity.js';
 import { keepReceipt } from './receipts.js';
 import { revertRefused } from './refusal.js';
@@ -22,7 +25,10 @@ function storageOf(win) {
 
 // A <link> to a same-origin (or listed) file is all style-src 'self' allows:
 // the banner writes no <style> element and no style attribute.
+// A site may link it in its own <head> (as the bench's page does), so that it arrives with the page: then once only.
 function loadStylesheet(doc, href, integrity) {
+  const url = new URL(href, doc.baseURI).href;
+  if (Array.from(doc.querySelectorAll('link[rel="stylesheet"]')).some((l) => l.href === url)) return;
   const link = doc.createElement('link');
   link.rel = 'stylesheet';
   link.href = href;
@@ -42,8 +48,13 @@ function retryAfterMs(value) {
   return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
 }
 
+// The JSON goes as text/plain, a CORS-safelisted type (Fetch §2.2.2): without a
+// subject token the POST is a simple request, with no preflight round trip
+// before it. A consentd older than that answers 415: the page then sends JSON.
+let decisionType = 'text/plain;charset=UTF-8';
+
 async function postDecision(config, request, token) {
-  const headers = { 'Content-Type': 'application/json' };
+  const headers = { 'Content-Type': decisionType };
   if (token) headers['Consent-Subject-Token'] = token;
   const res = await fetch(config.server + '/v1/sites/' + encodeURIComponent(config.site) + '/decisions', {
     method: 'POST', credentials: 'omit', mode: 'cors', headers,
@@ -51,6 +62,10 @@ async function postDecision(config, request, token) {
   });
   let body = null;
   try { body = await res.json(); } catch (e) { /* not JSON: keep the status */ }
+  if (res.status === 415 && decisionType !== 'application/json') {
+    decisionType = 'application/json';
+    return postDecision(config, request, token);
+  }
   return { status: res.status, body, retryAfterMs: retryAfterMs(res.headers.get('Retry-After')) };
 }
 
@@ -90,7 +105,7 @@ export function boot(win, config, options = {}) {
   outbox.onTokenRefused = (token) => identity.forget(token);
 
   const api = {
-    allowed: (purpose) => (banner ? banner.allowed(purpose) : false),
+    allowed: (purpose) => (banner ? banner.allowed(purpose) : first ? first.allowed(purpose) : false),
     on: (name, fn) => events.on(name, fn),
     show: () => { if (banner) banner.show(); else if (first && first.shown) first.showChoices(); },
     receipt: () => { const r = store.get('receipts', []); return r.length ? r[r.length - 1] : null; },
@@ -107,47 +122,69 @@ export function boot(win, config, options = {}) {
   outbox.flush(true);
   win.addEventListener('online', () => outbox.flush(true));
 
-  // The core, the notice and the page's markup arrive in parallel. A first
-  // visit asks for the notice together with the server core's view of it and
-  // shows the question as soon as the page is there (first_visit.js).
   const domReady = new Promise((resolve) => {
     if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', resolve, { once: true });
     else resolve();
   });
-  const first = isFirstVisit(store) ? new FirstVisit({ win, store, outbox, identity }) : null;
-  const firstAnswer = first ? fetchFirstVisit(win, config).catch(() => null) : Promise.resolve(null);
-  const notice = firstAnswer.then((answer) => {
-    if (!answer || !answer.notice) return loadNotice(config, store);   // (a consentd older than the notice in this answer)
-    const kept = { hash: answer.hash, last_material_version: answer.last_material_version, notice: answer.notice };
-    store.set('notice', kept);
-    return { doc: kept, source: 'server' };
-  });
-  // On a first visit nothing is allowed before a decision, so the question
-  // comes first and the wasm core only when the visitor turns to it (or when
-  // the first-visit answer did not come, and the core must draw the question).
-  // A returning visitor's page needs the core at once: its gated scripts wait.
-  const asked = first
-    ? Promise.all([firstAnswer, domReady]).then(([answer]) => {
-      if (!answer) return true;
-      first.show(answer);
-      return afterPaint(win).then(() => first.needed);
-    })
-    : Promise.resolve(true);
-  const coreLoaded = asked.then(() => loadCore(win, config.base));
-
-  const started = Promise.all([coreLoaded, notice, domReady]).then(([core, loaded]) => {
-    banner = new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox, identity,
-      dialog: first && first.shown ? first.dialog : undefined });
-    if (first) first.handOver(banner);
-    banner.start({ ask: !(first && first.shown), sync: Boolean(first && first.synced) });
-    if (refusedEarly) banner.refused(refusedEarly);
-  });
-  // Running: the core's banner, or on a first visit already the question (nothing is allowed yet either way).
-  const shown = first ? Promise.all([firstAnswer, domReady]).then(([answer]) => (answer ? afterPaint(win) : started)) : started;
-  api.ready = Promise.race([shown, started]).then(() => {
+  // Consent.ready: the question is on screen (first visit) or the core's banner runs; rejected when the core cannot start.
+  let settle = null;
+  api.ready = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+  const announce = () => {
+    if (!settle) return;
+    const { resolve } = settle;
+    settle = null;
     events.emit('ready', { allowed: banner ? Object.assign({}, banner.verdicts) : {} });
-    return api;
+    resolve(api);
+  };
+  // The first-visit answer's notice, else consentd's notice, else what the last visit kept (notice_loader.js).
+  let firstAnswer = null;
+  const notice = () => {
+    const answer = firstAnswer;
+    if (!answer || !answer.notice) return loadNotice(config, store);   // (a consentd older than the notice in this answer)
+    return Promise.resolve({ doc: { hash: answer.hash, last_material_version: answer.last_material_version, notice: answer.notice }, source: 'server' });
+  };
+
+  const startup = new Startup({
+    // A first visit asks for the notice together with the server core's view of it and shows the question
+    // as soon as the page is there; the wasm core waits until something needs it (first_visit.js).
+    fetchingView: () => {
+      const inline = inlineFirstVisit(win);
+      const answered = inline ? Promise.resolve(inline) : fetchFirstVisit(win, config).catch(() => null);
+      Promise.all([answered, domReady]).then(([answer]) => {
+        if (!answer) return startup.send('viewFailed');   // the core must draw the question
+        firstAnswer = answer;
+        if (answer.notice) store.set('notice', { hash: answer.hash, last_material_version: answer.last_material_version, notice: answer.notice });
+        first.show(answer);
+        startup.send('viewShown');
+      });
+    },
+    asking: () => afterPaint(win).then(announce),
+    // A returning visitor's page needs the core at once: its gated scripts wait.
+    loadingCore: () => {
+      Promise.all([loadCore(win, config.base), notice(), domReady])
+        .then(([core, loaded]) => new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox,
+          identity, dialog: first && first.shown ? first.dialog : undefined }))
+        .then((made) => startup.send('coreReady', made), (error) => startup.send('coreFailed', error));
+    },
+    running: (made) => {
+      banner = made;
+      const shown = Boolean(first && first.shown);
+      if (first) first.handOver(banner);
+      banner.start({ ask: !shown, sync: Boolean(first && first.synced),
+        before: first && first.choseHere ? first.verdicts : null });
+      if (refusedEarly) banner.refused(refusedEarly);
+      if (first && first.showWhenReady) banner.show();
+      announce();
+    },
+    failed: (error) => {
+      console.error('consent.js: nothing gated will run: ' + error.message);
+      if (settle) { settle.reject(error); settle = null; }
+    },
   });
-  started.catch((error) => console.error('consent.js: nothing gated will run: ' + error.message));
+  const first = isFirstVisit(store)
+    ? new FirstVisit({ win, store, outbox, identity, events,
+      needCore: () => startup.send('coreNeeded'), answered: () => startup.send('answered') })
+    : null;
+  startup.send(first ? 'firstVisit' : 'returning');
   return api;
 }

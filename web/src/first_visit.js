@@ -1,19 +1,23 @@
 // A first visit puts the question on screen without waiting for the wasm core.
 // One request to consentd (GET …/banner-view) brings the notice and the view
 // of it that the same core, running natively there, draws for a visitor with
-// no choices yet. The first layer shows as soon as that answer and the page
-// are there. Nothing is allowed before a decision, so the wasm core is fetched
-// only when the visitor turns to the question, and takes the dialog over when
-// it arrives.
+// no choices yet, what each first-layer button records ("clicks"), and for
+// "Accept all" and "Reject all" what the page allows once that choice holds
+// (the core's click_outcome). The first layer shows as soon as that answer and
+// the page are there.
 //
-// A click before it has arrived is not held in memory (the visitor may leave
-// the page at once): it goes into the outbox as a request, which the server's
-// core checks and records, and into "unapplied", which the wasm core applies
-// here as soon as it runs — on this page, or on the next visit if it cannot
-// load now. Nothing gated runs until the wasm core itself says so.
+// A click on "Accept all" or "Reject all" is carried out at once from that
+// answer: the request goes into the outbox (the server's core checks and
+// records it) and into "unapplied" (the wasm core applies it to the stored
+// state whenever it next runs: on this page if the visitor opens the second
+// layer, or on the next visit), and the gated scripts the server's core said
+// are allowed start in the same task. The wasm core is fetched only when it is
+// needed: the second layer, a choice made in another tab, or a refusal.
 import { Dialog } from './ui/dialog.js';
 import { buildRequest } from './request.js';
 import { boundOutbox } from './outbox_bound.js';
+import { Gate } from './gating.js';
+import { pushUpdate } from './consent_mode.js';
 
 // Choices waiting for the core stay bounded by the outbox's rules.
 const boundRequests = (requests) => boundOutbox(requests.map((request) => ({ request }))).map((e) => e.request);
@@ -22,7 +26,27 @@ export function isFirstVisit(store) {
   return !Object.keys(store.get('state', {})).length && !store.get('unapplied', []).length;
 }
 
-/** Resolves to {notice_id, notice_version, hash, last_material_version, notice, view}. */
+/**
+ * The first-visit answer the site put in the page itself, if it did: consentd's GET …/banner-view body in
+ *   <script type="application/json" data-consent-view>…</script>
+ * before the consent.js tag (a data block: it never runs, so no Content-Security-Policy is involved). The
+ * site's server asks consentd with its visitor's Accept-Language and Sec-GPC; it saves the visitor a round
+ * trip before the question. Used only when it was made for the same GPC signal as this browser sends;
+ * anything unreadable is ignored and the answer is fetched as usual.
+ */
+export function inlineFirstVisit(win) {
+  const el = win.document.querySelector('script[type="application/json"][data-consent-view]');
+  if (!el) return null;
+  try {
+    const answer = JSON.parse(el.textContent);
+    const gpc = win.navigator.globalPrivacyControl === true;
+    return answer && answer.view && answer.clicks && answer.gpc === gpc ? answer : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/** Resolves to {notice_id, notice_version, hash, last_material_version, notice, view, allowed, clicks, gpc}. */
 export async function fetchFirstVisit(win, config) {
   const gpc = win.navigator.globalPrivacyControl === true;
   const languages = config.lang ? [config.lang] : Array.from(win.navigator.languages || []);
@@ -34,20 +58,28 @@ export async function fetchFirstVisit(win, config) {
 }
 
 export class FirstVisit {
-  constructor({ win, store, outbox, identity }) {
+  /** needCore(): asks boot for the wasm core; answered(): the visitor chose on the first layer. */
+  constructor({ win, store, outbox, identity, events, needCore, answered }) {
     this.win = win;
     this.store = store;
     this.outbox = outbox;
     this.identity = identity;
+    this.events = events;
+    this.needCore = needCore || (() => {});
+    this.answered = answered || (() => {});
     this.banner = null;       // the wasm core's banner, once it has taken over
     this.shown = false;
     this.synced = false;      // another tab decided before the core came
     this.answer = null;
-    this.needed = new Promise((resolve) => { this._need = resolve; });
+    this.verdicts = {};       // what this page carried out from the server's outcome (purpose -> allowed)
+    this.allowing = false;    // whether those verdicts still hold (a refusal takes them back)
+    this.showWhenReady = false;  // the second layer was asked for after a choice: the core draws it
+    this.choseHere = false;   // accept or reject was carried out from the server's outcome
+    this.gate = null;
     const route = (action, choices) => this._route(action, choices);
     this.dialog = new Dialog(win.document, {
       accept: () => route('accept'), reject: () => route('reject'), save: (c) => route('save', c),
-      download: () => {}, close: () => {},
+      download: () => {}, close: () => {}, choose: () => this.needCore(),
     });
   }
 
@@ -56,51 +88,86 @@ export class FirstVisit {
     if (this.banner || this.shown) return;
     this.answer = answer;
     this.shown = true;
+    // What the server's core allows before any choice (the necessary purposes; absent from an older consentd).
+    if (answer.allowed) {
+      this.verdicts = Object.assign({}, answer.allowed);
+      this.allowing = true;
+    }
     this.dialog.showReopen(answer.view, () => this.showChoices());
     this.dialog.showFirst(answer.view);
-    // The visitor turns to the question: a pointer over it, a key, a touch.
-    for (const type of ['pointerover', 'pointerdown', 'keydown', 'touchstart'])
-      this.dialog.root.addEventListener(type, () => this.wake(), { once: true, passive: true });
     // Answered in another tab of the site: the core comes to carry that out here.
     this.win.addEventListener('storage', (e) => {
-      if (this.banner || !this.store.owns(e.key) || !e.key.endsWith(':state')) return;
+      if (this.banner || !this.store.owns(e.key) || !/:(state|unapplied)$/.test(e.key) || !e.newValue) return;
+      if (e.key.endsWith(':unapplied') && e.newValue === '[]') return;
       this.synced = true;
-      this.wake();
+      this.needCore();
     });
+  }
+
+  /** Until the core runs: what the server's core said the visitor's first-layer choice allows. */
+  allowed(purpose) {
+    if (this.banner) return this.banner.allowed(purpose);
+    return this.allowing && this.verdicts[purpose] === true;
   }
 
   /** The second layer from the first-visit view (Consent.show() or the persistent control). */
   showChoices() {
-    this.wake();
-    if (this.answer) this.dialog.showChoices(this.answer.view, false, 0);
+    this.needCore();
+    // After a choice the first-visit view no longer shows the visitor's switches: the core draws them.
+    if (this.choseHere) this.showWhenReady = true;
+    else if (this.answer) this.dialog.showChoices(this.answer.view, false, 0);
   }
 
   /** The server refused a choice made here before the core came (refusal.js took it back): said, and asked again. */
   refused() {
     if (!this.answer) return;
+    this.allowing = false;
+    this.showWhenReady = false;
     this.dialog.showChoices(this.answer.view, false, 0);
     this.dialog.showStatus(this.answer.view);
-    this.wake();
+    this.needCore();
   }
 
-  /** Asks for the wasm core now. */
-  wake() { this._need(); }
-
-  /** The core's banner takes the dialog over. */
-  handOver(banner) { this.banner = banner; }
+  /** The core's banner takes the dialog over (and the gating, with what this page carried out as its "before"). */
+  handOver(banner) {
+    this.banner = banner;
+    if (this.gate) this.gate.unwatch();
+  }
 
   _route(action, choices) {
     if (this.banner) return this.banner.decide(action, choices);
     // What the button records comes from the server's core (its `clicks`); a save carries the switches.
-    const record = Object.assign({}, this.answer.clicks[action]);
+    const click = this.answer.clicks[action];
+    const record = { method: click.method };
+    if (click.choices) record.choices = click.choices;
     if (action === 'save') record.choices = choices || {};
     const request = buildRequest({
       win: this.win, record, meta: this.answer, subject: this.identity.subject(), language: this.answer.view.language,
     });
     this.store.set('unapplied', boundRequests(this.store.get('unapplied', []).concat([request])));
     this.outbox.add(request, { token: this.identity.tokenFor(request.subject_id) });
-    this.dialog.hide();
-    this.wake();
-    this.outbox.flush(true);
+    // Stored: now carried out (the gated scripts start in this task), then the rest.
+    if (click.allowed) this._carryOut(click, request.method);
+    this.dialog.hideAfterChoice();
+    if (!click.allowed) this.needCore();   // a save's outcome depends on the switches: the wasm core works it out
+    else this.answered();
+    // The notice it was made on, for the core that applies it later (perhaps once a newer version is out).
+    this.store.set('unapplied_notice', { hash: this.answer.hash, notice: this.answer.notice });
+    // Sent from the next task: starting a request costs the click milliseconds, and the outbox has it already.
+    setTimeout(() => this.outbox.flush(true), 0);
+  }
+
+  /** The server core's outcome of the click, carried out in the click's own task: Consent Mode, gating, listeners. */
+  _carryOut(click, method) {
+    const before = this.allowing ? this.verdicts : {};   // on a first visit: the necessary purposes
+    this.verdicts = Object.assign({}, click.allowed);
+    this.allowing = true;
+    this.choseHere = true;
+    pushUpdate(this.win, click.consent_mode || {});
+    if (!this.gate) this.gate = new Gate(this.win.document, (p) => this.allowed(p));
+    this.gate.apply();
+    this.gate.watch();
+    const granted = Object.keys(this.verdicts).filter((p) => this.verdicts[p] && !before[p]);
+    this.events.emit('change', { allowed: Object.assign({}, this.verdicts), granted, revoked: [], method });
   }
 }

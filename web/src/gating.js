@@ -58,8 +58,21 @@ export class Gate {
     const found = [];
     if (scope.matches && (scope.matches(SCRIPT) || scope.matches(FRAME))) found.push(scope);
     found.push(...scope.querySelectorAll(SCRIPT + ',' + FRAME));
+    const later = [];
     for (const el of found) {
       if (el.hasAttribute('data-consent-active') || !this._permitted(el)) continue;
+      // Inline code runs now, in this task; what must be fetched (a src, a frame) starts from the next
+      // one: starting a request costs the task milliseconds, and its answer comes later either way. It
+      // is asked again then, so a withdrawal in between keeps it inert.
+      if (el.tagName === 'SCRIPT' && !el.hasAttribute('src')) this._runScript(el);
+      else later.push(el);
+    }
+    if (later.length) setTimeout(() => this._runLater(later), 0);
+  }
+
+  _runLater(elements) {
+    for (const el of elements) {
+      if (!el.isConnected || el.hasAttribute('data-consent-active') || !this._permitted(el)) continue;
       if (el.tagName === 'SCRIPT') this._runScript(el);
       else this._runFrame(el);
     }
@@ -72,6 +85,12 @@ export class Gate {
       frame.removeAttribute('src');
       frame.removeAttribute('data-consent-active');
     }
+  }
+
+  /** Stops watching (another gate takes over: first_visit.js hands over to banner.js). */
+  unwatch() {
+    if (this.observer) this.observer.disconnect();
+    this.observer = null;
   }
 
   /** Elements added later (single-page apps, late markup) are gated the same way. */

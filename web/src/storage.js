@@ -5,7 +5,7 @@
 // read back from there, so every choice still takes effect and is still sent
 // for as long as the page lives. The subject token is never stored (identity.js).
 
-const KEYS = ['subject', 'state', 'notice', 'outbox', 'receipts', 'unapplied'];
+const KEYS = ['subject', 'state', 'notice', 'outbox', 'receipts', 'unapplied', 'unapplied_notice'];
 
 // A stored copy that could not be overwritten is removed, so the next page does
 // not run on it (a grant the visitor has since withdrawn) — except where the old

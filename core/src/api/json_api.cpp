@@ -51,7 +51,7 @@ std::string call_json_api(std::string_view operation, std::string_view input_jso
 }
 
 std::string call_banner_api(std::string_view operation, std::string_view input_json) {
-    return dispatch({&api::banner_operations()}, operation, input_json);
+    return dispatch({&api::page_operations()}, operation, input_json);
 }
 
 }  // namespace consent

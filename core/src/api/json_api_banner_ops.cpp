@@ -194,4 +194,12 @@ const OperationTable& banner_operations() {
     return table;
 }
 
+const OperationTable& page_operations() {
+    static const OperationTable table{
+        {"notice.parse", op_notice_parse},       {"decision.make", op_decision_make}, {"state.apply", op_state_apply},
+        {"banner.evaluate", op_banner_evaluate}, {"banner.click", op_banner_click},
+    };
+    return table;
+}
+
 }  // namespace consent::api

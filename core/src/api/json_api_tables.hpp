@@ -19,6 +19,9 @@ using OperationTable = std::map<std::string, Operation, std::less<>>;
 // Notices, banner view (and banner.evaluate: view + verdicts + Consent Mode
 // at once), decisions, state, policy, Consent Mode, JCS.
 const OperationTable& banner_operations();
+// The part of it a page's banner calls (web/src/banner.js): what consent-banner.wasm links, so that
+// the operations only other callers use (JCS, the separate view and policy calls) cost it no bytes.
+const OperationTable& page_operations();
 // Merkle proofs, receipt signatures, checkpoints.
 const OperationTable& proof_operations();
 

@@ -16,7 +16,7 @@ function lifetime(lang, days) {
 }
 
 export class Dialog {
-  /** on: {accept(), reject(), save(choices), download(), close()} */
+  /** on: {accept(), reject(), save(choices), download(), close(), choose()}; choose: the second layer opens from the first. */
   constructor(doc, on) {
     this.doc = doc;
     this.on = on;
@@ -37,7 +37,7 @@ export class Dialog {
     const b = (action, label, handler) =>
       h(this.doc, 'button', { type: 'button', class: 'cs-btn', 'data-action': action, onclick: handler }, label);
     const row = [b('accept', L.accept_all, () => this.on.accept()), b('reject', L.reject_all, () => this.on.reject())];
-    row.push(withChoose ? b('choose', L.choose, () => this.showChoices(view, true))
+    row.push(withChoose ? b('choose', L.choose, () => { if (this.on.choose) this.on.choose(); this.showChoices(view, true); })
       : b('save', L.save, () => this.on.save(this._choices())));
     return h(this.doc, 'div', { class: 'cs-actions' }, row);
   }
@@ -46,7 +46,8 @@ export class Dialog {
     const doc = this.doc;
     const policy = safeUrl(view.policy_url);
     return [
-      h(doc, 'h2', { id: 'cs-title', class: 'cs-title' }, heading),
+      // tabindex -1: the heading takes focus when the dialog opens (not part of the Tab cycle).
+      h(doc, 'h2', { id: 'cs-title', class: 'cs-title', tabindex: '-1' }, heading),
       h(doc, 'p', { id: 'cs-body', class: 'cs-body' }, view.body),
       view.gpc_applied ? h(doc, 'p', { class: 'cs-gpc', role: 'note' }, view.labels.gpc_applied) : null,
       h(doc, 'p', { class: 'cs-meta' }, [
@@ -106,7 +107,10 @@ export class Dialog {
     this.trap = new FocusTrap(this.panel, () => this.close());
     // Moving between layers keeps the element to return to on close.
     if (keep) this.trap.returnTo = keep.returnTo;
-    this.trap.activate(this.doc, this.panel.querySelector('button'));
+    // Focus goes to the dialog's heading, not to a button: a keyboard visitor starts from the question,
+    // with no answer preselected that one Enter would give (WAI-ARIA APG dialog pattern: the first
+    // focusable element, or a static element at the start of the content).
+    this.trap.activate(this.doc, this.panel.querySelector('.cs-title'));
   }
 
   showFirst(view) {
@@ -154,6 +158,26 @@ export class Dialog {
     if (this.reopen) this.reopen.hidden = false;
     if (this.trap) this.trap.deactivate(this.reopen);
     this.trap = null;
+  }
+
+  /**
+   * Closes after a choice. The panel leaves sight in the click's task (a class: no layout forced) and the
+   * DOM in the next one, with focus moving back then: removing a focused subtree and moving focus both lay
+   * the page out at once, which a click that stores the choice and starts gated scripts need not wait for.
+   */
+  hideAfterChoice() {
+    const panel = this.panel;
+    const trap = this.trap;
+    this.panel = null;
+    this.trap = null;
+    this.layer = 0;
+    if (trap) trap.release();
+    if (panel) panel.classList.add('cs-gone');
+    if (this.reopen) this.reopen.hidden = false;
+    setTimeout(() => {
+      if (panel) panel.remove();
+      if (trap && !this.trap) trap.deactivate(this.reopen);
+    }, 0);
   }
 
   isOpen() { return this.layer !== 0; }

@@ -60,7 +60,8 @@ export class FocusTrap {
     const first = list[0];
     const last = list[list.length - 1];
     const active = this.doc.activeElement;
-    if (e.shiftKey && (active === first || !this.container.contains(active))) {
+    // From the heading (focused on opening, outside the Tab cycle) Shift+Tab wraps to the last control.
+    if (e.shiftKey && (active === first || !list.includes(active))) {
       e.preventDefault();
       last.focus();
     } else if (!e.shiftKey && (active === last || !this.container.contains(active))) {

@@ -20,9 +20,9 @@ const std::vector<std::string>& json_api_operations();
 // not JSON is "json.parse_error".
 std::string call_json_api(std::string_view operation, std::string_view input_json);
 
-// The same, limited to what the banner needs (notices, views, decisions, state,
-// policy, Consent Mode, JCS): what consent-banner.wasm exports, so the page
-// that only asks does not download the proof verifiers. Other names are
+// The same, limited to what the banner's page calls (notice.parse, banner.evaluate, banner.click,
+// decision.make, state.apply): what consent-banner.wasm exports, so the page that only asks does not
+// download the proof verifiers, JCS or the separate view and policy calls. Other names are
 // "api.unknown_operation".
 std::string call_banner_api(std::string_view operation, std::string_view input_json);
 
