@@ -165,7 +165,9 @@ class Mirror {
     // A new entry, with an empty memo: an answer from the old state is never reused.
     this._subjects.set(data.subject, entryOf(state));
     this.eventId = event.id;
-    if (this.backend && withdraws(current, state)) this._pendingAcks.push(data.receipt_id);
+    // A withdrawal receipt is acknowledged even when nothing was granted:
+    // consentd's operator view counts every withdrawal a backend must apply.
+    if (this.backend && (WITHDRAWAL_METHODS.has(data.method) || withdraws(current, state))) this._pendingAcks.push(data.receipt_id);
   }
 
   _acknowledge() {
@@ -185,6 +187,8 @@ function noticeOf(value) {
 }
 
 function entryOf(state) { return { state, text: JSON.stringify(state), memo: new Map() }; }
+
+const WITHDRAWAL_METHODS = new Set(['withdraw', 'server_withdraw']);
 
 // A purpose granted before this receipt and not after it: processing must stop.
 function withdraws(before, after) {

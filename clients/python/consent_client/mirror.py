@@ -209,7 +209,9 @@ class Mirror:
         # A new entry (with an empty memo): an answer computed from the old state is never reused.
         self._subjects[subject] = _Subject(state, json.dumps(state))
         self._event_id = int(event.id or 0)
-        if self.backend and _withdraws(current, state):
+        # A withdrawal receipt is acknowledged even when nothing was granted:
+        # consentd's operator view counts every withdrawal a backend must apply.
+        if self.backend and (data.get("method") in _WITHDRAWAL_METHODS or _withdraws(current, state)):
             self._pending_acks.append(str(data["receipt_id"]))
 
     def _acknowledge(self) -> None:
@@ -223,6 +225,9 @@ class Mirror:
     @staticmethod
     def _notice_of(value: Dict[str, Any]) -> _Notice:
         return _Notice(json.dumps(value["notice"]), int(value["version"]), int(value["last_material_version"]))
+
+
+_WITHDRAWAL_METHODS = ("withdraw", "server_withdraw")
 
 
 def _withdraws(before: Optional[_Subject], after: Dict[str, Any]) -> bool:
