@@ -42,6 +42,8 @@ const config = {
   consentd: path.resolve(root, env.CONSENTD || 'build/release/server/consentd'),
   consentctl: path.resolve(root, env.CONSENTCTL || 'build/release/server/consentctl'),
   dist: path.resolve(root, env.CONSENT_WEB_DIST || 'build/web/dist'),
+  // The sender's local mirror decides with the wasm core (scripts/demo.sh builds it).
+  coreWasm: path.resolve(root, env.CONSENT_CORE_WASM_DIR || 'build/wasm/wasm'),
   notice: path.join(__dirname, 'notice.json'),
 };
 const files = {
@@ -215,6 +217,7 @@ async function main() {
     const sender = startChild('sender', process.execPath, [path.join(__dirname, 'newsletter_sender.js')], {
       CONSENTD_URL: server.demo.consentd, DEMO_SITE: SITE, DEMO_API_KEY_FILE: files.apiKey,
       DEMO_SUBSCRIBERS: files.subscribers, DEMO_SEND_INTERVAL: config.interval, DEMO_SENDER_PORT: '0',
+      CONSENT_CORE_WASM_DIR: config.coreWasm,
     });
     children.push(sender.child);
     server.demo.sender = await sender.url;

@@ -17,13 +17,14 @@ const STALE = Object.freeze({ allowed: false, reason: 'mirror_stale', receipt_id
 
 class Mirror {
   constructor(client, { core = null, staleAfterMs = 30000, fallback = 'deny', clock = () => Date.now() / 1000,
-    pageLimit = 1000, backend = null, reconnectMs = 200 } = {}) {
+    pageLimit = 1000, backend = null, reconnectMs = 200, onReceipt = null } = {}) {
     if (fallback !== 'deny' && fallback !== 'ask') throw new TypeError("fallback is 'deny' or 'ask'");
     Object.assign(this, { client, staleAfterMs, fallback, backend });
     this._core = core;
     this._clock = clock;
     this._pageLimit = pageLimit;
     this._reconnectMs = reconnectMs;
+    this._onReceipt = onReceipt;  // (data) after each receipt is applied: a backend reacts at once
     this._subjects = new Map();  // subject -> {state, text, memo: Map(purpose -> {now, notice, verdict})}
     this._notice = null;         // {text, version, lastMaterial, unknown: Map(purpose -> {now, verdict})}
     this.eventId = -1;
@@ -168,6 +169,13 @@ class Mirror {
     // A withdrawal receipt is acknowledged even when nothing was granted:
     // consentd's operator view counts every withdrawal a backend must apply.
     if (this.backend && (WITHDRAWAL_METHODS.has(data.method) || withdraws(current, state))) this._pendingAcks.push(data.receipt_id);
+    if (this._onReceipt) {
+      try {
+        this._onReceipt(data);
+      } catch (e) {
+        this.errors.push(e);
+      }
+    }
   }
 
   _acknowledge() {

@@ -216,6 +216,20 @@ test('withdrawing: the pixel stops in the same task, the sender stops at once an
   assert.match(stopped.text, /withdrawn/);
   // The event stream brought the withdrawal to the sender (whether or not a round got there first).
   await waitForLine((l) => l.via === 'event' && l.method === 'withdraw', 'the withdrawal arriving on the event stream');
+  // Proof that it stopped: the sender's mirror acknowledged the withdrawal as "newsletter", within the second.
+  const subject = await page().evaluate(() => window.Consent.subject());
+  let bundle;
+  for (const deadline = Date.now() + WAIT_MS; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    bundle = JSON.parse((await get(`${s.demo.consentd}/v1/sites/bike-shop/subjects/${subject}/export`,
+      { Authorization: `Bearer ${s.apiKey}` })).text);
+    if (bundle.acknowledgements.some((a) => a.backend === 'newsletter')) break;
+  }
+  const ack = bundle.acknowledgements.find((a) => a.backend === 'newsletter');
+  assert.ok(ack, 'the newsletter never acknowledged the withdrawal');
+  const withdrawal = bundle.receipts.find((r) => r.receipt_id === ack.receipt_id);
+  const payload = JSON.parse(Buffer.from(withdrawal.jws.split('.')[1], 'base64url').toString('utf8'));
+  assert.equal(payload.method, 'withdraw');
+  assert.ok(ack.acknowledged_at - payload.iat <= 1, `acknowledged at ${ack.acknowledged_at}, withdrawn at ${payload.iat}`);
   // Two full rounds later: nothing was sent after the stop.
   const first = await waitForLine((l) => l.kind === 'round' && l.seq > stopped.seq, 'a round after the stop');
   await waitForLine((l) => l.kind === 'round' && l.seq > first.seq, 'a second round after the stop');
