@@ -13,8 +13,11 @@
 #   bench/run.sh --log-budget=120     # --log-X=V is passed to log_bench as --X=V (budget, max-leaves, threads, samples)
 #   bench/run.sh --only=banner        # only the banner bench: ours vs four peers in Chromium, three profiles (~10 min)
 #   bench/run.sh --banner-loads=20    # --banner-X=V is passed to bench/banner/run.js as --X=V (loads, profiles)
+#   bench/run.sh --only=clients       # only the backend clients' mirrors (C++, Python, Node) against a Release consentd
+#   bench/run.sh --clients-subjects=100000  # --clients-X=V is passed to bench/clients_bench.js as --X=V (subjects, withdrawals)
 # log_bench's table is written to build/bench/log-results-latest.txt, the
-# banner bench's numbers to build/bench/banner.json.
+# banner bench's numbers to build/bench/banner.json, the clients' to build/bench/clients.json
+# (--only=clients is not part of the default run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,11 +29,13 @@ only=all
 consentd_args=()
 log_args=()
 banner_args=()
+clients_args=()
 for arg in "$@"; do
   case "$arg" in
     --only=*) only="${arg#--only=}" ;;
     --log-*) log_args+=("--${arg#--log-}") ;;
     --banner-*) banner_args+=("--${arg#--banner-}") ;;
+    --clients-*) clients_args+=("--${arg#--clients-}") ;;
     *) consentd_args+=("$arg") ;;
   esac
 done
@@ -39,7 +44,8 @@ case "$only" in
   consentd) targets=(consentd_bench) ;;
   log) targets=(log_bench) ;;
   banner) targets=() ;;
-  *) echo "bench/run.sh: --only must be consentd, log or banner" >&2; exit 1 ;;
+  clients) targets=(clients_mirror_bench consentd consentctl consent_core_c) ;;
+  *) echo "bench/run.sh: --only must be consentd, log, banner or clients" >&2; exit 1 ;;
 esac
 
 # The C++ benches run consentd in-process, so they need only the libraries, which
@@ -60,6 +66,12 @@ if [[ "$only" == all || "$only" == banner ]]; then
   scripts/build.sh wasm
   scripts/build.sh web
 fi
+# The Node mirror decides with the wasm core: only its module is built here (as scripts/demo.sh does).
+if [[ "$only" == clients ]]; then
+  export NODE_PATH=/usr/share/nodejs
+  [[ -f build/wasm/CMakeCache.txt ]] || emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+  cmake --build build/wasm --target consent_core_wasm
+fi
 echo
 label="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) plus the working tree"
 if [[ "$only" == all || "$only" == consentd ]]; then
@@ -72,4 +84,7 @@ fi
 if [[ "$only" == all || "$only" == banner ]]; then
   [[ "$only" == all ]] && echo
   node bench/banner/run.js --out=build/bench/banner.json --label="$label" ${banner_args[@]+"${banner_args[@]}"}
+fi
+if [[ "$only" == clients ]]; then
+  node --expose-gc bench/clients_bench.js --out=build/bench/clients.json ${clients_args[@]+"${clients_args[@]}"}
 fi

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // The shop's backend job that asks before it acts: every few seconds it goes
 // through the newsletter's subscribers and, right before "sending" to each one,
-// asks consentd whether marketing is allowed for that person now. Between
-// rounds it follows consentd's event stream (SSE): when a subscriber withdraws
-// in the browser, the sender hears of it at once, asks again, and stops for
-// that person there and then; a new grant resumes the emails.
+// asks whether marketing is allowed for that person now. It asks the Node
+// client's local mirror (clients/node): consentd's state loaded and kept
+// current from its event stream, decided by the wasm core, so no check is a
+// round trip; while the mirror's stream is cut it asks consentd instead. When
+// a subscriber withdraws in the browser, the mirror hears of it at once, the
+// sender stops for that person there and then, and the mirror acknowledges
+// the withdrawal to consentd as backend "newsletter" (the subject's export
+// shows when it stopped); a new grant resumes the emails.
 //
 // Nothing is really sent. Each step is one log line, printed and kept in
 // memory for the shop's newsletter page (GET /log?subject=…&after=SEQ on
@@ -16,6 +20,7 @@
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
+const { ConsentClient, Mirror } = require('../clients/node');
 const { Subscribers, isSubject } = require('./subscribers.js');
 
 const PURPOSE = 'marketing';
@@ -23,7 +28,7 @@ const LOG_KEEP = 1000;
 const REQUEST_TIMEOUT_MS = 10000;
 // consentd sends a heartbeat comment every 15 s: a silent stream is a dead one.
 const STREAM_IDLE_MS = 45000;
-const RECONNECT_MS = 1000;
+const BACKEND = 'newsletter';  // the name its acknowledgements carry
 
 class Log {
   constructor() {
@@ -48,44 +53,27 @@ class Log {
   }
 }
 
-function getJson(url, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => {
-        let body = null;
-        try { body = JSON.parse(text); } catch (e) { /* reported below */ }
-        if (res.statusCode !== 200 || !body) reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
-        else resolve(body);
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
-
 class Sender {
   constructor({ consentd, site, apiKey, subscribers, intervalMs }) {
     this.consentd = consentd;
     this.site = site;
-    this.auth = { Authorization: `Bearer ${apiKey}` };
     this.subscribers = subscribers;
     this.intervalMs = intervalMs;
     this.log = new Log();
     this.verdicts = new Map();  // subject -> last known {allowed, reason}
     this.issue = 0;             // the newsletter's issue number, one per round
-    this.lastEventId = null;
     this.stopped = false;
     this.timer = null;
-    this.stream = null;
+    this.client = new ConsentClient(consentd, site, apiKey, { timeoutMs: REQUEST_TIMEOUT_MS });
+    this.mirror = new Mirror(this.client, {
+      backend: BACKEND, staleAfterMs: STREAM_IDLE_MS, fallback: 'ask',
+      onReceipt: (data) => { if (isSubject(data.subject)) this.onReceipt(data); },
+    });
   }
 
-  /** Asks consentd: may we use this subject's data for marketing right now? */
+  /** May we use this subject's data for marketing right now? The mirror answers (consentd while it is cut). */
   ask(subject) {
-    const route = `/v1/sites/${encodeURIComponent(this.site)}/subjects/${encodeURIComponent(subject)}/purposes/${PURPOSE}`;
-    return getJson(this.consentd + route, this.auth);
+    return this.mirror.verdictAsync(subject, PURPOSE);
   }
 
   /**
@@ -162,81 +150,22 @@ class Sender {
       : `not allowed (${verdict.reason})`}`, who, { via: 'event', method: event.method, reason: verdict.reason });
   }
 
-  /** Follows /events from where it left off (Last-Event-ID), reconnecting after any break. */
-  follow() {
-    if (this.stopped) return;
-    const headers = Object.assign({ Accept: 'text/event-stream' }, this.auth);
-    if (this.lastEventId !== null) headers['Last-Event-ID'] = String(this.lastEventId);
-    const req = http.get(`${this.consentd}/v1/sites/${encodeURIComponent(this.site)}/events`, { headers });
-    this.stream = req;
-    let idle = null;
-    const alive = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => req.destroy(new Error('the event stream went silent')), STREAM_IDLE_MS);
-    };
-    const retry = (why) => {
-      clearTimeout(idle);
-      if (this.stopped || this.stream !== req) return;
-      this.stream = null;
-      this.log.add('stream', `~ event stream closed (${why}); reconnecting from event ${this.lastEventId}`);
-      setTimeout(() => this.follow(), RECONNECT_MS);
-    };
-    req.on('response', (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        return retry(`HTTP ${res.statusCode}`);
-      }
-      alive();
-      this.log.add('stream', '~ following consentd\'s event stream (SSE)');
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        alive();
-        buffer += chunk;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          this.dispatch(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      });
-      res.on('end', () => retry('ended'));
-      res.on('error', (e) => retry(e.message));
-    });
-    req.on('error', (e) => retry(e.message));
-  }
-
-  /** One SSE event block (WHATWG HTML §9.2): id, event and data fields; ':' lines are comments. */
-  dispatch(block) {
-    let id = null;
-    let data = '';
-    for (const line of block.split('\n')) {
-      if (line.startsWith('id:')) id = line.slice(3).trim();
-      else if (line.startsWith('data:')) data += line.slice(5).trim();
-    }
-    if (id !== null) this.lastEventId = Number(id);
-    if (!data) return;
-    let event;
-    try { event = JSON.parse(data); } catch (e) { return; }
-    if (isSubject(event.subject)) this.onReceipt(event);
-  }
-
-  /** Starts after the newest receipt: earlier history needs no reaction, the rounds ask anyway. */
   async start() {
+    this.log.add('start', `newsletter sender started: a round every ${this.intervalMs / 1000} s, asking consentd's local mirror before each email`);
     try {
-      const health = await getJson(`${this.consentd}/healthz`, {});
-      this.lastEventId = Math.max(-1, Number(health.receipts) - 1);
+      await this.mirror.start();
+      this.log.add('stream', '~ following consentd\'s event stream (SSE) in the local mirror; withdrawals are acknowledged as "newsletter"');
     } catch (e) {
-      this.lastEventId = null;
+      this.log.add('error', `! the mirror did not load (${e.message}); asking consentd until it does`);
     }
-    this.log.add('start', `newsletter sender started: a round every ${this.intervalMs / 1000} s, asking consentd before each email`);
-    this.follow();
     this.schedule();
   }
 
-  stop() {
+  async stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.stream) this.stream.destroy();
+    await this.mirror.stop();
+    this.client.close();
   }
 }
 

@@ -42,6 +42,11 @@ const config = {
   consentd: path.resolve(root, env.CONSENTD || 'build/release/server/consentd'),
   consentctl: path.resolve(root, env.CONSENTCTL || 'build/release/server/consentctl'),
   dist: path.resolve(root, env.CONSENT_WEB_DIST || 'build/web/dist'),
+  // The sender's local mirror decides with the wasm core (scripts/demo.sh builds it).
+  coreWasm: path.resolve(root, env.CONSENT_CORE_WASM_DIR || 'build/wasm/wasm'),
+  // The recommendations job's mirror: the core's C boundary beside the consentd it runs with.
+  coreLibrary: path.resolve(root, env.CONSENT_CORE_LIBRARY ||
+    path.join(path.dirname(env.CONSENTD || 'build/release/server/consentd'), '../clients/core_shared/libconsent_core_c.so')),
   notice: path.join(__dirname, 'notice.json'),
 };
 const files = {
@@ -215,11 +220,22 @@ async function main() {
     const sender = startChild('sender', process.execPath, [path.join(__dirname, 'newsletter_sender.js')], {
       CONSENTD_URL: server.demo.consentd, DEMO_SITE: SITE, DEMO_API_KEY_FILE: files.apiKey,
       DEMO_SUBSCRIBERS: files.subscribers, DEMO_SEND_INTERVAL: config.interval, DEMO_SENDER_PORT: '0',
+      CONSENT_CORE_WASM_DIR: config.coreWasm,
     });
     children.push(sender.child);
     server.demo.sender = await sender.url;
+    // The second backend job (Python): recommendations while analytics is allowed. It
+    // prints no URL, so the wait for one is not its start.
+    const recommender = startChild('recommendations', 'python3', [path.join(__dirname, 'recommendations.py')], {
+      CONSENTD_URL: server.demo.consentd, DEMO_SITE: SITE, DEMO_API_KEY_FILE: files.apiKey,
+      DEMO_SUBSCRIBERS: files.subscribers, DEMO_SEND_INTERVAL: config.interval, CONSENT_CORE_LIBRARY: config.coreLibrary,
+      PYTHONPATH: path.join(root, 'clients', 'python'), PYTHONDONTWRITEBYTECODE: '1',
+    });
+    recommender.url.catch(() => {});
+    children.push(recommender.child);
     // A part that stops on its own stops the demo.
-    for (const [label, child] of [['consentd', consentd.child], ['the sender', sender.child]]) {
+    for (const [label, child] of [['consentd', consentd.child], ['the sender', sender.child],
+      ['the recommendations job', recommender.child]]) {
       child.exited.then(({ code, signal }) => stop(`${label} exited (${signal || code})`, code === 0 || signal ? 0 : 1));
     }
   } catch (e) {

@@ -54,6 +54,8 @@ export interface MirrorOptions {
   /** set: acknowledge each applied withdrawal under this registered name */
   backend?: string | null;
   reconnectMs?: number;
+  /** called with each receipt event's data once the mirror has applied it */
+  onReceipt?: ((data: { receipt_id: string; subject: string; method: string; log_index: number; server_time: number }) => void) | null;
 }
 
 export declare const STALE: Verdict;

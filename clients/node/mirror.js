@@ -17,13 +17,14 @@ const STALE = Object.freeze({ allowed: false, reason: 'mirror_stale', receipt_id
 
 class Mirror {
   constructor(client, { core = null, staleAfterMs = 30000, fallback = 'deny', clock = () => Date.now() / 1000,
-    pageLimit = 1000, backend = null, reconnectMs = 200 } = {}) {
+    pageLimit = 1000, backend = null, reconnectMs = 200, onReceipt = null } = {}) {
     if (fallback !== 'deny' && fallback !== 'ask') throw new TypeError("fallback is 'deny' or 'ask'");
     Object.assign(this, { client, staleAfterMs, fallback, backend });
     this._core = core;
     this._clock = clock;
     this._pageLimit = pageLimit;
     this._reconnectMs = reconnectMs;
+    this._onReceipt = onReceipt;  // (data) after each receipt is applied: a backend reacts at once
     this._subjects = new Map();  // subject -> {state, text, memo: Map(purpose -> {now, notice, verdict})}
     this._notice = null;         // {text, version, lastMaterial, unknown: Map(purpose -> {now, verdict})}
     this.eventId = -1;
@@ -165,7 +166,16 @@ class Mirror {
     // A new entry, with an empty memo: an answer from the old state is never reused.
     this._subjects.set(data.subject, entryOf(state));
     this.eventId = event.id;
-    if (this.backend && withdraws(current, state)) this._pendingAcks.push(data.receipt_id);
+    // A withdrawal receipt is acknowledged even when nothing was granted:
+    // consentd's operator view counts every withdrawal a backend must apply.
+    if (this.backend && (WITHDRAWAL_METHODS.has(data.method) || withdraws(current, state))) this._pendingAcks.push(data.receipt_id);
+    if (this._onReceipt) {
+      try {
+        this._onReceipt(data);
+      } catch (e) {
+        this.errors.push(e);
+      }
+    }
   }
 
   _acknowledge() {
@@ -185,6 +195,8 @@ function noticeOf(value) {
 }
 
 function entryOf(state) { return { state, text: JSON.stringify(state), memo: new Map() }; }
+
+const WITHDRAWAL_METHODS = new Set(['withdraw', 'server_withdraw']);
 
 // A purpose granted before this receipt and not after it: processing must stop.
 function withdraws(before, after) {

@@ -17,6 +17,7 @@
 #include "crypto/key_ring.hpp"
 #include "http/api_keys.hpp"
 #include "http/error_registry.hpp"
+#include "service/acknowledgements.hpp"
 #include "service/consent_service.hpp"
 #include "storage/sqlite_backup.hpp"
 #include "storage/sqlite_store.hpp"
@@ -274,6 +275,12 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
             if (!bundle) return fail(bundle.error());
             return {0, bundle->dump(2), {}};
         });
+    if (cmd == "backends" && !a.get("site").empty() && a.words.size() == 1)
+        return with_store(a, [&](SqliteStore& s) -> Outcome {
+            auto view = backend_positions(s, a.get("site"));
+            if (!view) return fail(view.error());
+            return {0, view->dump(2), {}};
+        });
     if (cmd == "rebuild" && a.options.count("check"))
         return with_store(a, [](SqliteStore& s) -> Outcome {
             if (auto r = s.rebuild_check(); !r) return fail(r.error());
@@ -295,7 +302,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" || command == "export" ||
            command == "rebuild" || command == "notice" || command == "verify" || command == "audit" ||
-           command == "errors" || command == "backup";
+           command == "errors" || command == "backup" || command == "backends";
 }
 
 std::string admin_usage() {
@@ -306,6 +313,9 @@ std::string admin_usage() {
            "  consentctl apikey create --site=ID | apikey revoke KEY_ID\n"
            "  consentctl keys rotate [--keys=DIR]\n"
            "  consentctl export --site=ID --subject=SUBJECT\n"
+           "  consentctl backends --site=ID   each backend's newest acknowledged receipt; behind: not yet "
+           "acknowledged\n"
+           "                     the site's newest withdrawal (it has not said it stopped)\n"
            "  consentctl rebuild --check\n"
            "  consentctl verify BUNDLE [--checkpoint=OLD_NOTE --consistency=PROOF_JSON] [--receipt=HELD]…   check an "
            "export offline\n"

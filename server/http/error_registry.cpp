@@ -10,6 +10,9 @@ namespace consent::server {
 // errors of the core's FieldReader are <domain>.<suffix> for every domain.
 const std::vector<ErrorInfo>& error_registry() {
     static const std::vector<ErrorInfo> registry{
+        {"ack.invalid_backend", 400, false,
+         "an acknowledgement's backend name is not 1 to 64 characters of [a-z0-9_-] starting with [a-z0-9]"},
+        {"ack.invalid_receipts", 400, false, "an acknowledgement's receipts is not an array of 1 to 500 receipt ids"},
         {"api.empty_field", 400, false,
          "a JSON API call (the wasm core's consent_call): a field that must not be empty is empty (path names it)"},
         {"api.invalid_click", 400, false, "a banner click is not accept, reject or save"},
@@ -244,6 +247,8 @@ const std::vector<ErrorInfo>& error_registry() {
         {"storage.unavailable", 503, true,
          "the database is busy, locked, full, read-only or unreachable; nothing was stored; retry after Retry-After"},
         {"storage.unknown_api_key", 0, false, "consentctl: no such API key"},
+        {"storage.unknown_receipt", 404, false,
+         "an acknowledgement names a receipt id that is no receipt of this site; nothing of the request was kept"},
         {"storage.unknown_site", 404, false, "no such site"},
         {"subject.token_claims", 403, false, "a subject token's claims are missing or malformed"},
         {"subject.token_expired", 403, false, "the subject token has expired"},

@@ -18,6 +18,7 @@
 #include "http/event_streams.hpp"
 #include "http/request_router.hpp"
 #include "http/worker_pool.hpp"
+#include "service/acknowledgements.hpp"
 #include "service/opt_in_stats.hpp"
 #include "service/state_snapshot.hpp"
 
@@ -460,6 +461,23 @@ void HttpServer::Impl::backend_routes() {
         if (!page) return send_error(res, page.error());
         res.set_header("Cache-Control", "no-store");
         send_json(res, 200, *page);
+    });
+    // Proof that processing stopped (issue #15): a backend's mirror says which withdrawals it applied.
+    server_.Post(kSite + "/acknowledgements", [this](const Request& req, Response& res) {
+        if (!allow_backend(req, res, req.matches[1])) return;
+        auto body = read_body(req);
+        if (!body) return send_error(res, body.error());
+        auto answer =
+            acknowledge_receipts(service_, req.matches[1], api_key_id(req.get_header_value("Authorization")), *body);
+        if (!answer) return send_error(res, answer.error());
+        send_json(res, 200, *answer);
+    });
+    server_.Get(kSite + "/backends", [this](const Request& req, Response& res) {
+        if (!allow_backend(req, res, req.matches[1])) return;
+        auto view = backend_positions(service_.store(), req.matches[1]);
+        if (!view) return send_error(res, view.error());
+        res.set_header("Cache-Control", "no-store");
+        send_json(res, 200, *view);
     });
 }
 

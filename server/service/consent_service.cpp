@@ -14,6 +14,7 @@
 #include "consent/log/checkpoint.hpp"
 #include "consent/log/receipt.hpp"
 #include "crypto/random_id.hpp"
+#include "service/acknowledgements.hpp"
 #include "service/site_lookup.hpp"
 
 namespace consent::server {
@@ -346,6 +347,10 @@ Result<json> ConsentService::export_subject(const std::string& site_id, const st
         if (auto added = add_notice_text(site_id, r, out["notices"]); !added) return added.error();
     }
     out["state"] = subject_state_to_json(*state);
+    // Which backends applied each receipt (a withdrawal: stopped processing), and when (issue #15).
+    auto acknowledgements = subject_acknowledgements(store_, site_id, subject_id);
+    if (!acknowledgements) return acknowledgements.error();
+    out["acknowledgements"] = std::move(acknowledgements).value();
     return out;
 }
 

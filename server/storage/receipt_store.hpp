@@ -126,6 +126,35 @@ struct SubjectSnapshot {
     std::int64_t last_index = -1;  // the newest of those receipts
 };
 
+// Proof that processing stopped (issue #15): a backend, by the name it runs
+// under, says it has applied a receipt (a withdrawal: it stopped processing).
+// Kept once per (site, backend, receipt): the first time is the evidence.
+struct Acknowledgement {
+    std::string backend;
+    std::string receipt_id;
+    std::string subject_id;
+    std::int64_t log_index = 0;        // the receipt's
+    std::string key_id;                // the API key that sent it
+    std::int64_t acknowledged_at = 0;  // server time of the first acknowledgement
+    bool replayed = false;             // already recorded: this is the first one, unchanged
+};
+
+struct AcknowledgementRequest {
+    std::string site_id;
+    std::string backend;
+    std::string key_id;
+    std::vector<std::string> receipt_ids;
+    std::int64_t now = 0;
+};
+
+// How far one backend of a site has acknowledged: the operator's view.
+struct BackendPosition {
+    std::string backend;
+    std::int64_t last_index = -1;  // the newest receipt it acknowledged
+    std::int64_t last_acknowledged_at = 0;
+    std::int64_t acknowledgements = 0;
+};
+
 struct AppendOutcome {
     StoredReceipt receipt;
     bool replayed = false;  // the decision id was already recorded: this is that receipt
@@ -171,6 +200,20 @@ public:
     virtual Result<std::int64_t> site_log_head(const std::string& site_id) = 0;
     virtual Result<std::vector<SubjectSnapshot>> states_at(const std::string& site_id, std::int64_t at,
                                                            const std::string& after_subject, std::size_t limit) = 0;
+
+    // Acknowledgements (issue #15; sqlite_acknowledgements.cpp). acknowledge()
+    // records all of the request's receipts or none: an id that is no receipt
+    // of the site is storage.unknown_receipt. Acknowledging again answers the
+    // first record (replayed = true); records are never changed or deleted.
+    virtual Result<std::vector<Acknowledgement>> acknowledge(const AcknowledgementRequest& request) = 0;
+    // A subject's acknowledgements in (log index, time, backend) order: its export.
+    virtual Result<std::vector<Acknowledgement>> subject_acknowledgements(const std::string& site_id,
+                                                                          const std::string& subject_id) = 0;
+    // Every backend that acknowledged anything of the site, by name.
+    virtual Result<std::vector<BackendPosition>> backend_positions(const std::string& site_id) = 0;
+    // The log index of the site's newest withdrawal receipt (method withdraw
+    // or server_withdraw), -1 if none: what every backend must have applied.
+    virtual Result<std::int64_t> newest_withdrawal(const std::string& site_id) = 0;
 
     // The Merkle log (issue: tamper-evident receipt log). Every receipt is leaf
     // log_index, with leaf data = its compact JWS (RFC 9162 §2.1.1 leaf hash).

@@ -136,8 +136,41 @@ constexpr const char* kSchemaV2 = R"sql(
 CREATE INDEX receipts_by_time ON receipts (site_id, server_time);
 )sql";
 
+// Version 3: acknowledgements (issue #15), a backend's word that it applied a
+// receipt (stopped processing after a withdrawal). Evidence like the receipts:
+// never updated or deleted; a second acknowledgement of the same (site,
+// backend, receipt) is skipped (RAISE(IGNORE), also under INSERT OR REPLACE),
+// so the first time stands; and each row must name a receipt of its site with
+// that receipt's own subject and log index. Only tables are added.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE acknowledgements (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    backend TEXT NOT NULL,
+    receipt_id TEXT NOT NULL REFERENCES receipts (receipt_id),
+    subject_id TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    acknowledged_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, backend, receipt_id)
+) WITHOUT ROWID;
+CREATE INDEX acknowledgements_by_subject ON acknowledgements (site_id, subject_id, log_index);
+
+CREATE TRIGGER acknowledgements_no_update BEFORE UPDATE ON acknowledgements
+BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
+CREATE TRIGGER acknowledgements_no_delete BEFORE DELETE ON acknowledgements
+BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
+CREATE TRIGGER acknowledgements_first_stays BEFORE INSERT ON acknowledgements
+WHEN EXISTS (SELECT 1 FROM acknowledgements
+             WHERE site_id = NEW.site_id AND backend = NEW.backend AND receipt_id = NEW.receipt_id)
+BEGIN SELECT RAISE(IGNORE); END;
+CREATE TRIGGER acknowledgements_of_a_receipt BEFORE INSERT ON acknowledgements
+WHEN NOT EXISTS (SELECT 1 FROM receipts WHERE receipt_id = NEW.receipt_id AND site_id = NEW.site_id
+                 AND subject_id = NEW.subject_id AND log_index = NEW.log_index)
+BEGIN SELECT RAISE(ABORT, 'an acknowledgement names a receipt of its site'); END;
+)sql";
+
 // kMigrations[i] takes a file from version i to version i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(static_cast<std::int64_t>(sizeof(kMigrations) / sizeof(kMigrations[0])) == kSchemaVersion,
               "one migration per schema version");
 

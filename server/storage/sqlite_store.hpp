@@ -80,6 +80,12 @@ public:
     Result<std::int64_t> site_log_head(const std::string& site_id) override;  // sqlite_snapshot.cpp
     Result<std::vector<SubjectSnapshot>> states_at(const std::string& site_id, std::int64_t at,
                                                    const std::string& after_subject, std::size_t limit) override;
+    // sqlite_acknowledgements.cpp
+    Result<std::vector<Acknowledgement>> acknowledge(const AcknowledgementRequest& request) override;
+    Result<std::vector<Acknowledgement>> subject_acknowledgements(const std::string& site_id,
+                                                                  const std::string& subject_id) override;
+    Result<std::vector<BackendPosition>> backend_positions(const std::string& site_id) override;
+    Result<std::int64_t> newest_withdrawal(const std::string& site_id) override;
 
     // The Merkle log: nodes and checkpoints are written by the writer in
     // each batch's transaction; roots and proofs are read through the read

@@ -65,7 +65,7 @@ async function stopDemo(demo) {
   return demo.exited;
 }
 
-/** The processes the demo started (consentd and the sender). */
+/** The processes the demo started (consentd, the sender, the recommendations job). */
 function childrenOf(pid) {
   const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
   return r.stdout.split('\n').map((s) => Number(s.trim())).filter(Boolean);
@@ -216,6 +216,24 @@ test('withdrawing: the pixel stops in the same task, the sender stops at once an
   assert.match(stopped.text, /withdrawn/);
   // The event stream brought the withdrawal to the sender (whether or not a round got there first).
   await waitForLine((l) => l.via === 'event' && l.method === 'withdraw', 'the withdrawal arriving on the event stream');
+  // Proof that both backends stopped: the sender's mirror (Node) acknowledged the withdrawal as "newsletter",
+  // the recommendations job's (Python) as "recommendations", each within the second.
+  const subject = await page().evaluate(() => window.Consent.subject());
+  let bundle;
+  for (const deadline = Date.now() + WAIT_MS; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    bundle = JSON.parse((await get(`${s.demo.consentd}/v1/sites/bike-shop/subjects/${subject}/export`,
+      { Authorization: `Bearer ${s.apiKey}` })).text);
+    if (['newsletter', 'recommendations'].every((b) => bundle.acknowledgements.some((a) => a.backend === b))) break;
+  }
+  const ack = bundle.acknowledgements.find((a) => a.backend === 'newsletter');
+  assert.ok(ack, 'the newsletter never acknowledged the withdrawal');
+  const withdrawal = bundle.receipts.find((r) => r.receipt_id === ack.receipt_id);
+  const payload = JSON.parse(Buffer.from(withdrawal.jws.split('.')[1], 'base64url').toString('utf8'));
+  assert.equal(payload.method, 'withdraw');
+  assert.ok(ack.acknowledged_at - payload.iat <= 1, `acknowledged at ${ack.acknowledged_at}, withdrawn at ${payload.iat}`);
+  const other = bundle.acknowledgements.find((a) => a.backend === 'recommendations' && a.receipt_id === ack.receipt_id);
+  assert.ok(other, 'the recommendations job never acknowledged the withdrawal');
+  assert.ok(other.acknowledged_at - payload.iat <= 1, `acknowledged at ${other.acknowledged_at}, withdrawn at ${payload.iat}`);
   // Two full rounds later: nothing was sent after the stop.
   const first = await waitForLine((l) => l.kind === 'round' && l.seq > stopped.seq, 'a round after the stop');
   await waitForLine((l) => l.kind === 'round' && l.seq > first.seq, 'a second round after the stop');
@@ -309,7 +327,7 @@ test('the operator view: opt-in counts per purpose, the notice version, a verifi
 
 test('Ctrl-C stops everything the demo started; the next run reuses the workspace', async () => {
   const pids = childrenOf(s.demo.child.pid);
-  assert.equal(pids.length, 2, 'consentd and the sender');
+  assert.equal(pids.length, 3, 'consentd, the sender and the recommendations job');
   const sitePort = new URL(s.demo.shop).port;
   assert.deepEqual(await stopDemo(s.demo), { code: 0, signal: null });
   for (const pid of pids) assert.equal(alive(pid), false, `process ${pid} still runs`);

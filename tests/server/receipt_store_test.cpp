@@ -1447,7 +1447,7 @@ TEST_CASE("sqlite: a file of another schema version is refused with a clear erro
     CHECK_THAT(reopened.error().message, Catch::Contains("99") && Catch::Contains("newer consentd"));
 }
 
-TEST_CASE("sqlite: a version 1 file is migrated to version 2 and keeps its receipts and triggers",
+TEST_CASE("sqlite: a version 1 file is migrated to the current version and keeps its receipts and triggers",
           "[server][storage][sqlite]") {
     SqliteHarness h;
     {
@@ -1456,8 +1456,10 @@ TEST_CASE("sqlite: a version 1 file is migrated to version 2 and keeps its recei
         append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
     }
     {
-        RawConnection raw(h.db_path());  // what version 1 wrote: no index by time
-        REQUIRE(raw.exec("DROP INDEX receipts_by_time; UPDATE schema_version SET version = 1").empty());
+        RawConnection raw(h.db_path());  // what version 1 wrote: no index by time, no acknowledgements
+        REQUIRE(
+            raw.exec("DROP INDEX receipts_by_time; DROP TABLE acknowledgements; UPDATE schema_version SET version = 1")
+                .empty());
     }
     {
         auto store = h.open();
@@ -1465,7 +1467,7 @@ TEST_CASE("sqlite: a version 1 file is migrated to version 2 and keeps its recei
         CHECK(ok_value(store->receipts_in_time(kShop, {kNow, -1}, kNow + 1, 10)).size() == 1);
     }
     RawConnection raw(h.db_path());
-    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"2"});
+    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"3"});
     CHECK(raw.column("SELECT name FROM sqlite_master WHERE name = 'receipts_by_time'").size() == 1);
     CHECK_THAT(raw.exec("DELETE FROM receipts"), Catch::Contains("append-only"));
 }

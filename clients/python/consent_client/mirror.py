@@ -47,7 +47,8 @@ class _Subject:
 class Mirror:
     def __init__(self, client: ConsentClient, *, core: Optional[Core] = None, stale_after: float = 30.0,
                  fallback: str = "deny", clock: Callable[[], float] = time.time, page_limit: int = 1000,
-                 backend: Optional[str] = None, reconnect_backoff: float = 0.2) -> None:
+                 backend: Optional[str] = None, reconnect_backoff: float = 0.2,
+                 on_receipt: Optional[Callable[[Dict[str, Any]], None]] = None) -> None:
         if fallback not in ("deny", "ask"):
             raise ValueError("fallback is 'deny' or 'ask'")
         self._client = client
@@ -58,6 +59,7 @@ class Mirror:
         self._page_limit = page_limit
         self.backend = backend  # set: acknowledge each applied withdrawal under this name
         self._reconnect_backoff = reconnect_backoff
+        self._on_receipt = on_receipt  # (data) after each receipt is applied: a backend reacts at once
         self._subjects: Dict[str, _Subject] = {}
         self._notice: Optional[_Notice] = None
         self._event_id = -1
@@ -209,8 +211,15 @@ class Mirror:
         # A new entry (with an empty memo): an answer computed from the old state is never reused.
         self._subjects[subject] = _Subject(state, json.dumps(state))
         self._event_id = int(event.id or 0)
-        if self.backend and _withdraws(current, state):
+        # A withdrawal receipt is acknowledged even when nothing was granted:
+        # consentd's operator view counts every withdrawal a backend must apply.
+        if self.backend and (data.get("method") in _WITHDRAWAL_METHODS or _withdraws(current, state)):
             self._pending_acks.append(str(data["receipt_id"]))
+        if self._on_receipt is not None:
+            try:
+                self._on_receipt(data)
+            except Exception as e:  # the job's own fault must not stop the mirror
+                self.errors.append(e)
 
     def _acknowledge(self) -> None:
         receipts, self._pending_acks = self._pending_acks, []
@@ -223,6 +232,9 @@ class Mirror:
     @staticmethod
     def _notice_of(value: Dict[str, Any]) -> _Notice:
         return _Notice(json.dumps(value["notice"]), int(value["version"]), int(value["last_material_version"]))
+
+
+_WITHDRAWAL_METHODS = ("withdraw", "server_withdraw")
 
 
 def _withdraws(before: Optional[_Subject], after: Dict[str, Any]) -> bool:

@@ -112,3 +112,29 @@ test('a mirror that loses its stream starts denying', async (t) => {
   while (mirror.live && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(mirror.allowed(who, 'analytics'), false);
 });
+
+test('each applied withdrawal is acknowledged under the backend name and shows in the export', async (t) => {
+  const { site, client } = await setUp(t);
+  const newsletter = await new Mirror(client, { staleAfterMs: 3000, clock: site.clock, backend: 'newsletter' }).start();
+  t.after(() => newsletter.stop());
+  const who = subjectId(7);
+  assert.ok(await newsletter.waitFor((await postDecision(site, who, 'accept_all')).log_index));
+  const withdrawn = await client.withdraw(who, { purposes: ['marketing'] });
+  // The visitor's own withdrawal of a purpose: acknowledged too.
+  const byVisitor = await postDecision(site, who, 'withdraw', undefined, 1, ['analytics']);
+  assert.ok(await newsletter.waitFor(byVisitor.log_index));
+  let acks = [];
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    acks = (await client.export(who)).acknowledgements;
+    if (acks.length === 2) break;
+  }
+  assert.deepEqual(acks.map((a) => [a.receipt_id, a.backend]),
+    [[withdrawn.receipt_id, 'newsletter'], [byVisitor.receipt_id, 'newsletter']]);
+  assert.ok(acks[0].acknowledged_at - withdrawn.server_time <= 1, 'stopped within the same second');
+  const view = await client.backends();
+  assert.equal(view.newest_withdrawal, byVisitor.log_index);
+  assert.deepEqual(view.backends.map((b) => [b.backend, b.behind]), [['newsletter', false]]);
+  // The operator's command says the same, read from the database.
+  assert.deepEqual(JSON.parse(site.ctl(['backends', `--site=${SITE}`])), view);
+  assert.deepEqual(newsletter.errors, []);
+});

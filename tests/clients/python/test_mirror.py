@@ -99,6 +99,34 @@ class MirrorTest(unittest.TestCase):
             self.assertTrue(self.mirror.allowed(subject_id(2 + i), "analytics"))
         self.assertEqual(self.mirror.subjects(), 4)
 
+    def test_each_applied_withdrawal_is_acknowledged_and_shows_in_the_export(self) -> None:
+        backend = Mirror(self.client, stale_after=3.0, clock=self.site.clock, backend="recommendations").start()
+        try:
+            who = subject_id(7)
+            self.assertTrue(backend.wait_for(self.site.decide(who, "accept_all")["log_index"]))
+            withdrawn = self.client.withdraw(who, ["analytics"])
+            # The banner's own withdrawal, and a refusal that ends a grant: both stop processing.
+            by_visitor = self.site.decide(who, "withdraw", purposes=["marketing"])
+            self.assertTrue(backend.wait_for(by_visitor["log_index"]))
+            deadline = time.monotonic() + 5
+            acks: List[Dict[str, Any]] = []
+            while time.monotonic() < deadline:
+                acks = self.client.export(who)["acknowledgements"]
+                if len(acks) == 2:
+                    break
+                time.sleep(0.05)
+            self.assertEqual([(a["receipt_id"], a["backend"]) for a in acks],
+                             [(withdrawn["receipt_id"], "recommendations"),
+                              (by_visitor["receipt_id"], "recommendations")])
+            # Stopped within the same second as the withdrawal was recorded.
+            self.assertLessEqual(acks[0]["acknowledged_at"] - withdrawn["server_time"], 1)
+            view = self.client.backends()
+            self.assertEqual(view["newest_withdrawal"], by_visitor["log_index"])
+            self.assertEqual([(b["backend"], b["behind"]) for b in view["backends"]], [("recommendations", False)])
+            self.assertEqual(backend.errors, [])
+        finally:
+            backend.stop()
+
     def test_a_mirror_that_loses_its_stream_starts_denying(self) -> None:
         who = subject_id(5)
         self.assertTrue(self.mirror.wait_for(self.site.decide(who, "accept_all")["log_index"]))
