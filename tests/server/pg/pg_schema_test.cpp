@@ -19,6 +19,7 @@
 #include "consent/log/merkle_frontier.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/pg_merkle.hpp"
+#include "storage/pg_pool.hpp"
 #include "storage/pg_schema.hpp"
 
 namespace {
@@ -126,14 +127,14 @@ TEST_CASE("postgresql: no connection can update, delete, truncate or misplace a 
     REQUIRE(c->exec_script("INSERT INTO checkpoints (tree_size, root, timestamp, note) VALUES "
                            "(1, decode(repeat('00', 32), 'hex'), 1, 'note')")
                 .ok());
-    for (const char* sql : {"UPDATE receipts SET method = 'reject_all'", "DELETE FROM receipts",
-                            "TRUNCATE receipts CASCADE", "UPDATE merkle_nodes SET idx = 1", "TRUNCATE checkpoints",
-                            "DELETE FROM checkpoints",
-                            // a parent before its right child exists: an incomplete subtree
-                            "INSERT INTO merkle_nodes (level, idx, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'))",
-                            // a checkpoint of a tree larger than the log
-                            "INSERT INTO checkpoints (tree_size, root, timestamp, note) VALUES "
-                            "(3, decode(repeat('00', 32), 'hex'), 1, 'note')"}) {
+    for (const char* sql :
+         {"UPDATE receipts SET method = 'reject_all'", "DELETE FROM receipts", "TRUNCATE receipts CASCADE",
+          "UPDATE merkle_nodes SET idx = 1", "TRUNCATE checkpoints", "DELETE FROM checkpoints",
+          // a parent before its right child exists: an incomplete subtree
+          "INSERT INTO merkle_nodes (level, idx, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'))",
+          // a checkpoint of a tree larger than the log
+          "INSERT INTO checkpoints (tree_size, root, timestamp, note) VALUES "
+          "(3, decode(repeat('00', 32), 'hex'), 1, 'note')"}) {
         CAPTURE(sql);
         auto refused = c->exec_script(sql);
         REQUIRE_FALSE(refused.ok());
@@ -200,10 +201,10 @@ std::vector<consent::merkle::Hash> write_log(pg::Connection& c, int n) {
         insert_site_and_receipt(c, i);
         leaves.push_back(consent::merkle::leaf_hash("receipt " + std::to_string(i)));
         for (const auto& node : tree.append(leaves.back())) {
-            auto inserted = c.run("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)",
-                                  {pg::param(static_cast<std::int64_t>(node.level)),
-                                   pg::param(static_cast<std::int64_t>(node.index)),
-                                   pg::bytea(node.hash.data(), node.hash.size())});
+            auto inserted = c.run(
+                "INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)",
+                {pg::param(static_cast<std::int64_t>(node.level)), pg::param(static_cast<std::int64_t>(node.index)),
+                 pg::bytea(node.hash.data(), node.hash.size())});
             if (!inserted) FAIL(inserted.error().message);
         }
     }
@@ -236,4 +237,25 @@ TEST_CASE("postgresql: every root, proof and right edge read from stored nodes e
                   *consent::merkle::consistency_proof(prefix, static_cast<std::uint64_t>(i + 1)));
         }
     }
+}
+
+TEST_CASE("postgresql: a pooled connection the server dropped is a 503 once, then the pool connects again",
+          "[server][storage][postgresql]") {
+    TestDatabase db;
+    pg::Pool pool(db.url(), 4);
+    std::string backend_pid;
+    {
+        auto lease = pool.acquire();
+        REQUIRE(lease.ok());
+        backend_pid = (*lease)->query("SELECT pg_backend_pid()")->text(0, 0);
+    }
+    // What a server restart does to every session: terminated from the server's side.
+    auto killer = db.connect();
+    REQUIRE(killer->run("SELECT pg_terminate_backend($1::integer)", {pg::param(backend_pid)}).ok());
+    auto lost = pg::query(pool, "SELECT 1");
+    REQUIRE_FALSE(lost.ok());
+    CHECK(lost.error().code == "storage.unavailable");
+    auto again = pg::query(pool, "SELECT pg_backend_pid()");
+    REQUIRE(again.ok());
+    CHECK(again->text(0, 0) != backend_pid);
 }
