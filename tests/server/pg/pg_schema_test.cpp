@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "consent/log/merkle.hpp"
 #include "consent/log/merkle_frontier.hpp"
 #include "storage/pg_connection.hpp"
+#include "storage/pg_listener.hpp"
 #include "storage/pg_merkle.hpp"
 #include "storage/pg_pool.hpp"
 #include "storage/pg_schema.hpp"
@@ -258,4 +261,57 @@ TEST_CASE("postgresql: a pooled connection the server dropped is a 503 once, the
     auto again = pg::query(pool, "SELECT pg_backend_pid()");
     REQUIRE(again.ok());
     CHECK(again->text(0, 0) != backend_pid);
+}
+
+namespace {
+
+// Waits (bounded, by events, not by a wall-clock assertion) until pred holds.
+template <class Pred>
+bool eventually(Pred pred) {
+    for (int i = 0; i < 500 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return pred();
+}
+
+}  // namespace
+
+TEST_CASE("postgresql: a receipt notified at commit reaches the listener, and a dropped session is opened again",
+          "[server][storage][postgresql]") {
+    TestDatabase db;
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::int64_t>> got;
+    std::atomic<int> reconnects{0};
+    pg::Listener listener(
+        db.url(),
+        [&](const std::string& site, std::int64_t index) {
+            std::lock_guard<std::mutex> lock(mutex);
+            got.emplace_back(site, index);
+        },
+        [&] { ++reconnects; }, 50);
+    REQUIRE(eventually([&] { return listener.sessions() == 1; }));
+    auto writer = db.connect();
+    // Inside a transaction, as the writer sends it: nothing arrives before COMMIT.
+    REQUIRE(writer->exec_script("BEGIN; SELECT pg_notify('consent_receipts', '41 shop')").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        CHECK(got.empty());
+    }
+    REQUIRE(writer->exec_script("COMMIT").ok());
+    REQUIRE(eventually([&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return got.size() == 1;
+    }));
+    CHECK(got.front() == std::make_pair(std::string("shop"), std::int64_t{41}));
+    // The listening session terminated from the server's side, as a restart does.
+    REQUIRE(writer
+                ->exec_script("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+                .ok());
+    REQUIRE(eventually([&] { return listener.sessions() == 2 && reconnects == 1; }));
+    REQUIRE(writer->exec_script("SELECT pg_notify('consent_receipts', '42 blog')").ok());
+    REQUIRE(eventually([&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return got.size() == 2;
+    }));
+    CHECK(got.back() == std::make_pair(std::string("blog"), std::int64_t{42}));
 }
