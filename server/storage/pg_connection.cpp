@@ -16,8 +16,8 @@ namespace {
 bool retryable_state(const std::string& state) {
     if (state.size() != 5) return false;
     const std::string cls = state.substr(0, 2);
-    return cls == "08" || cls == "53" || state == "57P01" || state == "57P02" || state == "57P03" ||
-           state == "40001" || state == "40P01" || state == "55P03";
+    return cls == "08" || cls == "53" || state == "57P01" || state == "57P02" || state == "57P03" || state == "40001" ||
+           state == "40P01" || state == "55P03";
 }
 
 std::string one_line(const char* message) {
@@ -126,8 +126,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& url) {
     }
     // Receipts and ids are UTF-8 text; consentd's times are integers, so no time zone matters.
     auto connection = std::unique_ptr<Connection>(new Connection(conn));
-    if (auto set = connection->exec_script("SET client_encoding = 'UTF8'; SET client_min_messages = warning");
-        !set)
+    if (auto set = connection->exec_script("SET client_encoding = 'UTF8'; SET client_min_messages = warning"); !set)
         return set.error();
     return connection;
 }
@@ -151,8 +150,8 @@ Result<Rows> Connection::query(const std::string& sql, const Params& params) {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    pg_result* result = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                     nullptr, nullptr, 0);
+    pg_result* result =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
     Rows rows(result);
     const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error_of(result);

@@ -90,7 +90,8 @@ Result<std::vector<Hash>> span_roots(Connection& c, const std::vector<Span>& spa
             continue;
         }
         Hash root = nodes->at(parts.back());
-        for (auto part = parts.rbegin() + 1; part != parts.rend(); ++part) root = merkle::node_hash(nodes->at(*part), root);
+        for (auto part = parts.rbegin() + 1; part != parts.rend(); ++part)
+            root = merkle::node_hash(nodes->at(*part), root);
         roots.push_back(root);
     }
     return roots;

@@ -19,8 +19,7 @@ class Pool {
 public:
     class Lease {
     public:
-        Lease(Pool& pool, std::unique_ptr<Connection> connection)
-            : pool_(&pool), connection_(std::move(connection)) {}
+        Lease(Pool& pool, std::unique_ptr<Connection> connection) : pool_(&pool), connection_(std::move(connection)) {}
         Lease(Lease&& other) noexcept = default;
         Lease& operator=(Lease&&) = delete;
         Lease(const Lease&) = delete;

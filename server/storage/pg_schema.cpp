@@ -154,8 +154,7 @@ Result<std::int64_t> stored_version(Connection& c) {
     if (has_table->text(0, 0) != "t") {
         auto tables = c.query("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()");
         if (!tables) return tables.error();
-        if (tables->int64(0, 0) != 0)
-            return version_error("the database holds tables that consentd did not create");
+        if (tables->int64(0, 0) != 0) return version_error("the database holds tables that consentd did not create");
         return 0;
     }
     auto rows = c.query("SELECT version FROM schema_version");
