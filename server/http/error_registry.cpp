@@ -238,6 +238,9 @@ const std::vector<ErrorInfo>& error_registry() {
         {"storage.notice_version_exists", 409, false,
          "this notice version is already published; a version never changes"},
         {"storage.notice_version_order", 409, false, "a new notice version must be newer than the latest"},
+        {"storage.pg_error", 500, false,
+         "PostgreSQL refused a statement for another reason than a lost, restarting or overloaded server (the "
+         "message ends with its SQLSTATE)"},
         {"storage.receipt_mismatch", 500, false,
          "audit: a receipt row's column differs from its signed JWS, or a subject's chain is broken"},
         {"storage.schema_version", 500, false, "the database file is of a schema version this consentd does not know"},

@@ -1,0 +1,188 @@
+#include "storage/pg_schema.hpp"
+
+#include <string>
+
+namespace consent::server::pg {
+namespace {
+
+// Receipts, Merkle nodes and checkpoints are append-only for every role that
+// connects (DESIGN.md "Receipts are never updated"): UPDATE, DELETE and
+// TRUNCATE raise. An INSERT must extend the log at its end (the log is
+// gapless from 0), a node is a leaf of an existing receipt or the parent of an
+// existing right child, a checkpoint is of a larger tree no larger than the
+// log. Row-level BEFORE triggers see the rows that earlier rows of the same
+// multi-row INSERT added, so a batch of receipts passes row by row.
+// log_state holds the log's size: every writer locks this one row (SELECT …
+// FOR UPDATE) for the length of its batch's transaction and no longer.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE schema_version (version BIGINT NOT NULL);
+
+CREATE TABLE sites (
+    site_id TEXT PRIMARY KEY,
+    allowed_origins TEXT NOT NULL,
+    subject_token_keys TEXT NOT NULL DEFAULT '[]',
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE notices (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    version BIGINT NOT NULL CHECK (version >= 1),
+    notice_id TEXT NOT NULL,
+    material BOOLEAN NOT NULL,
+    content_hash TEXT NOT NULL,
+    canonical_json TEXT NOT NULL,
+    published_at BIGINT NOT NULL,
+    PRIMARY KEY (site_id, version)
+);
+
+CREATE TABLE api_keys (
+    key_id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    key_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+
+CREATE TABLE log_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    size BIGINT NOT NULL CHECK (size >= 0)
+);
+INSERT INTO log_state (id, size) VALUES (1, 0);
+
+CREATE TABLE receipts (
+    log_index BIGINT PRIMARY KEY CHECK (log_index >= 0),
+    receipt_id TEXT NOT NULL UNIQUE,
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    subject_id TEXT NOT NULL,
+    decision_id TEXT NOT NULL,
+    server_time BIGINT NOT NULL,
+    jws TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    method TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    UNIQUE (site_id, decision_id)
+);
+CREATE INDEX receipts_by_subject ON receipts (site_id, subject_id, log_index);
+CREATE INDEX receipts_by_site ON receipts (site_id, log_index);
+CREATE INDEX receipts_by_time ON receipts (site_id, server_time, log_index);
+
+CREATE TABLE current_state (
+    site_id TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('granted', 'denied')),
+    method TEXT NOT NULL,
+    notice_id TEXT NOT NULL,
+    notice_version BIGINT NOT NULL,
+    decided_at BIGINT NOT NULL,
+    receipt_id TEXT NOT NULL REFERENCES receipts (receipt_id),
+    PRIMARY KEY (site_id, subject_id, purpose)
+);
+
+CREATE TABLE merkle_nodes (
+    level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 62),
+    idx BIGINT NOT NULL CHECK (idx >= 0),
+    hash BYTEA NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+);
+
+CREATE TABLE checkpoints (
+    tree_size BIGINT PRIMARY KEY CHECK (tree_size >= 1),
+    root BYTEA NOT NULL CHECK (length(root) = 32),
+    timestamp BIGINT NOT NULL,
+    note TEXT NOT NULL
+);
+
+CREATE FUNCTION consent_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;
+
+CREATE FUNCTION consent_receipt_at_end() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.log_index IS DISTINCT FROM (SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts) THEN
+    RAISE EXCEPTION 'receipts are append-only: log index % is not the end of the log', NEW.log_index;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION consent_node_complete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (NEW.level = 0 AND NOT EXISTS (SELECT 1 FROM receipts WHERE log_index = NEW.idx))
+     OR (NEW.level > 0 AND NOT EXISTS
+         (SELECT 1 FROM merkle_nodes WHERE level = NEW.level - 1 AND idx = 2 * NEW.idx + 1)) THEN
+    RAISE EXCEPTION 'the Merkle log is append-only: node (%, %) is not complete', NEW.level, NEW.idx;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION consent_checkpoint_grows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.tree_size <= (SELECT COALESCE(MAX(tree_size), 0) FROM checkpoints)
+     OR NEW.tree_size > (SELECT COALESCE(MAX(log_index) + 1, 0) FROM receipts) THEN
+    RAISE EXCEPTION 'checkpoints are append-only: tree size % does not extend them', NEW.tree_size;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER receipts_no_change BEFORE UPDATE OR DELETE ON receipts
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
+  FOR EACH STATEMENT EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER receipts_append_at_end BEFORE INSERT ON receipts
+  FOR EACH ROW EXECUTE FUNCTION consent_receipt_at_end();
+CREATE TRIGGER merkle_nodes_no_change BEFORE UPDATE OR DELETE ON merkle_nodes
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER merkle_nodes_no_truncate BEFORE TRUNCATE ON merkle_nodes
+  FOR EACH STATEMENT EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER merkle_nodes_complete BEFORE INSERT ON merkle_nodes
+  FOR EACH ROW EXECUTE FUNCTION consent_node_complete();
+CREATE TRIGGER checkpoints_no_change BEFORE UPDATE OR DELETE ON checkpoints
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints
+  FOR EACH STATEMENT EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER checkpoints_grow BEFORE INSERT ON checkpoints
+  FOR EACH ROW EXECUTE FUNCTION consent_checkpoint_grows();
+CREATE TRIGGER log_state_no_delete BEFORE DELETE ON log_state
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+)sql";
+
+Error version_error(const std::string& message) { return make_error("storage.schema_version", message); }
+
+Result<std::int64_t> stored_version(Connection& c) {
+    auto has_table = c.query("SELECT to_regclass('schema_version') IS NOT NULL");
+    if (!has_table) return has_table.error();
+    if (has_table->text(0, 0) != "t") {
+        auto tables = c.query("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()");
+        if (!tables) return tables.error();
+        if (tables->int64(0, 0) != 0) return version_error("the database holds tables that consentd did not create");
+        return 0;
+    }
+    auto rows = c.query("SELECT version FROM schema_version");
+    if (!rows) return rows.error();
+    if (rows->size() != 1) return version_error("the schema_version table must hold exactly one row");
+    return rows->int64(0, 0);
+}
+
+}  // namespace
+
+Status migrate_schema(Connection& connection) {
+    auto transaction = Transaction::begin(connection);
+    if (!transaction) return transaction.error();
+    // Any constant both replicas agree on: the second waits here until the first committed.
+    if (auto locked = connection.exec_script("SELECT pg_advisory_xact_lock(7102026)"); !locked) return locked;
+    auto version = stored_version(connection);
+    if (!version) return version.error();
+    if (*version > kSchemaVersion)
+        return version_error("the database has schema version " + std::to_string(*version) +
+                             ", written by a newer consentd; this consentd reads versions up to " +
+                             std::to_string(kSchemaVersion));
+    if (*version == kSchemaVersion) return transaction.value().commit();
+    if (*version != 0) return version_error("the database has schema version " + std::to_string(*version));
+    if (auto created = connection.exec_script(kSchemaV1); !created) return created;
+    if (auto recorded = connection.run("INSERT INTO schema_version (version) VALUES ($1)", {param(kSchemaVersion)});
+        !recorded)
+        return recorded;
+    return transaction.value().commit();
+}
+
+}  // namespace consent::server::pg

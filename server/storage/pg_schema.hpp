@@ -1,0 +1,22 @@
+// The PostgreSQL store's schema (version 1 of its own series): the same
+// tables as the SQLite file (sqlite_schema.cpp) and the same append-only
+// rules, written as PL/pgSQL triggers, plus log_state, the one row every
+// writer locks to append (docs/replicas.md).
+#pragma once
+
+#include "consent/base/result.hpp"
+#include "storage/pg_connection.hpp"
+
+namespace consent::server::pg {
+
+inline constexpr std::int64_t kSchemaVersion = 1;
+
+// Creates the schema in an empty database, or checks the version of one
+// consentd made (storage.schema_version otherwise). Replicas starting at once
+// take turns (an advisory lock), so exactly one creates it.
+Status migrate_schema(Connection& connection);
+
+// The notification channel of committed receipts: payload "<log index> <site id>".
+inline constexpr const char* kReceiptChannel = "consent_receipts";
+
+}  // namespace consent::server::pg
