@@ -379,7 +379,8 @@ void notice_version_rules(const StoreFactory& open) {
 
 void api_keys_round_trip(const StoreFactory& open) {
     auto store = open();
-    const ApiKeyRecord key{"key_abc", kShop, std::string(64, 'a'), kNow, std::nullopt};
+    const ApiKeyRecord key{"key_abc", kShop, std::string(64, 'a'), kNow, std::nullopt, ""};
+    const ApiKeyRecord bound{"key_news", kShop, std::string(64, 'c'), kNow, std::nullopt, "newsletter"};
     check_error(store->put_api_key(key), "storage.unknown_site");
     setup_site(*store, kShop);
     REQUIRE(store->put_api_key(key).ok());
@@ -390,6 +391,9 @@ void api_keys_round_trip(const StoreFactory& open) {
     CHECK(read->key_hash == key.key_hash);
     CHECK(read->created_at == kNow);
     CHECK_FALSE(read->revoked_at.has_value());
+    CHECK(read->backend.empty());  // a site-wide key
+    REQUIRE(store->put_api_key(bound).ok());
+    CHECK(store->api_key("key_news")->backend == "newsletter");  // registered for one backend
     REQUIRE(store->revoke_api_key("key_abc", kNow + 10).ok());
     REQUIRE(store->revoke_api_key("key_abc", kNow + 20).ok());  // the first revocation time stays
     CHECK(store->api_key("key_abc")->revoked_at == std::optional<std::int64_t>(kNow + 10));
@@ -644,7 +648,7 @@ void data_survives_reopening(const StoreFactory& open) {
     {
         auto store = open();
         setup_site(*store, kShop);
-        REQUIRE(store->put_api_key(ApiKeyRecord{"key_abc", kShop, std::string(64, 'b'), kNow, std::nullopt}).ok());
+        REQUIRE(store->put_api_key(ApiKeyRecord{"key_abc", kShop, std::string(64, 'b'), kNow, std::nullopt, ""}).ok());
         append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
         last = append_ok(*store, request(kShop, decide("decision-2", "subj-a", Method::withdraw))).receipt;
     }
@@ -1456,10 +1460,11 @@ TEST_CASE("sqlite: a version 1 file is migrated to the current version and keeps
         append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
     }
     {
-        RawConnection raw(h.db_path());  // what version 1 wrote: no index by time, no acknowledgements
-        REQUIRE(
-            raw.exec("DROP INDEX receipts_by_time; DROP TABLE acknowledgements; UPDATE schema_version SET version = 1")
-                .empty());
+        // What version 1 wrote: no index by time, no acknowledgements, no backend on API keys.
+        RawConnection raw(h.db_path());
+        REQUIRE(raw.exec("DROP INDEX receipts_by_time; DROP TABLE acknowledgements; DROP INDEX api_keys_by_backend; "
+                         "ALTER TABLE api_keys DROP COLUMN backend; UPDATE schema_version SET version = 1")
+                    .empty());
     }
     {
         auto store = h.open();
@@ -1467,7 +1472,8 @@ TEST_CASE("sqlite: a version 1 file is migrated to the current version and keeps
         CHECK(ok_value(store->receipts_in_time(kShop, {kNow, -1}, kNow + 1, 10)).size() == 1);
     }
     RawConnection raw(h.db_path());
-    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"3"});
+    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"4"});
+    CHECK(raw.column("SELECT name FROM pragma_table_info('api_keys') WHERE name = 'backend'").size() == 1);
     CHECK(raw.column("SELECT name FROM sqlite_master WHERE name = 'receipts_by_time'").size() == 1);
     CHECK_THAT(raw.exec("DELETE FROM receipts"), Catch::Contains("append-only"));
 }
