@@ -53,6 +53,12 @@ const files = {
   database: path.join(config.dir, 'consent.db'),
   keys: path.join(config.dir, 'keys'),
   apiKey: path.join(config.dir, 'api-key'),
+  // Each backend job has a key registered for its name: it can acknowledge as itself only, and
+  // `consentctl backends` lists it (behind, if it never said it stopped) from the start.
+  backendKeys: {
+    newsletter: path.join(config.dir, 'api-key-newsletter'),
+    recommendations: path.join(config.dir, 'api-key-recommendations'),
+  },
   noticeHash: path.join(config.dir, 'notice.sha256'),
   subscribers: path.join(config.dir, 'subscribers.json'),
   requestLog: path.join(config.dir, 'consentd-requests.log'),  // one JSON line per request, kept off the terminal
@@ -117,6 +123,13 @@ function prepareWorkspace(siteOrigin) {
     fs.writeFileSync(files.apiKey, key + '\n', { mode: 0o600 });
   }
   fs.chmodSync(files.apiKey, 0o600);
+  for (const [backend, file] of Object.entries(files.backendKeys)) {
+    if (!fs.existsSync(file)) {
+      const key = ctlOrDie(['apikey', 'create', `--site=${SITE}`, `--backend=${backend}`]).trim();
+      fs.writeFileSync(file, key + '\n', { mode: 0o600 });
+    }
+    fs.chmodSync(file, 0o600);
+  }
   return firstRun;
 }
 
@@ -218,7 +231,7 @@ async function main() {
     server.demo.consentd = await consentd.url;
 
     const sender = startChild('sender', process.execPath, [path.join(__dirname, 'newsletter_sender.js')], {
-      CONSENTD_URL: server.demo.consentd, DEMO_SITE: SITE, DEMO_API_KEY_FILE: files.apiKey,
+      CONSENTD_URL: server.demo.consentd, DEMO_SITE: SITE, DEMO_API_KEY_FILE: files.backendKeys.newsletter,
       DEMO_SUBSCRIBERS: files.subscribers, DEMO_SEND_INTERVAL: config.interval, DEMO_SENDER_PORT: '0',
       CONSENT_CORE_WASM_DIR: config.coreWasm,
     });
@@ -227,7 +240,7 @@ async function main() {
     // The second backend job (Python): recommendations while analytics is allowed. It
     // prints no URL, so the wait for one is not its start.
     const recommender = startChild('recommendations', 'python3', [path.join(__dirname, 'recommendations.py')], {
-      CONSENTD_URL: server.demo.consentd, DEMO_SITE: SITE, DEMO_API_KEY_FILE: files.apiKey,
+      CONSENTD_URL: server.demo.consentd, DEMO_SITE: SITE, DEMO_API_KEY_FILE: files.backendKeys.recommendations,
       DEMO_SUBSCRIBERS: files.subscribers, DEMO_SEND_INTERVAL: config.interval, CONSENT_CORE_LIBRARY: config.coreLibrary,
       PYTHONPATH: path.join(root, 'clients', 'python'), PYTHONDONTWRITEBYTECODE: '1',
     });
