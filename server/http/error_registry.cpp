@@ -231,7 +231,8 @@ const std::vector<ErrorInfo>& error_registry() {
         {"storage.invalid_request", 500, false, "an append without a seal function"},
         {"storage.log_mismatch", 500, false, "audit: the Merkle tree or a checkpoint differs from the receipts"},
         {"storage.log_moved", 503, true,
-         "the log in the file was written by another process; the writer read its end again: retry"},
+         "another writer (a replica, another process) kept appending to the log while this one resealed the "
+         "decision: retry"},
         {"storage.not_found", 404, false, "a store lookup found nothing (the service names what: request.not_found)"},
         {"storage.notice_id_changed", 409, false, "a site's notice keeps its notice id across versions"},
         {"storage.notice_inconsistent", 500, false, "a stored notice's hash or canonical text is not its own"},
