@@ -11,6 +11,7 @@
 #include "consent/json/canonical_json.hpp"
 #include "storage/pg_pool.hpp"
 #include "storage/pg_rows.hpp"
+#include "storage/pg_schema.hpp"
 #include "storage/pg_store.hpp"
 
 namespace consent::server {
@@ -124,6 +125,11 @@ Status PgStore::publish_notice(const StoredNotice& n) try {
     return pg::in_transaction(*pool_, [&](Connection& c) -> Status {
         if (auto locked = lock_site(c, n.site_id); !locked) return locked;
         if (auto order_ok = check_notice_version(c, n); !order_ok) return order_ok;
+        // Delivered at COMMIT: every replica drops its cached notice of the site.
+        if (auto notified =
+                c.run("SELECT pg_notify($1, $2)", {param(std::string(pg::kNoticeChannel)), param(n.site_id)});
+            !notified)
+            return notified;
         return c.run(
             "INSERT INTO notices (site_id, version, notice_id, material, content_hash, canonical_json, published_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7)",
