@@ -19,6 +19,7 @@
 #include "http/error_registry.hpp"
 #include "service/acknowledgements.hpp"
 #include "service/consent_service.hpp"
+#include "storage/pg_migrate.hpp"
 #include "storage/pg_store.hpp"
 #include "storage/sqlite_backup.hpp"
 #include "storage/sqlite_store.hpp"
@@ -88,7 +89,7 @@ std::string check_options(const Args& a) {
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
-            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to")
+            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to" && name != "from")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -248,6 +249,27 @@ Outcome backup(const Args& a) {
             {}};
 }
 
+// An SQLite store copied into an empty PostgreSQL database (storage/pg_migrate.hpp);
+// `consentctl audit --database=URL` then checks the copy.
+Outcome migrate(const Args& a) {
+    const std::string from = a.get("from");
+    const std::string to = a.get("to");
+    if (!is_postgresql_url(to)) return fail(kExitUsage, "--to must be a postgresql://… URL");
+    std::error_code ec;
+    if (!std::filesystem::exists(from, ec))
+        return fail(kExitNoInput, "no database at " + from + " (--from names an SQLite file)");
+    auto report = migrate_sqlite_to_postgresql(from, to);
+    if (!report) return fail(report.error());
+    std::string out = "migrated " + std::to_string(report->receipts) + " receipts, " +
+                      std::to_string(report->checkpoints) + " checkpoints, " + std::to_string(report->sites) +
+                      " sites and " + std::to_string(report->notices) + " notice versions from " + from + " to " +
+                      database_for_display(to);
+    if (report->latest)
+        out += "\nlatest checkpoint: tree size " + std::to_string(report->latest->tree_size) + ", root " +
+               hex_encode(report->latest->root.data(), report->latest->root.size());
+    return {0, out + "\ncheck the copy: consentctl audit --database=<the URL> --keys=…", {}};
+}
+
 Outcome dispatch(const std::string& cmd, const Args& a) {
     const auto word = [&a](std::size_t i) { return i < a.words.size() ? a.words[i] : std::string(); };
     if (cmd == "init") return init(a);
@@ -303,6 +325,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
     if (cmd == "audit")
         return with_store_and_keys(a, [](ReceiptStore& s, const KeyRing& k) { return run_audit(s, k); });
     if (cmd == "backup" && !a.get("to").empty() && a.words.size() == 1) return backup(a);
+    if (cmd == "migrate" && !a.get("from").empty() && !a.get("to").empty() && a.words.size() == 1) return migrate(a);
     return fail(kExitUsage, command_usage(cmd));
 }
 
@@ -311,7 +334,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" || command == "export" ||
            command == "rebuild" || command == "notice" || command == "verify" || command == "audit" ||
-           command == "errors" || command == "backup" || command == "backends";
+           command == "errors" || command == "backup" || command == "backends" || command == "migrate";
 }
 
 std::string admin_usage() {
@@ -332,6 +355,8 @@ std::string admin_usage() {
            "                     equals the rebuild, the Merkle tree is the receipts', every checkpoint is signed\n"
            "  consentctl errors [--markdown]   every error code: HTTP status, retryable, meaning\n"
            "  consentctl backup --to=FILE   a consistent copy of the database, safe while consentd runs\n"
+           "  consentctl migrate --from=FILE --to=postgresql://…   copy an SQLite store into an empty PostgreSQL "
+           "database\n"
            "  (every command takes --database=F (default consentd.db) or --database=postgresql://… "
            "(docs/replicas.md),\n"
            "   and --keys=DIR (default consentd-keys))\n";

@@ -126,6 +126,8 @@ const std::vector<ErrorInfo>& error_registry() {
         {"merkle.proof_wrong_length", 400, false, "a proof with more or fewer hashes than its sizes need"},
         {"merkle.root_mismatch", 400, false, "a proof does not lead to the expected root"},
         {"merkle.size_order", 400, false, "a consistency proof from a larger tree to a smaller one"},
+        {"migrate.not_empty", 0, false,
+         "consentctl migrate: the PostgreSQL database already holds a log or sites; migrate into an empty one"},
         {"notice.cookie_lifetime_too_long", 400, false, "a cookie lifetime beyond the 400 days browsers allow"},
         {"notice.duplicate_consent_mode_type", 400, false, "two purposes map the same Google Consent Mode type"},
         {"notice.duplicate_language", 400, false, "a language listed twice"},
