@@ -33,7 +33,9 @@ class AppendPipeline;
 
 struct PgOptions {
     std::size_t max_batch = 512;  // sealed appends per transaction
-    std::size_t idle_connections = 16;
+    // Pooled connections for reads and admin writes, besides the writer's and
+    // the listener's own; a replica's server processes on PostgreSQL are these + 2.
+    std::size_t connections = 32;
 };
 
 // Whether a --database value names a PostgreSQL database (postgresql:// or postgres://).
