@@ -7,6 +7,7 @@
 // (its own PgStore, service, ReplicaFanout and HTTP server), on the cluster
 // bench/run.sh --only=pg starts (--url). Medians of --reps repetitions of
 // --seconds each; nothing asserts speed.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -295,6 +296,7 @@ Options parse(int argc, char** argv) {
 }
 
 struct Figures {
+    std::vector<double> pg1_per_commit, pg2_per_commit;
     std::vector<double> sqlite_rps, pg1_rps, pg2_rps, ceiling, sqlite_p50, sqlite_p99, pg_p50, pg_p99, fan_p50, fan_p99;
 };
 
@@ -314,7 +316,11 @@ void one_round(const Options& o, int rep, Figures& f) {
         Database db(o.url, "consent_bench_one_" + std::to_string(rep));
         Replica a(db.url(), keys);
         const auto [notice, api_key] = set_up_site(a.store(), a.service());
+        const auto commits = a.store().commit_count();
         f.pg1_rps.push_back(receipts_per_second({a.port()}, notice, o));
+        const auto receipts = static_cast<double>(must(a.store().receipt_count(), "count"));
+        f.pg1_per_commit.push_back(receipts /
+                                   static_cast<double>(std::max<std::int64_t>(1, a.store().commit_count() - commits)));
         const auto [p50, p99] = check_latency(a.port(), api_key, notice, o);
         f.pg_p50.push_back(p50);
         f.pg_p99.push_back(p99);
@@ -324,7 +330,11 @@ void one_round(const Options& o, int rep, Figures& f) {
         Replica a(db.url(), keys);
         const auto [notice, api_key] = set_up_site(a.store(), a.service());
         Replica b(db.url(), keys);
+        const auto commits = a.store().commit_count() + b.store().commit_count();
         f.pg2_rps.push_back(receipts_per_second({a.port(), b.port()}, notice, o));
+        const auto receipts = static_cast<double>(must(a.store().receipt_count(), "count"));
+        f.pg2_per_commit.push_back(receipts / static_cast<double>(std::max<std::int64_t>(
+                                                  1, a.store().commit_count() + b.store().commit_count() - commits)));
         const auto [p50, p99] = fanout_latency(a, b, api_key, notice, 200);
         f.fan_p50.push_back(p50);
         f.fan_p99.push_back(p99);
@@ -353,6 +363,8 @@ std::string report(const Options& o, const Figures& f) {
     row("receipts/s, SQLite (one consentd)", f.sqlite_rps, "/s", false);
     row("receipts/s, PostgreSQL, one replica", f.pg1_rps, "/s", true);
     row("receipts/s, PostgreSQL, two replicas", f.pg2_rps, "/s", true);
+    out << "  receipts per commit, one replica / two replicas       " << fixed(median(f.pg1_per_commit), 1) << " / "
+        << fixed(median(f.pg2_per_commit), 1) << '\n';
     ms("check latency, SQLite", f.sqlite_p50, f.sqlite_p99);
     ms("check latency, PostgreSQL", f.pg_p50, f.pg_p99);
     ms("withdrawal at A until B's stream has it (200)", f.fan_p50, f.fan_p99);

@@ -210,8 +210,12 @@ Result<AppendOutcome> AppendPipeline::append_claimed(const AppendRequest& reques
         // replica moved the log): sign it again at its new one. The other
         // replica may have recorded this very decision (a retry sent there):
         // then it is a replay of that receipt, the same at either replica.
+        // Looked up from the second round on: a batch refused for such a
+        // decision fails once more, while a log that merely moved (by far the
+        // most rounds) costs no lookup per receipt.
         if (round >= kMaxReseals)
             return make_error("storage.log_moved", "the log kept moving: send the decision again");
+        if (round < 2) continue;
         auto recorded = backend_.find_decision(request.site_id, request.decision.decision_id);
         if (!recorded) return recorded.error();
         if (*recorded) {

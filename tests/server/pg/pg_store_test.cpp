@@ -169,3 +169,39 @@ TEST_CASE("postgresql: a decision retried at the other replica gets the same rec
     check_error(b->append(request(kShop, decide("decision-1", "subj-a", Method::reject_all))), "decision.id_conflict");
     CHECK(a->rebuild_check().ok());
 }
+
+TEST_CASE("postgresql: one decision sent to both replicas at once is recorded once and both answer its receipt",
+          "[server][storage][postgresql][concurrency]") {
+    PgHarness h;
+    auto a = h.open();
+    auto b = h.open();
+    setup_site(*a, kShop);
+    std::vector<Decision> decisions;
+    for (int i = 0; i < 20; ++i)
+        decisions.push_back(grant_all("decision-raced-" + std::to_string(i), "subject-" + std::to_string(i % 3)));
+    std::vector<std::string> errors;
+    std::vector<std::pair<AppendOutcome, AppendOutcome>> answers(decisions.size());
+    std::mutex mutex;
+    const auto send = [&](PgStore& store, std::size_t i, AppendOutcome& into) {
+        auto outcome = store.append(request(kShop, decisions[i]));
+        std::lock_guard<std::mutex> lock(mutex);
+        if (outcome) into = outcome.value();
+        else errors.push_back(outcome.error().code + ": " + outcome.error().message);
+    };
+    std::thread at_a([&] {
+        for (std::size_t i = 0; i < decisions.size(); ++i) send(*a, i, answers[i].first);
+    });
+    std::thread at_b([&] {
+        for (std::size_t i = 0; i < decisions.size(); ++i) send(*b, i, answers[i].second);
+    });
+    at_a.join();
+    at_b.join();
+    REQUIRE(errors.empty());
+    for (const auto& [first, second] : answers) {
+        CHECK(first.receipt.receipt_id == second.receipt.receipt_id);
+        CHECK(first.receipt.jws == second.receipt.jws);
+        CHECK(first.replayed != second.replayed);  // one recorded it, the other answered the replay
+    }
+    CHECK(read_ok(a->receipt_count()) == static_cast<std::int64_t>(decisions.size()));
+    CHECK(a->rebuild_check().ok());
+}
