@@ -117,6 +117,9 @@ class Mirror {
       if (notice === null) {
         notice = noticeOf(page.notice);
         eventId = page.event_id;
+        // The site's newest withdrawal this snapshot holds: applied by loading it, so acknowledged
+        // (a backend started after it would otherwise show as behind until the next one).
+        if (this.backend && page.newest_withdrawal) this._pendingAcks.push(page.newest_withdrawal.receipt_id);
       }
       for (const row of page.subjects) subjects.set(row.subject, entryOf(row.state));
     }
@@ -133,6 +136,7 @@ class Mirror {
         if (!loaded) {
           await this.loadSnapshot();
           loaded = true;
+          if (this._pendingAcks.length) this._acknowledge();  // the withdrawal the snapshot held
         }
         this._stream = this.client.events(this.eventId, (e) => this._onEvent(e), { notices: true, idleMs: this.staleAfterMs });
         await this._stream.done;

@@ -89,7 +89,8 @@ std::string check_options(const Args& a) {
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
-            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to" && name != "from")
+            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to" && name != "from" &&
+            name != "backend")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -146,11 +147,15 @@ Outcome publish(ReceiptStore& store, const KeyRing& keys, const std::string& sit
             {}};
 }
 
-Outcome create_key(ReceiptStore& store, const std::string& site_id) {
+// backend: a key registered for one backend (its acknowledgements carry that
+// name only; the operator view lists the backend from now on).
+Outcome create_key(ReceiptStore& store, const std::string& site_id, const std::string& backend) {
     if (auto found = store.site(site_id); !found) return no_site(found.error(), site_id);
-    const NewApiKey key = make_api_key(site_id, unix_now());
+    const NewApiKey key = make_api_key(site_id, unix_now(), backend);
     if (auto s = store.put_api_key(key.record); !s) return fail(s.error());
-    return {0, key.plaintext, "API key " + key.record.key_id + " for site " + site_id + " (shown once; store it now)"};
+    const std::string bound = backend.empty() ? "" : ", backend " + backend;
+    return {0, key.plaintext,
+            "API key " + key.record.key_id + " for site " + site_id + bound + " (shown once; store it now)"};
 }
 
 // Safe to run again: existing keys are kept, and a site that exists with the
@@ -283,8 +288,12 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
     if (cmd == "notice" && word(1) == "publish" && !word(2).empty() && !a.get("site").empty())
         return with_store_and_keys(
             a, [&](ReceiptStore& s, const KeyRing& k) { return publish(s, k, a.get("site"), word(2)); });
-    if (cmd == "apikey" && word(1) == "create" && !a.get("site").empty())
-        return with_store(a, [&](ReceiptStore& s) { return create_key(s, a.get("site")); });
+    if (cmd == "apikey" && word(1) == "create" && !a.get("site").empty()) {
+        const std::string backend = a.get("backend");
+        if (a.options.count("backend") && !is_notice_id(backend))
+            return fail(kExitUsage, "--backend must match [a-z0-9][a-z0-9_-]* (at most 64)");
+        return with_store(a, [&](ReceiptStore& s) { return create_key(s, a.get("site"), backend); });
+    }
     if (cmd == "apikey" && word(1) == "revoke" && !word(2).empty())
         return with_store(a, [&](ReceiptStore& s) -> Outcome {
             if (auto r = s.revoke_api_key(word(2), unix_now()); !r) return fail(r.error());
@@ -342,7 +351,7 @@ std::string admin_usage() {
            "  consentctl site add ID [--origin=https://…]…\n"
            "  consentctl site subject-key ID PUBLIC_KEY   register the site backend's Ed25519 key (base64url)\n"
            "  consentctl notice publish FILE --site=ID\n"
-           "  consentctl apikey create --site=ID | apikey revoke KEY_ID\n"
+           "  consentctl apikey create --site=ID [--backend=NAME] | apikey revoke KEY_ID\n"
            "  consentctl keys rotate [--keys=DIR]\n"
            "  consentctl export --site=ID --subject=SUBJECT\n"
            "  consentctl backends --site=ID   each backend's newest acknowledged receipt; behind: not yet "

@@ -16,10 +16,10 @@ std::string secret_hash(std::string_view secret) { return hex_encode(sha256(secr
 
 }  // namespace
 
-NewApiKey make_api_key(const std::string& site_id, std::int64_t now) {
+NewApiKey make_api_key(const std::string& site_id, std::int64_t now, const std::string& backend) {
     const std::string key_id = random_id("", 9);   // 12 characters, public
     const std::string secret = random_id("", 32);  // 256 bits
-    ApiKeyRecord record{key_id, site_id, secret_hash(secret), now, std::nullopt};
+    ApiKeyRecord record{key_id, site_id, secret_hash(secret), now, std::nullopt, backend};
     return {record, std::string(kPrefix) + key_id + "." + secret};
 }
 

@@ -16,7 +16,8 @@ struct NewApiKey {
     std::string plaintext;  // give to the operator once; never log or store it
 };
 
-NewApiKey make_api_key(const std::string& site_id, std::int64_t now);
+// backend: the one backend name the key speaks for ("" = any of the site's).
+NewApiKey make_api_key(const std::string& site_id, std::int64_t now, const std::string& backend = "");
 
 // Checks an "Authorization" header value for site_id. Codes: auth.missing_key,
 // auth.invalid_key (unknown, revoked, wrong secret: one code, so a caller learns

@@ -10,6 +10,9 @@ namespace consent::server {
 // errors of the core's FieldReader are <domain>.<suffix> for every domain.
 const std::vector<ErrorInfo>& error_registry() {
     static const std::vector<ErrorInfo> registry{
+        {"ack.backend_mismatch", 403, false,
+         "the API key is registered for one backend and the acknowledgement names another (a key speaks for its "
+         "backend only)"},
         {"ack.invalid_backend", 400, false,
          "an acknowledgement's backend name is not 1 to 64 characters of [a-z0-9_-] starting with [a-z0-9]"},
         {"ack.invalid_receipts", 400, false, "an acknowledgement's receipts is not an array of 1 to 500 receipt ids"},

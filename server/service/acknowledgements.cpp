@@ -10,15 +10,22 @@ using nlohmann::json;
 
 Error invalid_receipts(const std::string& why) { return make_error("ack.invalid_receipts", why); }
 
-Result<AcknowledgementRequest> read_request(const json& body) {
+// bound: the backend name the caller's key is registered for ("" = a site-wide
+// key, which must name its backend). A registered key speaks for its backend
+// only, so an acknowledgement is evidence of which system stopped.
+Result<AcknowledgementRequest> read_request(const json& body, const std::string& bound) {
     for (const auto& [name, value] : body.items())
         if (name != "backend" && name != "receipts")
             return make_error("request.unknown_field", "unknown field \"" + name + "\"");
-    if (!body.contains("backend")) return make_error("request.missing_field", "backend: the backend's name");
+    if (!body.contains("backend") && bound.empty())
+        return make_error("request.missing_field", "backend: the backend's name");
     if (!body.contains("receipts")) return make_error("request.missing_field", "receipts: the receipt ids applied");
-    const json& backend = body["backend"];
+    const json backend = body.contains("backend") ? body["backend"] : json(bound);
     if (!backend.is_string() || !is_notice_id(backend.get_ref<const std::string&>()))
         return make_error("ack.invalid_backend", "backend is 1 to 64 characters of [a-z0-9_-], starting [a-z0-9]");
+    if (!bound.empty() && backend.get_ref<const std::string&>() != bound)
+        return make_error("ack.backend_mismatch",
+                          "this API key is registered for backend \"" + bound + "\" and acknowledges for it only");
     const json& receipts = body["receipts"];
     if (!receipts.is_array() || receipts.empty() || receipts.size() > kMaxAcknowledgedReceipts)
         return invalid_receipts("receipts is an array of 1 to 500 receipt ids");
@@ -36,9 +43,14 @@ Result<AcknowledgementRequest> read_request(const json& body) {
 
 Result<json> acknowledge_receipts(ConsentService& service, const std::string& site_id, const std::string& key_id,
                                   const json& body) {
-    auto request = read_request(body);
-    if (!request) return request.error();
     if (auto site = require_site(service.store(), site_id); !site) return site.error();
+    // key_id is recorded as shown to operators ("ck_<id>"); the store keys it by <id>.
+    // The caller was authorized already: the key exists and is live.
+    const std::string stored_id = key_id.rfind("ck_", 0) == 0 ? key_id.substr(3) : key_id;
+    auto key = service.store().api_key(stored_id);
+    if (!key) return key.error();
+    auto request = read_request(body, key->backend);
+    if (!request) return request.error();
     AcknowledgementRequest& r = request.value();
     r.site_id = site_id;
     r.key_id = key_id;
@@ -69,6 +81,7 @@ Result<json> backend_positions(ReceiptStore& store, const std::string& site_id) 
                             {"last_acknowledged_event", p.last_index},
                             {"last_acknowledged_at", p.last_acknowledged_at},
                             {"acknowledgements", p.acknowledgements},
+                            {"registered", p.registered},
                             {"behind", late}});
     }
     return json{{"newest_withdrawal", *newest}, {"behind", behind}, {"backends", std::move(backends)}};

@@ -25,6 +25,20 @@ json notice_json(const ConsentService::CurrentNotice& current) {
             {"notice", json::parse(current.notice.canonical_json)}};
 }
 
+// The site's newest withdrawal the snapshot already holds (at or before `at`),
+// on the first page: a mirror that starts from this snapshot has applied it, and
+// acknowledges it, so the operator view does not count a backend that started
+// after a withdrawal as behind on it forever. A newer one comes on the stream.
+Result<json> newest_withdrawal_held(ReceiptStore& store, const std::string& site_id, std::int64_t at) {
+    auto newest = store.newest_withdrawal(site_id);
+    if (!newest) return newest.error();
+    if (*newest < 0 || *newest > at) return json(nullptr);
+    auto receipts = store.log_receipts(*newest - 1, 1);
+    if (!receipts) return receipts.error();
+    if (receipts->empty() || receipts->front().log_index != *newest) return json(nullptr);
+    return json{{"receipt_id", receipts->front().receipt_id}, {"event_id", *newest}};
+}
+
 }  // namespace
 
 Result<json> state_snapshot(ConsentService& service, const std::string& site_id, const SnapshotQuery& query) {
@@ -49,7 +63,13 @@ Result<json> state_snapshot(ConsentService& service, const std::string& site_id,
                             {"state", subject_state_to_json(row.state)}});
     json next = nullptr;
     if (rows->size() == limit) next = {{"at", at}, {"after", rows->back().subject_id}};
-    return json{{"event_id", at}, {"notice", notice_json(*notice)}, {"subjects", std::move(subjects)}, {"next", next}};
+    json page{{"event_id", at}, {"notice", notice_json(*notice)}, {"subjects", std::move(subjects)}, {"next", next}};
+    if (query.after.empty()) {
+        auto withdrawal = newest_withdrawal_held(store, site_id, at);
+        if (!withdrawal) return withdrawal.error();
+        page["newest_withdrawal"] = std::move(*withdrawal);
+    }
+    return page;
 }
 
 }  // namespace consent::server

@@ -83,15 +83,23 @@ Result<std::vector<Acknowledgement>> PgStore::subject_acknowledgements(const std
     return pg::internal_error();
 }
 
+// Every backend that acknowledged something, and every one a live key is
+// bound to: a registered backend that never acknowledged is listed (and behind).
 Result<std::vector<BackendPosition>> PgStore::backend_positions(const std::string& site_id) try {
-    auto rows = pg::query(*pool_,
-                          "SELECT backend, MAX(log_index), MAX(acknowledged_at), COUNT(*) FROM acknowledgements "
-                          "WHERE site_id = $1 GROUP BY backend ORDER BY backend COLLATE \"C\"",
-                          {param(site_id)});
+    auto rows = pg::query(
+        *pool_,
+        "SELECT b.backend, COALESCE(MAX(a.log_index), -1), COALESCE(MAX(a.acknowledged_at), 0), COUNT(a.backend), "
+        "EXISTS (SELECT 1 FROM api_keys k WHERE k.site_id = $1 AND k.backend = b.backend AND k.revoked_at IS NULL) "
+        "FROM (SELECT backend FROM acknowledgements WHERE site_id = $1 UNION "
+        "      SELECT backend FROM api_keys WHERE site_id = $1 AND backend IS NOT NULL AND revoked_at IS NULL) b "
+        "LEFT JOIN acknowledgements a ON a.site_id = $1 AND a.backend = b.backend "
+        "GROUP BY b.backend ORDER BY b.backend COLLATE \"C\"",
+        {param(site_id)});
     if (!rows) return rows.error();
     std::vector<BackendPosition> out;
     for (int r = 0; r < rows->size(); ++r)
-        out.push_back(BackendPosition{rows->text(r, 0), rows->int64(r, 1), rows->int64(r, 2), rows->int64(r, 3)});
+        out.push_back(BackendPosition{rows->text(r, 0), rows->int64(r, 1), rows->int64(r, 2), rows->int64(r, 3),
+                                      rows->text(r, 4) == "t"});
     return out;
 } catch (...) {
     return pg::internal_error();

@@ -17,7 +17,7 @@ namespace {
 
 // How a column travels: every value goes as text in a text[] parameter and
 // is cast back in SQL, so one unnest insert serves every table.
-enum class Kind { text, integer, nullable_integer, boolean, blob };
+enum class Kind { text, nullable_text, integer, nullable_integer, boolean, blob };
 
 struct Table {
     const char* name;
@@ -40,9 +40,9 @@ const std::vector<Table>& tables() {
          "site_id, version",
          {K::text, K::integer, K::text, K::boolean, K::text, K::text, K::integer}},
         {"api_keys",
-         "key_id, site_id, key_hash, created_at, revoked_at",
+         "key_id, site_id, key_hash, created_at, revoked_at, backend",
          "key_id",
-         {K::text, K::text, K::text, K::integer, K::nullable_integer}},
+         {K::text, K::text, K::text, K::integer, K::nullable_integer, K::nullable_text}},
         {"receipts",
          "log_index, receipt_id, site_id, subject_id, decision_id, server_time, jws, payload, method, prev_hash, "
          "decision",
@@ -68,6 +68,7 @@ std::string cast(Kind kind, const std::string& c) {
     switch (kind) {
         case Kind::integer: return c + "::bigint";
         case Kind::nullable_integer: return "NULLIF(" + c + ", '')::bigint";
+        case Kind::nullable_text: return "NULLIF(" + c + ", '')";
         case Kind::boolean: return "(" + c + "::bigint <> 0)";
         case Kind::blob: return "decode(" + c + ", 'hex')";
         case Kind::text: break;
@@ -92,7 +93,8 @@ std::string as_text(const sqlite::Statement& row, int column, Kind kind) {
         const auto bytes = row.blob(column);
         return hex_encode(bytes.data(), bytes.size());
     }
-    if (kind == Kind::nullable_integer && row.is_null(column)) return "";
+    // NULL travels as "": no stored value of these columns is empty (backend is 1-64 characters).
+    if ((kind == Kind::nullable_integer || kind == Kind::nullable_text) && row.is_null(column)) return "";
     if (kind == Kind::integer || kind == Kind::nullable_integer || kind == Kind::boolean)
         return std::to_string(row.int64(column));
     return row.text(column);

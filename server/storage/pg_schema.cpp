@@ -14,8 +14,9 @@ namespace {
 // multi-row INSERT added, so a batch of receipts passes row by row.
 // Subject ids compare as bytes (COLLATE "C"), as in the SQLite file, whatever
 // the database's locale: snapshot pages continue after a subject id in that order.
-// Acknowledgements are in version 1 too: no PostgreSQL store was released
-// without them (the schema came before the store that writes it).
+// Acknowledgements and the API keys' backend (the SQLite file's versions 3
+// and 4) are in version 1 too: no PostgreSQL store was released without them
+// (the schema came before the store that writes it).
 // log_state holds the log's size: every writer locks this one row (SELECT …
 // FOR UPDATE) for the length of its batch's transaction and no longer.
 constexpr const char* kSchemaV1 = R"sql(
@@ -44,8 +45,11 @@ CREATE TABLE api_keys (
     site_id TEXT NOT NULL REFERENCES sites (site_id),
     key_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    revoked_at BIGINT
+    revoked_at BIGINT,
+    -- The backend the key speaks for (issue #15's registry); NULL for a site-wide key.
+    backend TEXT CHECK (backend IS NULL OR length(backend) BETWEEN 1 AND 64)
 );
+CREATE INDEX api_keys_by_backend ON api_keys (site_id, backend) WHERE backend IS NOT NULL;
 
 CREATE TABLE log_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),

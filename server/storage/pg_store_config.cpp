@@ -167,10 +167,11 @@ Status PgStore::put_api_key(const ApiKeyRecord& key) try {
     return pg::in_transaction(*pool_, [&](Connection& c) -> Status {
         if (auto locked = lock_site(c, key.site_id); !locked) return locked;
         auto inserted = c.query(
-            "INSERT INTO api_keys (key_id, site_id, key_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5) "
-            "ON CONFLICT (key_id) DO NOTHING RETURNING 1",
+            "INSERT INTO api_keys (key_id, site_id, key_hash, created_at, revoked_at, backend) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key_id) DO NOTHING RETURNING 1",
             {param(key.key_id), param(key.site_id), param(key.key_hash), param(key.created_at),
-             key.revoked_at ? param(*key.revoked_at) : pg::Param()});
+             key.revoked_at ? param(*key.revoked_at) : pg::Param(),
+             key.backend.empty() ? pg::Param() : param(key.backend)});
         if (!inserted) return inserted.error();
         if (inserted->size() == 0) return make_error("storage.api_key_exists", "an API key with this id exists");
         return Unit{};
@@ -193,13 +194,14 @@ Status PgStore::revoke_api_key(const std::string& key_id, std::int64_t now) try 
 }
 
 Result<ApiKeyRecord> PgStore::api_key(const std::string& key_id) try {
-    auto rows =
-        pg::query(*pool_, "SELECT key_id, site_id, key_hash, created_at, revoked_at FROM api_keys WHERE key_id = $1",
-                  {param(key_id)});
+    auto rows = pg::query(
+        *pool_, "SELECT key_id, site_id, key_hash, created_at, revoked_at, backend FROM api_keys WHERE key_id = $1",
+        {param(key_id)});
     if (!rows) return rows.error();
     if (rows->size() == 0) return make_error("storage.not_found", "no such API key");
-    ApiKeyRecord key{rows->text(0, 0), rows->text(0, 1), rows->text(0, 2), rows->int64(0, 3), std::nullopt};
+    ApiKeyRecord key{rows->text(0, 0), rows->text(0, 1), rows->text(0, 2), rows->int64(0, 3), std::nullopt, ""};
     if (!rows->is_null(0, 4)) key.revoked_at = rows->int64(0, 4);
+    if (!rows->is_null(0, 5)) key.backend = rows->text(0, 5);
     return key;
 } catch (...) {
     return pg::internal_error();

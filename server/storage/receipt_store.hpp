@@ -60,6 +60,10 @@ struct ApiKeyRecord {
     std::string key_hash;  // hex SHA-256 of the secret; the secret itself is never stored
     std::int64_t created_at = 0;
     std::optional<std::int64_t> revoked_at;
+    // The backend this key speaks for ("" = any backend of the site): its
+    // acknowledgements carry this name and no other, and while the key lives
+    // the operator view lists the backend, acknowledged or not (issue #15).
+    std::string backend;
 };
 
 struct StoredReceipt {
@@ -153,6 +157,7 @@ struct BackendPosition {
     std::int64_t last_index = -1;  // the newest receipt it acknowledged
     std::int64_t last_acknowledged_at = 0;
     std::int64_t acknowledgements = 0;
+    bool registered = false;  // a live API key is bound to this backend name
 };
 
 struct AppendOutcome {

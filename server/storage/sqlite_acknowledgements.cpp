@@ -103,11 +103,18 @@ Result<std::vector<Acknowledgement>> subject_acknowledgements(ReadPool& pool, co
 Result<std::vector<BackendPosition>> backend_positions(ReadPool& pool, const std::string& site_id) {
     return read_rows<BackendPosition>(
         pool,
-        "SELECT backend, MAX(log_index), MAX(acknowledged_at), COUNT(*) FROM acknowledgements "
-        "WHERE site_id = ?1 GROUP BY backend ORDER BY backend",
+        // Every backend that acknowledged something, and every one a live key is bound
+        // to: a registered backend that never acknowledged is listed (and behind).
+        "SELECT b.backend, COALESCE(MAX(a.log_index), -1), COALESCE(MAX(a.acknowledged_at), 0), COUNT(a.backend), "
+        "EXISTS (SELECT 1 FROM api_keys k WHERE k.site_id = ?1 AND k.backend = b.backend AND k.revoked_at IS NULL) "
+        "FROM (SELECT backend FROM acknowledgements WHERE site_id = ?1 UNION "
+        "      SELECT backend FROM api_keys WHERE site_id = ?1 AND backend IS NOT NULL AND revoked_at IS NULL) b "
+        "LEFT JOIN acknowledgements a ON a.site_id = ?1 AND a.backend = b.backend "
+        "GROUP BY b.backend ORDER BY b.backend",
         [&](Statement& s) { s.bind(1, site_id); },
         [](const Statement& s) {
-            return std::optional<BackendPosition>(BackendPosition{s.text(0), s.int64(1), s.int64(2), s.int64(3)});
+            return std::optional<BackendPosition>(
+                BackendPosition{s.text(0), s.int64(1), s.int64(2), s.int64(3), s.int64(4) != 0});
         });
 }
 

@@ -169,8 +169,15 @@ WHEN NOT EXISTS (SELECT 1 FROM receipts WHERE receipt_id = NEW.receipt_id AND si
 BEGIN SELECT RAISE(ABORT, 'an acknowledgement names a receipt of its site'); END;
 )sql";
 
+// Version 4: an API key may be bound to one backend name (the registry of
+// backends, issue #15): NULL for the site-wide keys every earlier file holds.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE api_keys ADD COLUMN backend TEXT CHECK (backend IS NULL OR length(backend) BETWEEN 1 AND 64);
+CREATE INDEX api_keys_by_backend ON api_keys (site_id, backend) WHERE backend IS NOT NULL;
+)sql";
+
 // kMigrations[i] takes a file from version i to version i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 static_assert(static_cast<std::int64_t>(sizeof(kMigrations) / sizeof(kMigrations[0])) == kSchemaVersion,
               "one migration per schema version");
 

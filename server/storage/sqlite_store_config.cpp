@@ -45,8 +45,9 @@ std::optional<StoredNotice> read_notice(const Statement& row) {
 }
 
 std::optional<ApiKeyRecord> read_api_key(const Statement& row) {
-    ApiKeyRecord key{row.text(0), row.text(1), row.text(2), row.int64(3), std::nullopt};
+    ApiKeyRecord key{row.text(0), row.text(1), row.text(2), row.int64(3), std::nullopt, ""};
     if (!row.is_null(4)) key.revoked_at = row.int64(4);
+    if (!row.is_null(5)) key.backend = row.text(5);
     return key;
 }
 
@@ -113,12 +114,15 @@ Status insert_notice(Connection& c, const StoredNotice& n) {
 
 Status insert_api_key(Connection& c, const ApiKeyRecord& key) {
     auto statement = c.prepare(
-        "INSERT INTO api_keys (key_id, site_id, key_hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+        "INSERT INTO api_keys (key_id, site_id, key_hash, created_at, revoked_at, backend) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!statement) return statement.error();
     Statement& s = statement.value();
     s.bind(1, key.key_id).bind(2, key.site_id).bind(3, key.key_hash).bind(4, key.created_at);
     if (key.revoked_at) s.bind(5, *key.revoked_at);
     else s.bind_null(5);
+    if (key.backend.empty()) s.bind_null(6);
+    else s.bind(6, key.backend);
     return s.run();
 }
 
@@ -228,7 +232,8 @@ Status SqliteStore::revoke_api_key(const std::string& key_id, std::int64_t now) 
 Result<ApiKeyRecord> SqliteStore::api_key(const std::string& key_id) try {
     return sqlite::only_row(
         sqlite::read_rows<ApiKeyRecord>(
-            *reads_, "SELECT key_id, site_id, key_hash, created_at, revoked_at FROM api_keys WHERE key_id = ?1",
+            *reads_,
+            "SELECT key_id, site_id, key_hash, created_at, revoked_at, backend FROM api_keys WHERE key_id = ?1",
             [&](Statement& s) { s.bind(1, key_id); }, read_api_key),
         "API key");
 } catch (...) {

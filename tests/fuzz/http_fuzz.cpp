@@ -72,7 +72,7 @@ struct Consentd {
              "publish");
         must(store->put_api_key(server::ApiKeyRecord{fuzz::kApiKeyId, fuzz::kSite,
                                                      hex_encode(sha256(std::string_view(fuzz::kApiKeySecret))),
-                                                     fuzz::kNow, std::nullopt}),
+                                                     fuzz::kNow, std::nullopt, ""}),
              "api key");
         server::ServerConfig config;
         config.public_rate_per_minute = 1u << 30;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/api_keys.hpp"
 #include "server_fixture.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -179,16 +180,26 @@ TEST_CASE("no connection can change or delete or forge an acknowledgement",
     CHECK(bundle["acknowledgements"][0]["acknowledged_at"] != 1);
 }
 
-TEST_CASE("a version 2 file is migrated to version 3 and gains the acknowledgements", "[server][storage][sqlite]") {
+TEST_CASE("a version 2 file is migrated: it gains the acknowledgements, and its API keys stay site-wide",
+          "[server][storage][sqlite]") {
     consent::test::TempDir dir;
     const std::string path = (dir.path() / "consentd.db").string();
     const auto clock = [] { return std::int64_t{1780000000}; };
-    REQUIRE(consent::server::SqliteStore::open(path, clock).ok());
-    // What version 2 wrote: no acknowledgements table.
-    REQUIRE(raw_exec(path, "DROP TABLE acknowledgements; UPDATE schema_version SET version = 2") == "");
+    const auto key = consent::server::make_api_key("bike-shop", 1780000000);
+    {
+        auto store = consent::server::SqliteStore::open(path, clock);
+        REQUIRE(store.ok());
+        REQUIRE(store.value()->put_site(consent::server::Site{"bike-shop", {kShopOrigin}, 1780000000, {}}).ok());
+        REQUIRE(store.value()->put_api_key(key.record).ok());
+    }
+    // What version 2 wrote: no acknowledgements table, API keys without a backend.
+    REQUIRE(raw_exec(path,
+                     "DROP TABLE acknowledgements; DROP INDEX api_keys_by_backend; "
+                     "ALTER TABLE api_keys DROP COLUMN backend; UPDATE schema_version SET version = 2") == "");
     auto reopened = consent::server::SqliteStore::open(path, clock);
     REQUIRE(reopened.ok());
-    CHECK(reopened.value()->backend_positions("bike-shop").ok());
+    CHECK(reopened.value()->backend_positions("bike-shop")->empty());
+    CHECK(reopened.value()->api_key(key.record.key_id)->backend.empty());
     reopened.value().reset();
     CHECK(raw_exec(path, "SELECT backend FROM acknowledgements") == "");
     // Its guards came with it.
@@ -197,4 +208,45 @@ TEST_CASE("a version 2 file is migrated to version 3 and gains the acknowledgeme
         CHECK_THAT(raw_exec(path, std::string("CREATE TRIGGER ") + trigger +
                                       " BEFORE DELETE ON acknowledgements BEGIN SELECT 1; END"),
                    Catch::Contains("already exists"));
+}
+
+TEST_CASE("a key registered for a backend acknowledges for it only, and the view lists it before it does",
+          "[server][http][acknowledgements]") {
+    RunningServer s;
+    const auto billing = consent::server::make_api_key("bike-shop", s.now(), "billing");
+    REQUIRE(s.store().put_api_key(billing.record).ok());
+    grant(s, "dec-ack-grant");
+    const json withdrawal = withdraw(s);
+    // Registered and silent: listed, and behind the withdrawal it never acknowledged.
+    json view = backends(s);
+    REQUIRE(view["backends"].size() == 1);
+    CHECK(view["backends"][0] == json{{"backend", "billing"},
+                                      {"last_acknowledged_event", -1},
+                                      {"last_acknowledged_at", 0},
+                                      {"acknowledgements", 0},
+                                      {"registered", true},
+                                      {"behind", true}});
+    CHECK(view["behind"] == 1);
+    // It cannot speak for another backend: refused, nothing kept.
+    auto other =
+        acknowledge(s, {{"backend", "newsletter"}, {"receipts", {withdrawal["receipt_id"]}}}, billing.plaintext);
+    REQUIRE(other);
+    CHECK(other->status == 403);
+    CHECK(body_of(other)["error"]["code"] == "ack.backend_mismatch");
+    // Without a name, its own; the export shows which system stopped.
+    auto own = acknowledge(s, {{"receipts", {withdrawal["receipt_id"]}}}, billing.plaintext);
+    REQUIRE(own);
+    REQUIRE(own->status == 200);
+    CHECK(body_of(own)["backend"] == "billing");
+    view = backends(s);
+    CHECK(view["behind"] == 0);
+    CHECK(view["backends"][0]["registered"] == true);
+    CHECK(view["backends"][0]["last_acknowledged_event"] == withdrawal["log_index"]);
+    // A site-wide key must still name its backend.
+    auto unnamed = acknowledge(s, {{"receipts", {withdrawal["receipt_id"]}}}, s.shop_key());
+    REQUIRE(unnamed);
+    CHECK(body_of(unnamed)["error"]["code"] == "request.missing_field");
+    // Once its key is revoked the backend is no longer registered, but what it acknowledged stays listed.
+    REQUIRE(s.store().revoke_api_key(billing.record.key_id, s.now()).ok());
+    CHECK(backends(s)["backends"][0]["registered"] == false);
 }

@@ -233,6 +233,18 @@ test('apikey create prints one key that works against consentd until it is revok
   assert.equal(sqlite(ws, 'SELECT COUNT(*) FROM api_keys').stdout, '1\n');
 });
 
+test('apikey create --backend registers a backend: consentctl backends lists it, behind, before it acknowledges', (t) => {
+  const ws = workspace(t);
+  init(ws);
+  publish(ws);
+  const created = ok(ws, ['apikey', 'create', `--site=${SITE}`, '--backend=billing', ...ws.common]);
+  assert.match(created.stderr, /backend billing/);
+  const view = JSON.parse(ok(ws, ['backends', `--site=${SITE}`, ...ws.common]).stdout);
+  assert.deepEqual(view.backends.map((b) => [b.backend, b.registered, b.acknowledgements]), [['billing', true, 0]]);
+  fails(ws, ['apikey', 'create', `--site=${SITE}`, '--backend=Not A Name', ...ws.common], EX_USAGE, '--backend must match');
+  assert.equal(sqlite(ws, "SELECT backend FROM api_keys").stdout, 'billing\n');
+});
+
 test('keys rotate: the JWKS then has both keys and a receipt from before still verifies', async (t) => {
   const ws = workspace(t);
   init(ws);

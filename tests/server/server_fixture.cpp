@@ -57,7 +57,7 @@ RunningServer::RunningServer(ServerOptions options) {
     config.open_rate_per_minute = options.rate_per_minute;  // tests read many proofs from one address
     config.open_rate_burst = options.rate_burst;
     config.max_body_bytes = options.max_body_bytes;
-    config.event_heartbeat_seconds = 1;
+    config.event_heartbeat_seconds = options.heartbeat_seconds;
     config.worker_threads = 16;
     http_ = std::make_unique<server::HttpServer>(*service_, config);
     port_ = http_->bind();

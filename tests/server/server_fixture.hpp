@@ -38,6 +38,7 @@ struct ServerOptions {
     std::uint32_t rate_per_minute = 100000;
     std::uint32_t rate_burst = 100000;
     std::size_t max_body_bytes = 16 * 1024;
+    int heartbeat_seconds = 1;  // a long one makes an idle event stream go silent
 };
 
 class RunningServer {

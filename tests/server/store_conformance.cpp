@@ -298,7 +298,8 @@ void notice_version_rules(const StoreFactory& open) {
 
 void api_keys_round_trip(const StoreFactory& open) {
     auto store = open();
-    const ApiKeyRecord key{"key_abc", kShop, std::string(64, 'a'), kNow, std::nullopt};
+    const ApiKeyRecord key{"key_abc", kShop, std::string(64, 'a'), kNow, std::nullopt, ""};
+    const ApiKeyRecord bound{"key_news", kShop, std::string(64, 'c'), kNow, std::nullopt, "newsletter"};
     check_error(store->put_api_key(key), "storage.unknown_site");
     setup_site(*store, kShop);
     REQUIRE(store->put_api_key(key).ok());
@@ -309,6 +310,9 @@ void api_keys_round_trip(const StoreFactory& open) {
     CHECK(read->key_hash == key.key_hash);
     CHECK(read->created_at == kNow);
     CHECK_FALSE(read->revoked_at.has_value());
+    CHECK(read->backend.empty());  // a site-wide key
+    REQUIRE(store->put_api_key(bound).ok());
+    CHECK(store->api_key("key_news")->backend == "newsletter");  // registered for one backend
     REQUIRE(store->revoke_api_key("key_abc", kNow + 10).ok());
     REQUIRE(store->revoke_api_key("key_abc", kNow + 20).ok());  // the first revocation time stays
     CHECK(store->api_key("key_abc")->revoked_at == std::optional<std::int64_t>(kNow + 10));
@@ -557,7 +561,7 @@ void data_survives_reopening(const StoreFactory& open) {
     {
         auto store = open();
         setup_site(*store, kShop);
-        REQUIRE(store->put_api_key(ApiKeyRecord{"key_abc", kShop, std::string(64, 'b'), kNow, std::nullopt}).ok());
+        REQUIRE(store->put_api_key(ApiKeyRecord{"key_abc", kShop, std::string(64, 'b'), kNow, std::nullopt, ""}).ok());
         append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
         last = append_ok(*store, request(kShop, decide("decision-2", "subj-a", Method::withdraw))).receipt;
     }
@@ -861,6 +865,17 @@ void acknowledgements_round_trip(const StoreFactory& open) {
     CHECK(positions[0].last_index == withdrawal.receipt.log_index);
     CHECK(positions[0].acknowledgements == 1);
     CHECK(consent::test::read_ok(store->backend_positions(kBlog)).empty());
+    // A backend a live key is registered for is listed before it acknowledged anything.
+    REQUIRE(
+        store->put_api_key(ApiKeyRecord{"key_recs", kShop, std::string(64, 'd'), kNow, std::nullopt, "recommendations"})
+            .ok());
+    const auto registered = consent::test::read_ok(store->backend_positions(kShop));
+    REQUIRE(registered.size() == 2);
+    CHECK(registered[1].backend == "recommendations");
+    CHECK(registered[1].registered);
+    CHECK(registered[1].last_index == -1);
+    CHECK(registered[1].acknowledgements == 0);
+    CHECK_FALSE(registered[0].registered);  // newsletter acknowledged under a site-wide key
 }
 
 // Snapshots (issue #15): subjects in byte order after a cursor, each with the

@@ -18,6 +18,7 @@ import { buildRequest } from './request.js';
 import { boundOutbox } from './outbox_bound.js';
 import { Gate } from './gating.js';
 import { pushUpdate } from './consent_mode.js';
+import { cookiePatterns, deleteCookies } from './cookies.js';
 
 // Choices waiting for the core stay bounded by the outbox's rules.
 const boundRequests = (requests) => boundOutbox(requests.map((request) => ({ request }))).map((e) => e.request);
@@ -118,10 +119,26 @@ export class FirstVisit {
     else if (this.answer) this.dialog.showChoices(this.answer.view, false, 0);
   }
 
-  /** The server refused a choice made here before the core came (refusal.js took it back): said, and asked again. */
+  /**
+   * The server refused a choice made here before the core came (refusal.js took it back in storage): carried
+   * out on the page at once, in this task, as banner.js does with a withdrawal (the frames it started are
+   * emptied, the cookies of what it allowed are deleted, Consent Mode is denied again, listeners are told),
+   * not later when the core arrives; then said, and asked again.
+   */
   refused() {
     if (!this.answer) return;
-    this.allowing = false;
+    const before = this.allowing ? this.verdicts : {};
+    // Back to what the page allowed before any choice: the necessary purposes, as the server's core said.
+    this.verdicts = Object.assign({}, this.answer.allowed || {});
+    this.allowing = Boolean(this.answer.allowed);
+    const revoked = Object.keys(before).filter((p) => before[p] && !this.allowed(p));
+    for (const p of revoked) deleteCookies(this.win.document, cookiePatterns(this.answer.notice, p));
+    if (this.gate && revoked.length) this.gate.revoke();
+    const reject = this.answer.clicks && this.answer.clicks.reject;
+    if (reject && reject.consent_mode) pushUpdate(this.win, reject.consent_mode);  // nothing granted: as after a refusal
+    if (revoked.length) {
+      this.events.emit('change', { allowed: Object.assign({}, this.verdicts), granted: [], revoked, method: 'rejected' });
+    }
     this.showWhenReady = false;
     this.dialog.showChoices(this.answer.view, false, 0);
     this.dialog.showStatus(this.answer.view);

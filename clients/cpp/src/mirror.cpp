@@ -15,16 +15,6 @@ std::int64_t steady_ms() {
     return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// A purpose granted before this receipt and not after it: processing must stop.
-bool ends_a_grant(const SubjectState& before, const SubjectState& after) {
-    for (const auto& [purpose, record] : before) {
-        if (record.state != PurposeState::granted) continue;
-        const auto now = after.find(purpose);
-        if (now == after.end() || now->second.state != PurposeState::granted) return true;
-    }
-    return false;
-}
-
 Result<std::pair<Notice, std::int64_t>> notice_of(const json& value) {
     if (!value.is_object() || !value.contains("notice") || !value.contains("last_material_version") ||
         !value["last_material_version"].is_number_integer())
@@ -76,12 +66,10 @@ Verdict Mirror::verdict(const std::string& subject, const std::string& purpose) 
         }
         return Verdict{false, kMirrorStale, ""};
     }
+    const std::int64_t at = now();
     std::shared_lock<std::shared_mutex> lock(state_mutex_);
-    if (!notice_) return Verdict{false, kMirrorStale, ""};
-    static const SubjectState kNone;
-    const auto found = subjects_.find(subject);
-    const PolicyContext context{notice_->notice, notice_->last_material_version, now(), false};
-    return is_allowed(context, purpose, found == subjects_.end() ? kNone : found->second);
+    if (!table_.has_notice()) return Verdict{false, kMirrorStale, ""};
+    return table_.verdict(subject, purpose, at);
 }
 
 bool Mirror::allowed(const std::string& subject, const std::string& purpose) const {
@@ -95,12 +83,12 @@ std::int64_t Mirror::event_id() const {
 
 std::int64_t Mirror::notice_version() const {
     std::shared_lock<std::shared_mutex> lock(state_mutex_);
-    return notice_ ? notice_->notice.version : 0;
+    return table_.notice_version();
 }
 
 std::size_t Mirror::subjects() const {
     std::shared_lock<std::shared_mutex> lock(state_mutex_);
-    return subjects_.size();
+    return table_.subjects();
 }
 
 std::vector<Error> Mirror::errors() const {
@@ -135,6 +123,7 @@ void Mirror::run() {
             step = loaded ? Status(Unit{}) : load_snapshot();
             if (step) {
                 loaded = true;
+                if (!pending_acks_.empty()) acknowledge_pending();  // the withdrawal the snapshot held
                 step = follow();
                 if (step) backoff = options_.reconnect;
             }
@@ -152,24 +141,29 @@ void Mirror::run() {
 
 // Every page at the first page's event id: the state exactly as of that event.
 Status Mirror::load_snapshot() {
-    std::map<std::string, SubjectState> subjects;
-    std::optional<CurrentNotice> notice;
+    StateTable table;
+    std::string held_withdrawal;
     std::int64_t at = -1;
     std::optional<std::int64_t> page_at;
     std::string after;
     for (;;) {
         auto page = client_->snapshot_page(page_at, after, options_.page_limit);
         if (!page) return page.error();
-        if (!notice) {
+        if (!table.has_notice()) {
             auto n = notice_of((*page)["notice"]);
             if (!n) return n.error();
-            notice = CurrentNotice{std::move(n->first), n->second};
+            table.set_notice(std::move(n->first), n->second);
             at = (*page)["event_id"].get<std::int64_t>();
+            // The site's newest withdrawal this snapshot holds: applied by loading it, so acknowledged
+            // (a backend started after it would otherwise show as behind until the next one).
+            const json& held = page->value("newest_withdrawal", json());
+            if (!options_.backend.empty() && held.is_object() && held.contains("receipt_id"))
+                held_withdrawal = held["receipt_id"].get<std::string>();
         }
         for (const auto& row : (*page)["subjects"]) {
             auto state = parse_subject_state(row["state"]);
             if (!state) return state.error();
-            subjects[row["subject"].get<std::string>()] = std::move(state).value();
+            table.put_state(row["subject"].get<std::string>(), std::move(state).value());
         }
         const json& next = (*page)["next"];
         if (!next.is_object()) break;
@@ -177,9 +171,9 @@ Status Mirror::load_snapshot() {
         after = next["after"].get<std::string>();
     }
     std::unique_lock<std::shared_mutex> lock(state_mutex_);
-    subjects_ = std::move(subjects);
-    notice_ = std::move(notice);
+    table_ = std::move(table);
     event_id_ = at;
+    if (!held_withdrawal.empty()) pending_acks_.push_back(std::move(held_withdrawal));
     return Unit{};
 }
 
@@ -204,7 +198,7 @@ bool Mirror::on_event(const Event& event) {
             return false;  // a notice this mirror cannot read: reconnect rather than answer on the old one
         }
         std::unique_lock<std::shared_mutex> lock(state_mutex_);
-        notice_ = CurrentNotice{std::move(n->first), n->second};
+        table_.set_notice(std::move(n->first), n->second);
     }
     if (!pending_acks_.empty()) acknowledge_pending();
     touch();
@@ -221,14 +215,9 @@ void Mirror::apply_receipt(const json& data, std::int64_t id) {
     const std::string receipt_id = data.value("receipt_id", "");
     const std::int64_t decided_at = data.value("server_time", std::int64_t{0});
     std::unique_lock<std::shared_mutex> lock(state_mutex_);
-    SubjectState& state = subjects_[subject];
-    const SubjectState before = state;
-    apply_decision(state, *decision, decided_at, receipt_id);
+    const bool acknowledge = table_.apply(subject, *decision, decided_at, receipt_id);
     event_id_ = id;
-    // A withdrawal receipt is acknowledged even when nothing was granted:
-    // consentd's operator view counts every withdrawal a backend must apply.
-    if (!options_.backend.empty() && (is_withdrawal(decision->method) || ends_a_grant(before, state)))
-        pending_acks_.push_back(receipt_id);
+    if (!options_.backend.empty() && acknowledge) pending_acks_.push_back(receipt_id);
 }
 
 void Mirror::acknowledge_pending() {

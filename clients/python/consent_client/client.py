@@ -41,7 +41,7 @@ class Event:
 
 
 def verdict_of(value: Dict[str, Any]) -> Verdict:
-    return Verdict(bool(value.get("allowed")), str(value.get("reason", "")), str(value.get("receipt_id", "")))
+    return Verdict(bool(value.get("allowed")), str(value.get("reason", "")), str(value.get("receipt_id") or ""))
 
 
 class ConsentClient:

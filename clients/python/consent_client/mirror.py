@@ -2,13 +2,12 @@
 
 It loads the snapshot (every subject's state as of one event id), then follows
 the event stream from exactly that id (Last-Event-ID), folding each receipt's
-decision into the subject's state with the core's own state.apply, and taking
-each notice event as the notice in force. allowed() asks the core's
-policy.is_allowed (time-based expiry, material notice changes, unknown
-purposes: the same code consentd's checks run), memoized per subject and
-purpose for the current second only: the core's answer depends on the time in
-whole seconds, the state and the notice, and either of the latter two
-replaces the memo the moment it changes.
+decision into the subject's state, and taking each notice event as the notice
+in force. The states and the notice live in the core (a consent::StateTable
+behind the shared library's C boundary), so folding, the answer (time-based
+expiry, material notice changes, unknown purposes: the same code consentd's
+checks run) and which receipts to acknowledge are the core's; a check is one
+foreign call, not a JSON round trip.
 
 Fail closed: while the stream is cut, or has sent nothing (no event, no
 heartbeat) for stale_after seconds, allowed() answers False, or asks consentd
@@ -19,29 +18,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
-from .client import ConsentClient, Event, Verdict, verdict_of
-from .core import Core
-from .errors import ConsentError
+from .client import ConsentClient, Event, Verdict
+from .core import Core, Table
+from .errors import ConsentError, CoreError
 
 STALE = Verdict(False, "mirror_stale")
-
-
-@dataclass
-class _Notice:
-    text: str  # the notice JSON, ready to splice into the core's input
-    version: int
-    last_material_version: int
-    unknown: Dict[str, Tuple[int, Verdict]] = field(default_factory=dict)  # memo for subjects with no state
-
-
-@dataclass
-class _Subject:
-    state: Dict[str, Any]
-    text: str
-    memo: Dict[str, Tuple[int, _Notice, Verdict]] = field(default_factory=dict)
 
 
 class Mirror:
@@ -60,8 +43,7 @@ class Mirror:
         self.backend = backend  # set: acknowledge each applied withdrawal under this name
         self._reconnect_backoff = reconnect_backoff
         self._on_receipt = on_receipt  # (data) after each receipt is applied: a backend reacts at once
-        self._subjects: Dict[str, _Subject] = {}
-        self._notice: Optional[_Notice] = None
+        self._table: Optional[Table] = None  # None until the first snapshot has loaded
         self._event_id = -1
         self._live_until = 0.0  # monotonic deadline; 0 while cut
         self._stopping = threading.Event()
@@ -72,35 +54,17 @@ class Mirror:
 
     # -- answers ---------------------------------------------------------------------------------
     def allowed(self, subject: str, purpose: str) -> bool:
-        return self.verdict(subject, purpose).allowed
+        table = self._table
+        if table is None or time.monotonic() > self._live_until:
+            return self._when_stale(subject, purpose).allowed
+        return table.allowed(subject, purpose, int(self._clock()))
 
     def verdict(self, subject: str, purpose: str) -> Verdict:
-        notice = self._notice
-        if notice is None or time.monotonic() > self._live_until:
+        table = self._table
+        if table is None or time.monotonic() > self._live_until:
             return self._when_stale(subject, purpose)
-        now = int(self._clock())
-        entry = self._subjects.get(subject)
-        if entry is None:
-            hit = notice.unknown.get(purpose)
-            if hit is not None and hit[0] == now:
-                return hit[1]
-            verdict = self._evaluate(notice, now, purpose, "{}")
-            notice.unknown[purpose] = (now, verdict)
-            return verdict
-        memo = entry.memo.get(purpose)
-        if memo is not None and memo[0] == now and memo[1] is notice:
-            return memo[2]
-        verdict = self._evaluate(notice, now, purpose, entry.text)
-        entry.memo[purpose] = (now, notice, verdict)
-        return verdict
-
-    def _evaluate(self, notice: _Notice, now: int, purpose: str, state_text: str) -> Verdict:
-        text = ('{"notice":' + notice.text + ',"last_material_version":' + str(notice.last_material_version) +
-                ',"now":' + str(now) + ',"purpose":' + json.dumps(purpose) + ',"state":' + state_text + '}')
-        envelope = json.loads(self._core.call_text(b"policy.is_allowed", text.encode()))
-        if not envelope.get("ok"):
-            return Verdict(False, envelope.get("error", {}).get("code", "core_error"))
-        return verdict_of(envelope["value"])
+        allowed, reason, receipt_id = table.verdict(subject, purpose, int(self._clock()))
+        return Verdict(allowed, reason, receipt_id)
 
     def _when_stale(self, subject: str, purpose: str) -> Verdict:
         if self.fallback == "ask":
@@ -117,14 +81,14 @@ class Mirror:
 
     @property
     def notice_version(self) -> int:
-        return self._notice.version if self._notice else 0
+        return self._table.notice_version if self._table else 0
 
     @property
     def live(self) -> bool:
-        return self._notice is not None and time.monotonic() <= self._live_until
+        return self._table is not None and time.monotonic() <= self._live_until
 
     def subjects(self) -> int:
-        return len(self._subjects)
+        return self._table.subjects if self._table else 0
 
     def wait_for(self, event_id: int = -1, notice_version: int = 0, timeout: float = 10.0) -> bool:
         """Until the mirror has applied event_id (and this notice version) and is live."""
@@ -153,17 +117,23 @@ class Mirror:
             self._thread.join(timeout=max(5.0, self.stale_after + 1))
 
     def load_snapshot(self) -> None:
-        subjects: Dict[str, _Subject] = {}
-        notice: Optional[_Notice] = None
+        # A table of its own: answers keep coming from the old one until this one is whole.
+        table = self._core.table()
         event_id = -1
+        first = True
         for page in self._client.snapshot(self._page_limit):
-            if notice is None:
-                notice = self._notice_of(page["notice"])
+            if first:
+                table.set_notice(json.dumps(page["notice"]))
                 event_id = int(page["event_id"])
+                first = False
+                # The site's newest withdrawal this snapshot holds: applied by loading it, so acknowledged
+                # (a backend started after it would otherwise show as behind until the next one).
+                held = page.get("newest_withdrawal")
+                if self.backend and held:
+                    self._pending_acks.append(str(held["receipt_id"]))
             for row in page["subjects"]:
-                subjects[row["subject"]] = _Subject(row["state"], json.dumps(row["state"]))
-        self._subjects = subjects
-        self._notice = notice
+                table.put_state(str(row["subject"]), json.dumps(row["state"]))
+        self._table = table
         self._event_id = event_id
 
     def _run(self) -> None:
@@ -174,9 +144,11 @@ class Mirror:
                 if not loaded:
                     self.load_snapshot()
                     loaded = True
+                    if self._pending_acks:
+                        self._acknowledge()  # the withdrawal the snapshot held
                 self._follow()
                 backoff = self._reconnect_backoff
-            except (ConsentError, OSError, ValueError) as e:
+            except (ConsentError, CoreError, OSError, ValueError) as e:
                 self.errors.append(e)
             self._live_until = 0.0  # cut: deny until the stream is back
             with self._changed:
@@ -191,8 +163,8 @@ class Mirror:
                 return
             if event.type == "receipt" and event.data is not None and event.id is not None:
                 self._apply(event)
-            elif event.type == "notice" and event.data is not None:
-                self._notice = self._notice_of(event.data)
+            elif event.type == "notice" and event.data is not None and self._table is not None:
+                self._table.set_notice(json.dumps(event.data))
             self._live_until = time.monotonic() + self.stale_after
             if self._pending_acks:
                 self._acknowledge()
@@ -201,19 +173,12 @@ class Mirror:
 
     def _apply(self, event: Event) -> None:
         data = event.data or {}
-        subject = str(data["subject"])
-        current = self._subjects.get(subject)
-        arguments: Dict[str, Any] = {"decision": data["decision"], "decided_at": data["server_time"],
-                                     "receipt_id": data["receipt_id"]}
-        if current is not None:
-            arguments["state"] = current.state
-        state = self._core.call("state.apply", arguments)
-        # A new entry (with an empty memo): an answer computed from the old state is never reused.
-        self._subjects[subject] = _Subject(state, json.dumps(state))
+        table = self._table
+        if table is None:
+            return
+        must_acknowledge = table.apply(json.dumps(data))
         self._event_id = int(event.id or 0)
-        # A withdrawal receipt is acknowledged even when nothing was granted:
-        # consentd's operator view counts every withdrawal a backend must apply.
-        if self.backend and (data.get("method") in _WITHDRAWAL_METHODS or _withdraws(current, state)):
+        if self.backend and must_acknowledge:
             self._pending_acks.append(str(data["receipt_id"]))
         if self._on_receipt is not None:
             try:
@@ -228,20 +193,3 @@ class Mirror:
         except ConsentError as e:
             self.errors.append(e)
             self._pending_acks = receipts + self._pending_acks  # the next event tries again
-
-    @staticmethod
-    def _notice_of(value: Dict[str, Any]) -> _Notice:
-        return _Notice(json.dumps(value["notice"]), int(value["version"]), int(value["last_material_version"]))
-
-
-_WITHDRAWAL_METHODS = ("withdraw", "server_withdraw")
-
-
-def _withdraws(before: Optional[_Subject], after: Dict[str, Any]) -> bool:
-    """A purpose granted before this receipt and denied after it: processing must stop."""
-    if before is None:
-        return False
-    for purpose, record in before.state.items():
-        if record.get("state") == "granted" and after.get(purpose, {}).get("state") != "granted":
-            return True
-    return False

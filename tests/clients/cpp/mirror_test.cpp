@@ -216,3 +216,38 @@ TEST_CASE("C++ mirror: it acknowledges each applied withdrawal, and denies once 
     CHECK(mirror.verdict(who, "analytics").reason == consent::client::kMirrorStale);
     mirror.stop();
 }
+
+TEST_CASE("C++ mirror: a stream that goes silent (no event, no heartbeat) makes it deny, or ask consentd",
+          "[clients][cpp][mirror]") {
+    consent::test::ServerOptions quiet;
+    quiet.heartbeat_seconds = 3600;  // the stream stays open but says nothing
+    RunningServer s(quiet);
+    MirrorOptions deny = options_for(s);
+    deny.stale_after = milliseconds(600);
+    MirrorOptions ask = deny;
+    ask.fallback = MirrorOptions::Fallback::ask;
+    const std::string who = subject_id(11);
+    const json granted = decide(s, who, "accept_all");
+    Mirror denying(base_url(s), "bike-shop", s.shop_key(), deny);
+    Mirror asking(base_url(s), "bike-shop", s.shop_key(), ask);
+    REQUIRE(denying.start());
+    REQUIRE(asking.start());
+    CHECK(denying.allowed(who, "analytics"));  // live: loaded, and the stream just opened
+    for (int i = 0; i < 200 && denying.live(); ++i) std::this_thread::sleep_for(milliseconds(20));
+    CHECK_FALSE(denying.live());
+    const auto stale = denying.verdict(who, "analytics");
+    CHECK_FALSE(stale.allowed);
+    CHECK(stale.reason == consent::client::kMirrorStale);
+    // Configured to ask: consentd's own answer, the receipt it rests on included.
+    for (int i = 0; i < 200 && asking.live(); ++i) std::this_thread::sleep_for(milliseconds(20));
+    const auto asked = asking.verdict(who, "analytics");
+    CHECK(asked.allowed);
+    CHECK(asked.reason == "granted");
+    CHECK(asked.receipt_id == granted["receipt_id"]);
+    // An event makes it live again at once.
+    const json withdrawn = decide(s, who, "withdraw", json{{"purposes", {"analytics"}}});
+    REQUIRE(denying.wait_for(withdrawn["log_index"], 0, milliseconds(5000)));
+    CHECK(denying.verdict(who, "analytics").reason == "withdrawn");
+    denying.stop();
+    asking.stop();
+}

@@ -127,6 +127,30 @@ class MirrorTest(unittest.TestCase):
         finally:
             backend.stop()
 
+    def test_a_backend_started_after_a_withdrawal_acknowledges_it_from_the_snapshot(self) -> None:
+        who = subject_id(8)
+        self.site.decide(who, "accept_all")
+        withdrawn = self.client.withdraw(who, ["marketing"])
+        self.site.decide(subject_id(9), "accept_all")  # the newest event is not the withdrawal
+        late = Mirror(self.client, stale_after=3.0, clock=self.site.clock, backend="reports").start()
+        try:
+            self.assertFalse(late.allowed(who, "marketing"))
+            deadline = time.monotonic() + 5
+            view: Dict[str, Any] = {}
+            while time.monotonic() < deadline:
+                view = self.client.backends()
+                if view["backends"]:
+                    break
+                time.sleep(0.05)
+            # Loading a snapshot that holds the withdrawal applied it: the backend is not behind on it.
+            self.assertEqual(view["newest_withdrawal"], withdrawn["log_index"])
+            self.assertEqual([(b["backend"], b["behind"], b["last_acknowledged_event"]) for b in view["backends"]],
+                             [("reports", False, withdrawn["log_index"])])
+            self.assertEqual([a["backend"] for a in self.client.export(who)["acknowledgements"]], ["reports"])
+            self.assertEqual(late.errors, [])
+        finally:
+            late.stop()
+
     def test_a_mirror_that_loses_its_stream_starts_denying(self) -> None:
         who = subject_id(5)
         self.assertTrue(self.mirror.wait_for(self.site.decide(who, "accept_all")["log_index"]))

@@ -17,7 +17,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,6 +27,7 @@
 
 #include "consent/consent/notice.hpp"
 #include "consent/consent/policy.hpp"
+#include "consent/consent/state_table.hpp"
 #include "consent_client/client.hpp"
 
 namespace consent::client {
@@ -69,10 +69,6 @@ public:
     std::vector<Error> errors() const;  // what went wrong on the way (reconnects, failed acknowledgements)
 
 private:
-    struct CurrentNotice {
-        Notice notice;
-        std::int64_t last_material_version = 1;
-    };
     void run();
     Status load_snapshot();
     Status follow();
@@ -89,8 +85,7 @@ private:
     mutable std::mutex asking_mutex_;
 
     mutable std::shared_mutex state_mutex_;  // guards the fields below up to pending_
-    std::map<std::string, SubjectState> subjects_;
-    std::optional<CurrentNotice> notice_;
+    StateTable table_;                       // the core's: folds receipts, answers, names what to acknowledge
     std::int64_t event_id_ = -1;
     std::vector<std::string> pending_acks_;  // mirror thread only
     std::vector<Error> errors_;

@@ -1,0 +1,175 @@
+// The core's StateTable behind a C boundary, for mirrors in languages that
+// load a shared library (Python's ctypes). A check crosses as two strings and
+// a time and comes back as one int, so answering from memory costs a foreign
+// call, not a JSON round trip (issue #15: Python's mirror check < 10 µs); the
+// states live here, in the core's own types, not as Python objects.
+//
+// Loading and following (set_notice, put_state, apply) take JSON, the shapes
+// consentd's snapshot and event stream send. Each answers NULL on success or a
+// malloc'd error envelope ({"ok":false,"error":{…}}) for consent_free.
+// A table is guarded by its own lock: ctypes lets go of the GIL during a
+// call, so the mirror's follower and its callers meet here.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "consent/base/result.hpp"
+#include "consent/consent/decision.hpp"
+#include "consent/consent/notice.hpp"
+#include "consent/consent/policy.hpp"
+#include "consent/consent/state_json.hpp"
+#include "consent/consent/state_table.hpp"
+
+#define CONSENT_C_EXPORT extern "C" __attribute__((visibility("default")))
+
+struct consent_table {
+    std::shared_mutex mutex;
+    consent::StateTable table;
+};
+
+namespace {
+
+using nlohmann::json;
+
+// The reasons a check can answer, by number (add at the end, never reorder).
+// The core's own constants (string literals, so .data() is NUL-terminated).
+namespace reason = consent::reason;
+constexpr std::string_view kReasons[] = {reason::necessary,   reason::granted,        reason::unknown_purpose,
+                                         reason::no_decision, reason::denied,         reason::withdrawn,
+                                         reason::expired,     reason::notice_changed, reason::gpc,
+                                         reason::first_visit, reason::new_purpose,    reason::up_to_date};
+constexpr int kReasonCount = static_cast<int>(sizeof kReasons / sizeof kReasons[0]);
+constexpr int kAllowedBit = 0x100;
+constexpr int kUnlistedReason = 0xff;  // a reason this table does not list: denied all the same
+
+char* copy_out(const std::string& text) {
+    char* out = static_cast<char*>(std::malloc(text.size() + 1));
+    if (out != nullptr) std::memcpy(out, text.c_str(), text.size() + 1);
+    return out;
+}
+
+char* error_out(const std::string& code, const std::string& message) {
+    return copy_out(json{{"ok", false}, {"error", {{"code", code}, {"message", message}}}}.dump());
+}
+
+char* error_out(const consent::Error& e) { return error_out(e.code, e.message); }
+
+int reason_number(std::string_view reason) {
+    for (int i = 0; i < kReasonCount; ++i)
+        if (reason == kReasons[i]) return i;
+    return kUnlistedReason;
+}
+
+// A malformed argument is the caller's error, never a crash across the boundary.
+template <typename F>
+char* guarded(F&& body) {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        return error_out("api.invalid_input", e.what());
+    }
+}
+
+}  // namespace
+
+CONSENT_C_EXPORT consent_table* consent_table_new(void) {
+    try {
+        return new consent_table();
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
+
+CONSENT_C_EXPORT void consent_table_free(consent_table* table) { delete table; }
+
+// {"notice": {…}, "version": N, "last_material_version": M}: a snapshot page's or a notice event's.
+CONSENT_C_EXPORT char* consent_table_set_notice(consent_table* table, const char* notice_json) {
+    return guarded([&]() -> char* {
+        const json value = json::parse(notice_json ? notice_json : "");
+        if (!value.is_object() || !value.contains("notice") || !value.contains("last_material_version") ||
+            !value["last_material_version"].is_number_integer())
+            return error_out("api.invalid_input", "a notice needs notice and last_material_version");
+        auto notice = consent::parse_notice(value["notice"]);
+        if (!notice) return error_out(notice.error());
+        std::unique_lock<std::shared_mutex> lock(table->mutex);
+        table->table.set_notice(std::move(notice).value(), value["last_material_version"].get<std::int64_t>());
+        return nullptr;
+    });
+}
+
+// One snapshot row: the subject's state as consentd folded it.
+CONSENT_C_EXPORT char* consent_table_put_state(consent_table* table, const char* subject, const char* state_json) {
+    return guarded([&]() -> char* {
+        auto state = consent::parse_subject_state(json::parse(state_json ? state_json : ""));
+        if (!state) return error_out(state.error());
+        std::unique_lock<std::shared_mutex> lock(table->mutex);
+        table->table.put_state(subject ? subject : "", std::move(state).value());
+        return nullptr;
+    });
+}
+
+CONSENT_C_EXPORT void consent_table_clear(consent_table* table) {
+    std::unique_lock<std::shared_mutex> lock(table->mutex);
+    table->table.clear();
+}
+
+// A receipt event's data ({"subject","decision","server_time","receipt_id",…}), in log order.
+// *acknowledge is set to 1 when the backend must acknowledge it, else 0.
+CONSENT_C_EXPORT char* consent_table_apply(consent_table* table, const char* receipt_json, int* acknowledge) {
+    return guarded([&]() -> char* {
+        const json data = json::parse(receipt_json ? receipt_json : "");
+        if (!data.is_object() || !data.contains("decision") || !data["subject"].is_string() ||
+            !data["receipt_id"].is_string() || !data["server_time"].is_number_integer())
+            return error_out("api.invalid_input", "a receipt needs subject, decision, server_time and receipt_id");
+        auto decision = consent::parse_decision(data["decision"]);
+        if (!decision) return error_out(decision.error());
+        std::unique_lock<std::shared_mutex> lock(table->mutex);
+        const bool must =
+            table->table.apply(data["subject"].get<std::string>(), *decision, data["server_time"].get<std::int64_t>(),
+                               data["receipt_id"].get<std::string>());
+        if (acknowledge != nullptr) *acknowledge = must ? 1 : 0;
+        return nullptr;
+    });
+}
+
+// The answer as one int: kAllowedBit | the reason's number (consent_reason_name).
+// With receipt_out, the receipt the answer rests on is copied there (NUL-terminated,
+// cut to capacity; "" when none).
+CONSENT_C_EXPORT int consent_table_check(consent_table* table, const char* subject, const char* purpose,
+                                         std::int64_t now, char* receipt_out, std::size_t capacity) {
+    consent::Verdict verdict;
+    {
+        std::shared_lock<std::shared_mutex> lock(table->mutex);
+        if (!table->table.has_notice()) return reason_number(reason::no_decision);
+        verdict = table->table.verdict(subject ? subject : "", purpose ? purpose : "", now);
+    }
+    if (receipt_out != nullptr && capacity > 0) {
+        const std::size_t n = std::min(verdict.receipt_id.size(), capacity - 1);
+        std::memcpy(receipt_out, verdict.receipt_id.data(), n);
+        receipt_out[n] = '\0';
+    }
+    return (verdict.allowed ? kAllowedBit : 0) | reason_number(verdict.reason);
+}
+
+CONSENT_C_EXPORT std::size_t consent_table_subjects(consent_table* table) {
+    std::shared_lock<std::shared_mutex> lock(table->mutex);
+    return table->table.subjects();
+}
+
+CONSENT_C_EXPORT std::int64_t consent_table_notice_version(consent_table* table) {
+    std::shared_lock<std::shared_mutex> lock(table->mutex);
+    return table->table.notice_version();
+}
+
+// The name of a reason number from consent_table_check, or NULL past the end.
+CONSENT_C_EXPORT const char* consent_reason_name(int number) {
+    return number >= 0 && number < kReasonCount ? kReasons[number].data() : nullptr;
+}
