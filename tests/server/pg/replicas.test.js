@@ -9,10 +9,12 @@
 // - a withdrawal through A: B's next check says denied, B's event stream
 //   carries it; Last-Event-ID resumes at either replica without gap or
 //   duplicate; a notice version published through A reaches B's checks
-//   without waiting for B's notice cache.
+//   without waiting for B's notice cache;
+// - a password in the --database URL is never printed, logged or put in an error.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const {
   SITE, consentctl, noticeFile, run, psql, replicas, subjectId, decisionBody, post, check, openStream, waitFor, request,
@@ -99,4 +101,30 @@ test('a notice version published through one replica reaches the other\'s checks
   await waitFor(async () => (await check(b.url, auth, subject, 'analytics')).allowed === false, 500,
     "B's check to see the new notice version");
   assert.equal((await check(b.url, auth, subject, 'analytics')).reason, 'notice_changed');
+});
+
+test('the database password is never printed or logged', async (t) => {
+  const { database, common, notice } = await replicas(t, { count: 1 });
+  const withPassword = database.replace('consent@', 'consent:s3cret-pw@');  // the test cluster trusts 127.0.0.1: it ignores it
+  const args = [`--database=${withPassword}`, common[1], '--port=0', '--log-requests=on'];
+  const child = spawn(process.env.CONSENTD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  t.after(() => child.kill('SIGKILL'));
+  await waitFor(() => /listening on http:\/\/[0-9.]+:\d+/.test(output), 30000, 'consentd to listen');
+  const base = output.match(/listening on (http:\/\/[0-9.]+:\d+)/)[1];
+  assert.equal((await post(base, decisionBody(notice, subjectId(), { analytics: true }))).status, 201);
+  assert.equal((await request('GET', `${base}/healthz`)).status, 200);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.match(output, /stores receipts in postgresql:\/\/consent:…@127\.0\.0\.1/);
+  assert.ok(!output.includes('s3cret-pw'), output);
+  // A URL that cannot be reached: the error names the server, not the password.
+  const refused = spawnSync(process.env.CONSENTD, ['--database=postgresql://consent:s3cret-pw@127.0.0.1:1/x', common[1]],
+    { encoding: 'utf8', timeout: 30000 });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /storage\.unavailable/);
+  assert.ok(!`${refused.stdout}${refused.stderr}`.includes('s3cret-pw'));
 });
