@@ -27,7 +27,9 @@ function run(binary, args) {
   return r.stdout;
 }
 
-const psql = (url, sql) => run('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
+// PostgreSQL 15's own client, as pg_cluster.sh uses its initdb (no pg_wrapper cluster lookup needed).
+const PSQL = fs.existsSync('/usr/lib/postgresql/15/bin/psql') ? '/usr/lib/postgresql/15/bin/psql' : 'psql';
+const psql = (url, sql) => run(PSQL, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
 
 // A database of its own on the cluster, with the site, the shop notice, a key, and `count` replicas on it.
 async function replicas(t, { count = 2, clusterUrl = fixtureUrl(), flags = [] } = {}) {
