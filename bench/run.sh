@@ -15,6 +15,9 @@
 #   bench/run.sh --banner-loads=20    # --banner-X=V is passed to bench/banner/run.js as --X=V (loads, profiles)
 #   bench/run.sh --only=clients       # only the backend clients' mirrors (C++, Python, Node) against a Release consentd
 #   bench/run.sh --clients-subjects=100000  # --clients-X=V is passed to bench/clients_bench.js as --X=V (subjects, withdrawals)
+#   bench/run.sh --only=pg            # only consentd on PostgreSQL: one and two replicas beside SQLite, the insert
+#                                     # ceiling, the fan-out between replicas, on a throwaway cluster (tests/server/pg/pg_cluster.sh)
+#   bench/run.sh --only=pg --pg-reps=5  # --pg-X=V is passed to pg_bench as --X=V (reps, seconds, clients)
 # log_bench's table is written to build/bench/log-results-latest.txt, the
 # banner bench's numbers to build/bench/banner.json, the clients' to build/bench/clients.json
 # (--only=clients is not part of the default run).
@@ -30,12 +33,14 @@ consentd_args=()
 log_args=()
 banner_args=()
 clients_args=()
+pg_args=()
 for arg in "$@"; do
   case "$arg" in
     --only=*) only="${arg#--only=}" ;;
     --log-*) log_args+=("--${arg#--log-}") ;;
     --banner-*) banner_args+=("--${arg#--banner-}") ;;
     --clients-*) clients_args+=("--${arg#--clients-}") ;;
+    --pg-*) pg_args+=("--${arg#--pg-}") ;;
     *) consentd_args+=("$arg") ;;
   esac
 done
@@ -45,7 +50,8 @@ case "$only" in
   log) targets=(log_bench) ;;
   banner) targets=() ;;
   clients) targets=(clients_mirror_bench consentd consentctl consent_core_c) ;;
-  *) echo "bench/run.sh: --only must be consentd, log, banner or clients" >&2; exit 1 ;;
+  pg) targets=(pg_bench) ;;
+  *) echo "bench/run.sh: --only must be consentd, log, banner, clients or pg" >&2; exit 1 ;;
 esac
 
 # The C++ benches run consentd in-process, so they need only the libraries, which
@@ -87,4 +93,11 @@ if [[ "$only" == all || "$only" == banner ]]; then
 fi
 if [[ "$only" == clients ]]; then
   node --expose-gc bench/clients_bench.js --out=build/bench/clients.json ${clients_args[@]+"${clients_args[@]}"}
+fi
+if [[ "$only" == pg ]]; then
+  # A throwaway cluster (127.0.0.1, a free port, /tmp, user postgres when root), stopped on exit.
+  trap 'tests/server/pg/pg_cluster.sh stop build/bench/pg-cluster' EXIT
+  tests/server/pg/pg_cluster.sh start build/bench/pg-cluster
+  build/bench/pg_bench --url="$(cat build/bench/pg-cluster/url)" --out=build/bench/pg-results-latest.txt --label="$label" \
+    ${pg_args[@]+"${pg_args[@]}"}
 fi

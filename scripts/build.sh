@@ -2,7 +2,7 @@
 # Configures and builds one flavour of the project into build/<flavour>:
 #   native  - debug, with AddressSanitizer + UndefinedBehaviorSanitizer (tests)
 #   release - optimized native programs (demo, benchmarks)
-#   tsan    - ThreadSanitizer, optimized with debug info: only the server tests,
+#   tsan    - ThreadSanitizer, optimized with debug info: only the server tests (and PostgreSQL store tests),
 #             of which test.sh runs the [concurrency] ones (ASan cannot join it)
 #   wasm    - Emscripten: the core, its bindings, and the same core tests
 #   web     - the banner's served files (consent.js, consent.css, the wasm) into
@@ -24,7 +24,7 @@ case "$flavour" in
     cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONSENT_BUILD_TESTS=OFF >/dev/null ;;
   tsan)
     cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONSENT_SANITIZE_THREAD=ON >/dev/null
-    targets=(--target consent_server_tests) ;;
+    targets=(--target consent_server_tests consent_pg_tests) ;;
   wasm)
     [ -x build/native/tests/consent_vectors_tool ] || { echo "build.sh: build 'native' first (the differential test needs it)" >&2; exit 1; }
     emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel \

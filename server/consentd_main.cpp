@@ -19,7 +19,9 @@
 #include "http/http_server.hpp"
 #include "http/server_config.hpp"
 #include "service/consent_service.hpp"
-#include "storage/sqlite_store.hpp"
+#include "service/replica_fanout.hpp"
+#include "storage/pg_store.hpp"
+#include "storage/store_opener.hpp"
 
 namespace {
 
@@ -74,14 +76,19 @@ int serve(const consent::server::ServerConfig& config, int log_fd) {
     const sigset_t signals = block_stop_signals();
     auto keys = KeyRing::load(config.key_dir);
     if (!keys) return fail(keys.error().code + ": " + keys.error().message + " (run consentctl init first)");
-    auto store = SqliteStore::open(config.database, unix_now);
+    auto store = open_store(config.database, unix_now);
     if (!store) return fail(store.error().code + ": " + store.error().message);
     ConsentService service(**store, *keys, unix_now, config.log_origin);
+    // Replicas on one PostgreSQL database hear each other's receipts and notices.
+    std::unique_ptr<ReplicaFanout> fanout;
+    if (is_postgresql_url(config.database)) fanout = std::make_unique<ReplicaFanout>(config.database, service, **store);
     HttpServer http(service, config, RequestLog(log_fd));
     const int port = http.bind();
     if (port < 0) return fail("cannot listen on " + config.host + ":" + std::to_string(config.port));
     for (const auto& proxy : config.trusted_proxies.networks)
         std::cout << "consentd trusts the client address named by the proxy " << proxy.to_string() << '\n';
+    // The URL without its password: a log must never hold it.
+    if (fanout) std::cout << "consentd stores receipts in " << database_for_display(config.database) << '\n';
     std::cout << "consentd " << CONSENT_VERSION << " listening on http://" << config.host << ":" << port << std::endl;
     std::thread stopper([&] {
         int received = 0;

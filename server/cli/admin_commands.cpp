@@ -19,8 +19,11 @@
 #include "http/error_registry.hpp"
 #include "service/acknowledgements.hpp"
 #include "service/consent_service.hpp"
+#include "storage/pg_migrate.hpp"
+#include "storage/pg_store.hpp"
 #include "storage/sqlite_backup.hpp"
 #include "storage/sqlite_store.hpp"
+#include "storage/store_opener.hpp"
 
 namespace consent::cli {
 namespace {
@@ -86,7 +89,8 @@ std::string check_options(const Args& a) {
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
-            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to" && name != "backend")
+            name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to" && name != "from" &&
+            name != "backend")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -96,12 +100,14 @@ std::string check_options(const Args& a) {
 
 // Only init creates a database; any other command opening a missing file would
 // create an empty one and answer about it ("rebuild --check" would say all is well).
-Result<std::unique_ptr<SqliteStore>> open_store(const Args& a, bool create = false) {
+// A postgresql://… URL names a database the operator created: every command
+// may open it (the schema is made on first use, as consentd does).
+Result<std::unique_ptr<ReceiptStore>> open_store(const Args& a, bool create = false) {
     const std::string path = a.get("database", "consentd.db");
     std::error_code ec;
-    if (!create && !std::filesystem::exists(path, ec))
+    if (!create && !is_postgresql_url(path) && !std::filesystem::exists(path, ec))
         return make_error("cli.no_database", "no database at " + path + " (run consentctl init first)");
-    return SqliteStore::open(path, unix_now);
+    return server::open_store(path, unix_now);
 }
 
 Result<json> read_json_file(const std::string& path) {
@@ -118,7 +124,7 @@ Outcome no_site(const Error& lookup, const std::string& site_id) {
     return is_not_found(lookup) ? fail(kExitDataErr, "no site " + site_id) : fail(lookup);
 }
 
-Outcome add_site(SqliteStore& store, const std::string& site_id, const std::vector<std::string>& origins) {
+Outcome add_site(ReceiptStore& store, const std::string& site_id, const std::vector<std::string>& origins) {
     if (!is_notice_id(site_id)) return fail(kExitUsage, "site id must match [a-z0-9][a-z0-9_-]* (at most 64)");
     for (const auto& o : origins)
         if (!is_origin(o)) return fail(kExitUsage, "not an origin (scheme://host[:port]): " + o);
@@ -128,7 +134,7 @@ Outcome add_site(SqliteStore& store, const std::string& site_id, const std::vect
     return {0, "site " + site_id + " added", {}};
 }
 
-Outcome publish(SqliteStore& store, const KeyRing& keys, const std::string& site_id, const std::string& file) {
+Outcome publish(ReceiptStore& store, const KeyRing& keys, const std::string& site_id, const std::string& file) {
     auto body = read_json_file(file);
     if (!body)
         return body.error().code == "cli.cannot_read" ? fail(kExitNoInput, body.error().message) : fail(body.error());
@@ -143,7 +149,7 @@ Outcome publish(SqliteStore& store, const KeyRing& keys, const std::string& site
 
 // backend: a key registered for one backend (its acknowledgements carry that
 // name only; the operator view lists the backend from now on).
-Outcome create_key(SqliteStore& store, const std::string& site_id, const std::string& backend) {
+Outcome create_key(ReceiptStore& store, const std::string& site_id, const std::string& backend) {
     if (auto found = store.site(site_id); !found) return no_site(found.error(), site_id);
     const NewApiKey key = make_api_key(site_id, unix_now(), backend);
     if (auto s = store.put_api_key(key.record); !s) return fail(s.error());
@@ -183,7 +189,7 @@ Outcome init(const Args& a) {
     return {0, added.out, {}};
 }
 
-Outcome with_store_and_keys(const Args& a, const std::function<Outcome(SqliteStore&, const KeyRing&)>& f) {
+Outcome with_store_and_keys(const Args& a, const std::function<Outcome(ReceiptStore&, const KeyRing&)>& f) {
     auto keys = KeyRing::load(a.get("keys", "consentd-keys"));
     if (!keys) return fail(keys.error());
     auto store = open_store(a);
@@ -191,14 +197,14 @@ Outcome with_store_and_keys(const Args& a, const std::function<Outcome(SqliteSto
     return f(**store, *keys);
 }
 
-Outcome with_store(const Args& a, const std::function<Outcome(SqliteStore&)>& f) {
+Outcome with_store(const Args& a, const std::function<Outcome(ReceiptStore&)>& f) {
     auto store = open_store(a);
     if (!store) return fail(store.error());
     return f(**store);
 }
 
 // The site's backend keeps the private half; only the public key is stored here.
-Outcome add_subject_key(SqliteStore& store, const std::string& site_id, const std::string& public_key) {
+Outcome add_subject_key(ReceiptStore& store, const std::string& site_id, const std::string& public_key) {
     auto found = store.site(site_id);
     if (!found) return no_site(found.error(), site_id);
     Site site = std::move(found).value();
@@ -232,6 +238,10 @@ Outcome list_errors(bool markdown) {
 
 // Safe while consentd runs: the copy is one snapshot (storage/sqlite_backup.hpp).
 Outcome backup(const Args& a) {
+    if (is_postgresql_url(a.get("database")))
+        return fail(kExitUsage,
+                    "backup copies an SQLite file; back a PostgreSQL database up with pg_dump or its "
+                    "replication (docs/replicas.md)");
     auto copied = backup_database(a.get("database", "consentd.db"), a.get("to"));
     if (!copied) {
         const bool missing = copied.error().code == "backup.no_source";
@@ -244,27 +254,48 @@ Outcome backup(const Args& a) {
             {}};
 }
 
+// An SQLite store copied into an empty PostgreSQL database (storage/pg_migrate.hpp);
+// `consentctl audit --database=URL` then checks the copy.
+Outcome migrate(const Args& a) {
+    const std::string from = a.get("from");
+    const std::string to = a.get("to");
+    if (!is_postgresql_url(to)) return fail(kExitUsage, "--to must be a postgresql://… URL");
+    std::error_code ec;
+    if (!std::filesystem::exists(from, ec))
+        return fail(kExitNoInput, "no database at " + from + " (--from names an SQLite file)");
+    auto report = migrate_sqlite_to_postgresql(from, to);
+    if (!report) return fail(report.error());
+    std::string out = "migrated " + std::to_string(report->receipts) + " receipts, " +
+                      std::to_string(report->checkpoints) + " checkpoints, " + std::to_string(report->sites) +
+                      " sites and " + std::to_string(report->notices) + " notice versions from " + from + " to " +
+                      database_for_display(to);
+    if (report->latest)
+        out += "\nlatest checkpoint: tree size " + std::to_string(report->latest->tree_size) + ", root " +
+               hex_encode(report->latest->root.data(), report->latest->root.size());
+    return {0, out + "\ncheck the copy: consentctl audit --database=<the URL> --keys=…", {}};
+}
+
 Outcome dispatch(const std::string& cmd, const Args& a) {
     const auto word = [&a](std::size_t i) { return i < a.words.size() ? a.words[i] : std::string(); };
     if (cmd == "init") return init(a);
     if (cmd == "site" && word(1) == "add" && !word(2).empty())
-        return with_store(a, [&](SqliteStore& s) {
+        return with_store(a, [&](ReceiptStore& s) {
             return add_site(s, word(2),
                             a.options.count("origin") ? a.options.at("origin") : std::vector<std::string>{});
         });
     if (cmd == "site" && word(1) == "subject-key" && !word(2).empty() && !word(3).empty())
-        return with_store(a, [&](SqliteStore& s) { return add_subject_key(s, word(2), word(3)); });
+        return with_store(a, [&](ReceiptStore& s) { return add_subject_key(s, word(2), word(3)); });
     if (cmd == "notice" && word(1) == "publish" && !word(2).empty() && !a.get("site").empty())
         return with_store_and_keys(
-            a, [&](SqliteStore& s, const KeyRing& k) { return publish(s, k, a.get("site"), word(2)); });
+            a, [&](ReceiptStore& s, const KeyRing& k) { return publish(s, k, a.get("site"), word(2)); });
     if (cmd == "apikey" && word(1) == "create" && !a.get("site").empty()) {
         const std::string backend = a.get("backend");
         if (a.options.count("backend") && !is_notice_id(backend))
             return fail(kExitUsage, "--backend must match [a-z0-9][a-z0-9_-]* (at most 64)");
-        return with_store(a, [&](SqliteStore& s) { return create_key(s, a.get("site"), backend); });
+        return with_store(a, [&](ReceiptStore& s) { return create_key(s, a.get("site"), backend); });
     }
     if (cmd == "apikey" && word(1) == "revoke" && !word(2).empty())
-        return with_store(a, [&](SqliteStore& s) -> Outcome {
+        return with_store(a, [&](ReceiptStore& s) -> Outcome {
             if (auto r = s.revoke_api_key(word(2), unix_now()); !r) return fail(r.error());
             return {0, "API key " + word(2) + " revoked", {}};
         });
@@ -277,20 +308,20 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
         return {0, "new signing key " + *kid + " is active; earlier keys stay in the JWKS", {}};
     }
     if (cmd == "export" && !a.get("site").empty() && !a.get("subject").empty())
-        return with_store_and_keys(a, [&](SqliteStore& s, const KeyRing& k) -> Outcome {
+        return with_store_and_keys(a, [&](ReceiptStore& s, const KeyRing& k) -> Outcome {
             ConsentService service(s, k, unix_now);
             auto bundle = service.export_subject(a.get("site"), a.get("subject"));
             if (!bundle) return fail(bundle.error());
             return {0, bundle->dump(2), {}};
         });
     if (cmd == "backends" && !a.get("site").empty() && a.words.size() == 1)
-        return with_store(a, [&](SqliteStore& s) -> Outcome {
+        return with_store(a, [&](ReceiptStore& s) -> Outcome {
             auto view = backend_positions(s, a.get("site"));
             if (!view) return fail(view.error());
             return {0, view->dump(2), {}};
         });
     if (cmd == "rebuild" && a.options.count("check"))
-        return with_store(a, [](SqliteStore& s) -> Outcome {
+        return with_store(a, [](ReceiptStore& s) -> Outcome {
             if (auto r = s.rebuild_check(); !r) return fail(r.error());
             const auto count = s.receipt_count();
             if (!count) return fail(count.error());
@@ -300,8 +331,10 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
         return run_verify(word(1), a.get("checkpoint"), a.get("consistency"),
                           a.options.count("receipt") ? a.options.at("receipt") : std::vector<std::string>{});
     if (cmd == "errors" && a.words.size() == 1) return list_errors(a.options.count("markdown") > 0);
-    if (cmd == "audit") return with_store_and_keys(a, [](SqliteStore& s, const KeyRing& k) { return run_audit(s, k); });
+    if (cmd == "audit")
+        return with_store_and_keys(a, [](ReceiptStore& s, const KeyRing& k) { return run_audit(s, k); });
     if (cmd == "backup" && !a.get("to").empty() && a.words.size() == 1) return backup(a);
+    if (cmd == "migrate" && !a.get("from").empty() && !a.get("to").empty() && a.words.size() == 1) return migrate(a);
     return fail(kExitUsage, command_usage(cmd));
 }
 
@@ -310,7 +343,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" || command == "export" ||
            command == "rebuild" || command == "notice" || command == "verify" || command == "audit" ||
-           command == "errors" || command == "backup" || command == "backends";
+           command == "errors" || command == "backup" || command == "backends" || command == "migrate";
 }
 
 std::string admin_usage() {
@@ -331,7 +364,11 @@ std::string admin_usage() {
            "                     equals the rebuild, the Merkle tree is the receipts', every checkpoint is signed\n"
            "  consentctl errors [--markdown]   every error code: HTTP status, retryable, meaning\n"
            "  consentctl backup --to=FILE   a consistent copy of the database, safe while consentd runs\n"
-           "  (every command takes --database=F (default consentd.db) and --keys=DIR (default consentd-keys))\n";
+           "  consentctl migrate --from=FILE --to=postgresql://…   copy an SQLite store into an empty PostgreSQL "
+           "database\n"
+           "  (every command takes --database=F (default consentd.db) or --database=postgresql://… "
+           "(docs/replicas.md),\n"
+           "   and --keys=DIR (default consentd-keys))\n";
 }
 
 Outcome run_admin_command(const std::vector<std::string>& raw) {

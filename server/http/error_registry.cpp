@@ -129,6 +129,8 @@ const std::vector<ErrorInfo>& error_registry() {
         {"merkle.proof_wrong_length", 400, false, "a proof with more or fewer hashes than its sizes need"},
         {"merkle.root_mismatch", 400, false, "a proof does not lead to the expected root"},
         {"merkle.size_order", 400, false, "a consistency proof from a larger tree to a smaller one"},
+        {"migrate.not_empty", 0, false,
+         "consentctl migrate: the PostgreSQL database already holds a log or sites; migrate into an empty one"},
         {"notice.cookie_lifetime_too_long", 400, false, "a cookie lifetime beyond the 400 days browsers allow"},
         {"notice.duplicate_consent_mode_type", 400, false, "two purposes map the same Google Consent Mode type"},
         {"notice.duplicate_language", 400, false, "a language listed twice"},
@@ -234,7 +236,8 @@ const std::vector<ErrorInfo>& error_registry() {
         {"storage.invalid_request", 500, false, "an append without a seal function"},
         {"storage.log_mismatch", 500, false, "audit: the Merkle tree or a checkpoint differs from the receipts"},
         {"storage.log_moved", 503, true,
-         "the log in the file was written by another process; the writer read its end again: retry"},
+         "another writer (a replica, another process) kept appending to the log while this one resealed the "
+         "decision: retry"},
         {"storage.not_found", 404, false, "a store lookup found nothing (the service names what: request.not_found)"},
         {"storage.notice_id_changed", 409, false, "a site's notice keeps its notice id across versions"},
         {"storage.notice_inconsistent", 500, false, "a stored notice's hash or canonical text is not its own"},

@@ -98,7 +98,8 @@ std::string show_forwarded_header(const ServerConfig& c) {
 const std::vector<Option>& options() {
     using C = ServerConfig;
     static const std::vector<Option> table{
-        path("database", &C::database, "the SQLite file (created by consentctl init)"),
+        path("database", &C::database,
+             "the SQLite file (created by consentctl init), or postgresql://… shared by replicas (docs/replicas.md)"),
         path("keys", &C::key_dir, "the signing keys' directory (0700, created by consentctl init)"),
         text("log-origin", &C::log_origin, "the checkpoint origin line: name each deployment's log uniquely"),
         text("host", &C::host, "the address to listen on"),

@@ -386,11 +386,18 @@ Result<StoredNotice> ConsentService::publish_notice(const std::string& site_id, 
     if (!canonical) return canonical.error();
     StoredNotice stored{site_id, *notice, notice_content_hash(*notice), *canonical, clock_()};
     if (auto s = store_.publish_notice(stored); !s) return s.error();
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    notice_cache_.erase(site_id);  // the next check sees the new version at once
-    ++notice_generation_;
-    events_.publish(site_id, -1);  // streams with notice events send the new version (issue #15)
+    notice_published_elsewhere(site_id);
     return stored;
+}
+
+void ConsentService::notice_published_elsewhere(const std::string& site_id) {
+    {
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        if (site_id.empty()) notice_cache_.clear();
+        else notice_cache_.erase(site_id);  // the next check sees the new version at once
+        ++notice_generation_;
+    }
+    if (!site_id.empty()) events_.publish(site_id, -1);  // streams with notice events send it (issue #15)
 }
 
 }  // namespace consent::server

@@ -84,6 +84,11 @@ public:
     Result<nlohmann::json> export_subject(const std::string& site_id, const std::string& subject_id);
     // Backend/CLI: publish a notice version (validated by the core).
     Result<StoredNotice> publish_notice(const std::string& site_id, const nlohmann::json& body);
+    // A notice version of the site was published elsewhere (another replica on
+    // the same PostgreSQL database; "" for any site, after a lost notification):
+    // the cached notice is dropped, so the next check reads the new one, and
+    // streams with notice events send it.
+    void notice_published_elsewhere(const std::string& site_id);
 
     // Backend: whether the request's Origin may call a site's public routes
     // (its CORS allowlist); storage.* when the site cannot be read.
@@ -100,8 +105,9 @@ private:
     Result<DecisionAnswer> record(const std::string& site_id, const Decision& decision, const StoredNotice& shown);
     // The current notice and the newest material version, read once and kept
     // for kNoticeCacheSeconds: checks must not parse every notice version each time.
-    // A version published through this service replaces it at once; one published
-    // by another process (consentctl, another replica) is seen within the window.
+    // A version published through this service replaces it at once, and so does
+    // one another replica published (notice_published_elsewhere); one published
+    // by consentctl into an SQLite file is seen within the window.
     struct NoticeContext {
         StoredNotice current;
         std::int64_t last_material_version = 1;

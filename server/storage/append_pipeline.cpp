@@ -46,6 +46,10 @@ namespace {
 
 Error closed() { return make_error("storage.closed", "the store is shutting down"); }
 
+// Reseal rounds one append may take before it answers storage.log_moved (503,
+// retry): only a log that moves again and again, under every round, gets there.
+constexpr int kMaxReseals = 100;
+
 // Deliberately says nothing of the first receipt: not its subject, choices,
 // method or id (the caller may be someone else who learnt or guessed the id).
 Error id_conflict() {
@@ -197,12 +201,27 @@ Result<AppendOutcome> AppendPipeline::append_claimed(const AppendRequest& reques
     auto site = known_site(request.site_id);
     if (!site) return site.error();
     if (!*site) return make_error("storage.unknown_site", "no such site");
-    for (;;) {
+    for (int round = 1;; ++round) {
         auto entry = sequence(request, decision_json);
         if (!entry) return entry.error();
         auto answer = post_and_wait(*entry, call_seal(request.seal, (*entry)->slot));
         if (answer) return std::move(*answer);
-        // Its index was given back (an earlier receipt failed): sign it again at its new one.
+        // Its index was given back (an earlier receipt failed, or another
+        // replica moved the log): sign it again at its new one. The other
+        // replica may have recorded this very decision (a retry sent there):
+        // then it is a replay of that receipt, the same at either replica.
+        // Looked up from the second round on: a batch refused for such a
+        // decision fails once more, while a log that merely moved (by far the
+        // most rounds) costs no lookup per receipt.
+        if (round >= kMaxReseals)
+            return make_error("storage.log_moved", "the log kept moving: send the decision again");
+        if (round < 2) continue;
+        auto recorded = backend_.find_decision(request.site_id, request.decision.decision_id);
+        if (!recorded) return recorded.error();
+        if (*recorded) {
+            if (!is_retry_of((*recorded)->decision, request.decision)) return id_conflict();
+            return replay(std::move(recorded.value()->receipt));
+        }
     }
 }
 
@@ -378,7 +397,10 @@ void AppendPipeline::write_ready_run(std::unique_lock<std::mutex>& lock) {
     lock.lock();
     if (!written) {
         const Error error = written.error();
-        unwind_from(written_index_, &error);
+        // Another writer on the same database appended first (issue #12): no
+        // caller is answered; every receipt is signed again at the log's new end.
+        const bool moved = error.code == "storage.log_moved";
+        unwind_from(written_index_, moved ? nullptr : &error);
         // Where the store's log ends now is what the next batch continues.
         lock.unlock();
         auto size = backend_.load_log();

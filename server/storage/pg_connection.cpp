@@ -146,12 +146,43 @@ Error Connection::error_of(pg_result* result) const {
     return make_error("storage.pg_error", "PostgreSQL refused: " + message + " [" + sqlstate + "]");
 }
 
+namespace {
+
+// Only these can be prepared (PostgreSQL's PREPARE); DECLARE, FETCH and the rest run as they are.
+bool preparable(const std::string& sql) {
+    for (const char* head : {"SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH "})
+        if (sql.rfind(head, 0) == 0) return true;
+    return false;
+}
+
+// More distinct texts than the store has would mean SQL built per call: stop caching then.
+constexpr std::size_t kMaxPrepared = 256;
+
+}  // namespace
+
+Result<std::string> Connection::prepared(const std::string& sql, int params) {
+    if (!preparable(sql)) return std::string();
+    const auto found = prepared_.find(sql);
+    if (found != prepared_.end()) return found->second;
+    if (prepared_.size() >= kMaxPrepared) return std::string();
+    const std::string name = "consent_" + std::to_string(prepared_.size());
+    pg_result* result = PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr);
+    Rows cleared(result);
+    if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK) return error_of(result);
+    prepared_.emplace(sql, name);
+    return name;
+}
+
 Result<Rows> Connection::query(const std::string& sql, const Params& params) {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    pg_result* result =
-        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
+    const int count = static_cast<int>(values.size());
+    auto name = prepared(sql, count);
+    if (!name) return name.error();
+    pg_result* result = name->empty()
+                            ? PQexecParams(conn_, sql.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0)
+                            : PQexecPrepared(conn_, name->c_str(), count, values.data(), nullptr, nullptr, 0);
     Rows rows(result);
     const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return error_of(result);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "consent/base/result.hpp"
@@ -62,7 +63,10 @@ public:
     Connection& operator=(const Connection&) = delete;
     ~Connection();
 
-    // One statement with parameters; its rows (none for a command).
+    // One statement with parameters; its rows (none for a command). A SELECT,
+    // INSERT, UPDATE or DELETE is prepared on its first use on this connection
+    // and executed by name after that: PostgreSQL parses and plans it once, not
+    // per receipt (the store's SQL texts are a small fixed set).
     Result<Rows> query(const std::string& sql, const Params& params = {});
     Status run(const std::string& sql, const Params& params = {});
     // Several statements without parameters (schema, BEGIN … ).
@@ -81,7 +85,10 @@ public:
 private:
     explicit Connection(pg_conn* conn) : conn_(conn) {}
     Error error_of(pg_result* result) const;
+    // The prepared statement's name for sql, preparing it first; "" for SQL that is run unprepared.
+    Result<std::string> prepared(const std::string& sql, int params);
     pg_conn* conn_;
+    std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 // A refusal's message ends with its SQLSTATE in brackets: the writer tells a

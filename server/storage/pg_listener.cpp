@@ -17,10 +17,11 @@ constexpr int kPollMs = 100;
 
 }  // namespace
 
-Listener::Listener(std::string url, OnReceipt on_receipt, OnReconnect on_reconnect, int retry_ms)
+Listener::Listener(std::string url, OnReceipt on_receipt, OnReconnect on_reconnect, int retry_ms, OnNotice on_notice)
     : url_(std::move(url)),
       on_receipt_(std::move(on_receipt)),
       on_reconnect_(std::move(on_reconnect)),
+      on_notice_(std::move(on_notice)),
       retry_ms_(retry_ms),
       thread_([this] { run(); }) {}
 
@@ -41,7 +42,7 @@ bool Listener::listen_once() {
     auto connection = Connection::open(url_);
     if (!connection) return false;
     Connection& c = *connection.value();
-    if (!c.exec_script(std::string("LISTEN ") + kReceiptChannel)) return false;
+    if (!c.exec_script(std::string("LISTEN ") + kReceiptChannel + "; LISTEN " + kNoticeChannel)) return false;
     if (sessions_.fetch_add(1) > 0 && on_reconnect_) on_reconnect_();
     while (!stopping_) {
         pollfd fd{c.socket(), POLLIN, 0};
@@ -49,6 +50,10 @@ bool Listener::listen_once() {
         auto received = c.take_notifications();
         if (!received) return true;  // the session broke: open another
         for (const auto& n : *received) {
+            if (n.channel == kNoticeChannel) {
+                if (on_notice_) on_notice_(n.payload);
+                continue;
+            }
             // "<log index> <site id>": site ids hold no space (the core's id rule).
             const auto space = n.payload.find(' ');
             if (n.channel != kReceiptChannel || space == std::string::npos) continue;

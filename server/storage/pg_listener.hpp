@@ -19,8 +19,11 @@ class Listener {
 public:
     using OnReceipt = std::function<void(const std::string& site_id, std::int64_t log_index)>;
     using OnReconnect = std::function<void()>;
+    using OnNotice = std::function<void(const std::string& site_id)>;
 
-    Listener(std::string url, OnReceipt on_receipt, OnReconnect on_reconnect, int retry_ms = 200);
+    // on_notice (optional) hears kNoticeChannel: a notice version published by any replica.
+    Listener(std::string url, OnReceipt on_receipt, OnReconnect on_reconnect, int retry_ms = 200,
+             OnNotice on_notice = {});
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
     ~Listener();  // stops and joins within about one poll interval
@@ -35,6 +38,7 @@ private:
     const std::string url_;
     OnReceipt on_receipt_;
     OnReconnect on_reconnect_;
+    OnNotice on_notice_;
     const int retry_ms_;
     std::atomic<bool> stopping_{false};
     std::atomic<int> sessions_{0};

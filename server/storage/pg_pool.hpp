@@ -2,8 +2,14 @@
 // connection found broken when its lease ends is closed, not returned, so a
 // restarted server is reached again by the next lease (replicas reconnect by
 // themselves); while it is down, acquire() is storage.unavailable.
+// At most max_connections are open; a lease beyond them waits for one to come
+// back (storage.unavailable after kLeaseWaitMs). Connections are kept open,
+// never closed when idle: a PostgreSQL connection costs a server process
+// (milliseconds to start), and closing the ones above a small idle bound
+// under load made every receipt pay for one (measured: 570 receipts/s).
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -34,7 +40,10 @@ public:
         std::unique_ptr<Connection> connection_;
     };
 
-    Pool(std::string url, std::size_t max_idle) : url_(std::move(url)), max_idle_(max_idle) {}
+    static constexpr int kLeaseWaitMs = 10000;
+
+    Pool(std::string url, std::size_t max_connections)
+        : url_(std::move(url)), max_connections_(max_connections == 0 ? 1 : max_connections) {}
     Result<Lease> acquire();
     const std::string& url() const { return url_; }
 
@@ -42,8 +51,10 @@ private:
     void give_back(std::unique_ptr<Connection> connection);
 
     const std::string url_;
-    const std::size_t max_idle_;
+    const std::size_t max_connections_;
     std::mutex mutex_;
+    std::condition_variable returned_;
+    std::size_t open_ = 0;  // idle or leased
     std::vector<std::unique_ptr<Connection>> idle_;
 };
 

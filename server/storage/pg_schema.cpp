@@ -12,6 +12,11 @@ namespace {
 // existing right child, a checkpoint is of a larger tree no larger than the
 // log. Row-level BEFORE triggers see the rows that earlier rows of the same
 // multi-row INSERT added, so a batch of receipts passes row by row.
+// Subject ids compare as bytes (COLLATE "C"), as in the SQLite file, whatever
+// the database's locale: snapshot pages continue after a subject id in that order.
+// Acknowledgements and the API keys' backend (the SQLite file's versions 3
+// and 4) are in version 1 too: no PostgreSQL store was released without them
+// (the schema came before the store that writes it).
 // log_state holds the log's size: every writer locks this one row (SELECT …
 // FOR UPDATE) for the length of its batch's transaction and no longer.
 constexpr const char* kSchemaV1 = R"sql(
@@ -40,8 +45,11 @@ CREATE TABLE api_keys (
     site_id TEXT NOT NULL REFERENCES sites (site_id),
     key_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    revoked_at BIGINT
+    revoked_at BIGINT,
+    -- The backend the key speaks for (issue #15's registry); NULL for a site-wide key.
+    backend TEXT CHECK (backend IS NULL OR length(backend) BETWEEN 1 AND 64)
 );
+CREATE INDEX api_keys_by_backend ON api_keys (site_id, backend) WHERE backend IS NOT NULL;
 
 CREATE TABLE log_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -53,7 +61,7 @@ CREATE TABLE receipts (
     log_index BIGINT PRIMARY KEY CHECK (log_index >= 0),
     receipt_id TEXT NOT NULL UNIQUE,
     site_id TEXT NOT NULL REFERENCES sites (site_id),
-    subject_id TEXT NOT NULL,
+    subject_id TEXT COLLATE "C" NOT NULL,
     decision_id TEXT NOT NULL,
     server_time BIGINT NOT NULL,
     jws TEXT NOT NULL,
@@ -69,7 +77,7 @@ CREATE INDEX receipts_by_time ON receipts (site_id, server_time, log_index);
 
 CREATE TABLE current_state (
     site_id TEXT NOT NULL,
-    subject_id TEXT NOT NULL,
+    subject_id TEXT COLLATE "C" NOT NULL,
     purpose TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('granted', 'denied')),
     method TEXT NOT NULL,
@@ -93,6 +101,20 @@ CREATE TABLE checkpoints (
     timestamp BIGINT NOT NULL,
     note TEXT NOT NULL
 );
+
+-- Acknowledgements (issue #15): evidence like the receipts, never changed; the
+-- store inserts with ON CONFLICT DO NOTHING, so the first time stands.
+CREATE TABLE acknowledgements (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    backend TEXT NOT NULL,
+    receipt_id TEXT NOT NULL REFERENCES receipts (receipt_id),
+    subject_id TEXT COLLATE "C" NOT NULL,
+    log_index BIGINT NOT NULL,
+    key_id TEXT NOT NULL,
+    acknowledged_at BIGINT NOT NULL,
+    PRIMARY KEY (site_id, backend, receipt_id)
+);
+CREATE INDEX acknowledgements_by_subject ON acknowledgements (site_id, subject_id, log_index);
 
 CREATE FUNCTION consent_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;
@@ -142,6 +164,20 @@ CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION consent_append_only();
 CREATE TRIGGER checkpoints_grow BEFORE INSERT ON checkpoints
   FOR EACH ROW EXECUTE FUNCTION consent_checkpoint_grows();
+CREATE FUNCTION consent_acknowledges_a_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM receipts WHERE receipt_id = NEW.receipt_id AND site_id = NEW.site_id
+                 AND subject_id = NEW.subject_id AND log_index = NEW.log_index) THEN
+    RAISE EXCEPTION 'an acknowledgement names a receipt of its site';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER acknowledgements_no_change BEFORE UPDATE OR DELETE ON acknowledgements
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER acknowledgements_no_truncate BEFORE TRUNCATE ON acknowledgements
+  FOR EACH STATEMENT EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER acknowledgements_of_a_receipt BEFORE INSERT ON acknowledgements
+  FOR EACH ROW EXECUTE FUNCTION consent_acknowledges_a_receipt();
 CREATE TRIGGER log_state_no_delete BEFORE DELETE ON log_state
   FOR EACH ROW EXECUTE FUNCTION consent_append_only();
 )sql";

@@ -18,5 +18,8 @@ Status migrate_schema(Connection& connection);
 
 // The notification channel of committed receipts: payload "<log index> <site id>".
 inline constexpr const char* kReceiptChannel = "consent_receipts";
+// The channel of published notice versions: payload "<site id>". Replicas
+// drop their cached notice of the site at once (ConsentService caches it).
+inline constexpr const char* kNoticeChannel = "consent_notices";
 
 }  // namespace consent::server::pg

@@ -5,12 +5,13 @@
 #   pg_cluster.sh start DIR   initdb + pg_ctl start in a new temporary directory;
 #                             writes DIR/url (postgresql://…) and DIR/cluster (where it lives)
 #   pg_cluster.sh stop DIR    pg_ctl stop, then removes the cluster and DIR
+#   pg_cluster.sh restart DIR pg_ctl restart (fast: sessions are terminated), same port (the fault tests)
 # DIR may lie where the cluster's user cannot reach (a build tree under /root):
 # the cluster itself lives in /tmp.
 # Installs nothing: scripts/setup.sh installs postgresql-15.
 set -euo pipefail
 bin=/usr/lib/postgresql/15/bin
-cmd=${1:?start or stop}
+cmd=${1:?start, stop or restart}
 dir=${2:?a directory}
 
 as_owner() {
@@ -43,5 +44,10 @@ stop)
   fi
   rm -rf "$dir"
   ;;
-*) echo "pg_cluster: start or stop" >&2; exit 2 ;;
+restart)
+  cluster=$(cat "$dir/cluster")
+  case "$cluster" in /tmp/consent-pg.*) ;; *) echo "pg_cluster: $dir/cluster names no cluster of ours" >&2; exit 1 ;; esac
+  as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -m fast -w -t 60 restart >/dev/null
+  ;;
+*) echo "pg_cluster: start, stop or restart" >&2; exit 2 ;;
 esac

@@ -19,6 +19,7 @@
 
 #include "consent/log/merkle.hpp"
 #include "consent/log/merkle_frontier.hpp"
+#include "pg_test_database.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/pg_listener.hpp"
 #include "storage/pg_merkle.hpp"
@@ -28,44 +29,7 @@
 namespace {
 
 namespace pg = consent::server::pg;
-
-std::string cluster_url() {
-    const char* file = std::getenv("CONSENT_PG_URL_FILE");
-    if (file == nullptr) FAIL("CONSENT_PG_URL_FILE is not set (run the tests through ctest)");
-    std::ifstream in(file);
-    std::string url;
-    std::getline(in, url);
-    if (url.empty()) FAIL("no cluster URL in " << file);
-    return url;
-}
-
-// A new database on the cluster, dropped at the end of the test.
-class TestDatabase {
-public:
-    TestDatabase() : admin_url_(cluster_url()) {
-        static std::atomic<int> counter{0};
-        name_ = "consent_t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-        auto admin = pg::Connection::open(admin_url_);
-        REQUIRE(admin.ok());
-        // One statement each: CREATE DATABASE cannot run inside a multi-statement string's transaction.
-        REQUIRE(admin.value()->exec_script("DROP DATABASE IF EXISTS " + name_).ok());
-        REQUIRE(admin.value()->exec_script("CREATE DATABASE " + name_).ok());
-        url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
-    }
-    ~TestDatabase() {
-        auto admin = pg::Connection::open(admin_url_);
-        if (admin) (void)admin.value()->exec_script("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    }
-    const std::string& url() const { return url_; }
-    std::unique_ptr<pg::Connection> connect() const {
-        auto c = pg::Connection::open(url_);
-        if (!c) FAIL(c.error().code << ": " << c.error().message);
-        return std::move(c.value());
-    }
-
-private:
-    std::string admin_url_, name_, url_;
-};
+using consent::test::TestDatabase;
 
 void insert_site_and_receipt(pg::Connection& c, std::int64_t index) {
     REQUIRE(c.run("INSERT INTO sites (site_id, allowed_origins, created_at) VALUES ('shop', '[]', 1) "
