@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "consent/crypto/encoding.hpp"
+#include "bench_requests.hpp"
 
 namespace consent::bench {
 namespace {
@@ -23,27 +23,6 @@ using nlohmann::json;
 constexpr std::size_t kMaxPool = 100000;               // subjects kept for the checks
 constexpr auto kAnswerWait = std::chrono::seconds(2);  // a withdrawal not visible by then counts as failed
 constexpr std::array<const char*, 2> kConsentPurposes = {"analytics", "marketing"};
-
-// 16 random bytes as the banner makes them; the bench needs uniqueness, not secrecy.
-std::string random_token(std::mt19937_64& rng) {
-    std::array<std::uint8_t, 16> bytes{};
-    for (std::size_t i = 0; i < bytes.size(); i += 8) {
-        const std::uint64_t word = rng();
-        for (std::size_t b = 0; b < 8; ++b) bytes[i + b] = static_cast<std::uint8_t>(word >> (8 * b));
-    }
-    return base64url_encode(bytes.data(), bytes.size());
-}
-
-std::string decision_body(const server::StoredNotice& notice, const std::string& subject, const std::string& id) {
-    return json{{"decision_id", id},
-                {"subject_id", subject},
-                {"notice_id", notice.notice.notice_id},
-                {"notice_version", notice.notice.version},
-                {"notice_hash", notice.content_hash},
-                {"language", "en"},
-                {"method", "accept_all"}}
-        .dump();
-}
 
 std::string site_path(const std::string& rest) { return std::string("/v1/sites/") + kSite + rest; }
 

@@ -29,9 +29,9 @@
 
 #include "bench_format.hpp"
 #include "bench_load.hpp"
+#include "bench_requests.hpp"
 #include "bench_server.hpp"
 #include "bench_stats.hpp"
-#include "consent/crypto/encoding.hpp"
 #include "crypto/key_ring.hpp"
 #include "http/api_keys.hpp"
 #include "http/http_server.hpp"
@@ -57,26 +57,6 @@ T must(Result<T> r, const char* what) {
 json read_notice() {
     std::ifstream in(CONSENT_BENCH_NOTICE);
     return json::parse(in);
-}
-
-std::string token(std::mt19937_64& rng) {
-    std::array<std::uint8_t, 16> bytes{};
-    for (std::size_t i = 0; i < bytes.size(); i += 8) {
-        const std::uint64_t word = rng();
-        for (std::size_t b = 0; b < 8; ++b) bytes[i + b] = static_cast<std::uint8_t>(word >> (8 * b));
-    }
-    return base64url_encode(bytes.data(), bytes.size());
-}
-
-std::string decision_body(const server::StoredNotice& n, const std::string& subject, const std::string& id) {
-    return json{{"decision_id", id},
-                {"subject_id", subject},
-                {"notice_id", n.notice.notice_id},
-                {"notice_version", n.notice.version},
-                {"notice_hash", n.content_hash},
-                {"language", "en"},
-                {"method", "accept_all"}}
-        .dump();
 }
 
 // One consentd replica on the database: what consentd_main.cpp assembles.
@@ -147,9 +127,9 @@ double receipts_per_second(const std::vector<int>& ports, const server::StoredNo
             LoadPlan plan{o.clients / ports.size(), std::chrono::milliseconds(o.seconds * 1000), 200000};
             results[p] = run_load(ports[p], plan, [&](httplib::Client& client, std::size_t c, std::size_t) {
                 auto& rng = rngs[c];
-                const auto r =
-                    client.Post(std::string("/v1/sites/") + kSite + "/decisions", {{"Origin", kOrigin}},
-                                decision_body(notice, "b_" + token(rng), "dec_" + token(rng)), "application/json");
+                const auto r = client.Post(std::string("/v1/sites/") + kSite + "/decisions", {{"Origin", kOrigin}},
+                                           decision_body(notice, "b_" + random_token(rng), "dec_" + random_token(rng)),
+                                           "application/json");
                 return r && r->status == 201 ? std::size_t{1} : std::size_t{0};
             });
         });
@@ -166,9 +146,9 @@ std::pair<double, double> check_latency(int port, const std::string& api_key, co
     std::vector<std::string> subjects;
     httplib::Client setup = make_client(port);
     for (int i = 0; i < 200; ++i) {
-        subjects.push_back("b_" + token(rng));
+        subjects.push_back("b_" + random_token(rng));
         setup.Post(std::string("/v1/sites/") + kSite + "/decisions", {{"Origin", kOrigin}},
-                   decision_body(notice, subjects.back(), "dec_" + token(rng)), "application/json");
+                   decision_body(notice, subjects.back(), "dec_" + random_token(rng)), "application/json");
     }
     const httplib::Headers auth{{"Authorization", "Bearer " + api_key}};
     LoadPlan plan{16, std::chrono::milliseconds(o.seconds * 1000), 200000};
@@ -212,10 +192,10 @@ double insert_ceiling(const std::string& url, const Options& o) {
 std::pair<double, double> fanout_latency(Replica& a, Replica& b, const std::string& api_key,
                                          const server::StoredNotice& notice, int count) {
     std::mt19937_64 rng(11);
-    const std::string subject = "b_" + token(rng);
+    const std::string subject = "b_" + random_token(rng);
     httplib::Client poster = make_client(a.port());
     poster.Post(std::string("/v1/sites/") + kSite + "/decisions", {{"Origin", kOrigin}},
-                decision_body(notice, subject, "dec_" + token(rng)), "application/json");
+                decision_body(notice, subject, "dec_" + random_token(rng)), "application/json");
     std::mutex mutex;
     std::condition_variable arrived;
     std::map<std::int64_t, Clock::time_point> seen;

@@ -45,4 +45,9 @@ Status authorize(ReceiptStore& store, std::string_view header, const std::string
     return Unit{};
 }
 
+std::string stored_key_id(std::string_view shown_id) {
+    if (shown_id.substr(0, kPrefix.size()) == kPrefix) shown_id.remove_prefix(kPrefix.size());
+    return std::string(shown_id);
+}
+
 }  // namespace consent::server

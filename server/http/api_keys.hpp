@@ -24,4 +24,7 @@ NewApiKey make_api_key(const std::string& site_id, std::int64_t now, const std::
 // nothing about which), auth.wrong_site.
 Status authorize(ReceiptStore& store, std::string_view authorization_header, const std::string& site_id);
 
+// The store's id of a key as listings show it ("ck_<id>" -> "<id>").
+std::string stored_key_id(std::string_view shown_id);
+
 }  // namespace consent::server

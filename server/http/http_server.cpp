@@ -467,8 +467,11 @@ void HttpServer::Impl::backend_routes() {
         if (!allow_backend(req, res, req.matches[1])) return;
         auto body = read_body(req);
         if (!body) return send_error(res, body.error());
-        auto answer =
-            acknowledge_receipts(service_, req.matches[1], api_key_id(req.get_header_value("Authorization")), *body);
+        // Authorized above, so the key exists: its registration decides which backend it may speak for.
+        const std::string key_id = api_key_id(req.get_header_value("Authorization"));
+        auto key = service_.store().api_key(stored_key_id(key_id));
+        if (!key) return send_error(res, key.error());
+        auto answer = acknowledge_receipts(service_, req.matches[1], key_id, key->backend, *body);
         if (!answer) return send_error(res, answer.error());
         send_json(res, 200, *answer);
     });

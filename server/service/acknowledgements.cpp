@@ -42,14 +42,9 @@ Result<AcknowledgementRequest> read_request(const json& body, const std::string&
 }  // namespace
 
 Result<json> acknowledge_receipts(ConsentService& service, const std::string& site_id, const std::string& key_id,
-                                  const json& body) {
+                                  const std::string& bound_backend, const json& body) {
     if (auto site = require_site(service.store(), site_id); !site) return site.error();
-    // key_id is recorded as shown to operators ("ck_<id>"); the store keys it by <id>.
-    // The caller was authorized already: the key exists and is live.
-    const std::string stored_id = key_id.rfind("ck_", 0) == 0 ? key_id.substr(3) : key_id;
-    auto key = service.store().api_key(stored_id);
-    if (!key) return key.error();
-    auto request = read_request(body, key->backend);
+    auto request = read_request(body, bound_backend);
     if (!request) return request.error();
     AcknowledgementRequest& r = request.value();
     r.site_id = site_id;

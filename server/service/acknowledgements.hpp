@@ -22,9 +22,12 @@ inline constexpr std::size_t kMaxAcknowledgedReceipts = 500;  // per request
 // [a-z0-9][a-z0-9_-]{0,63} (ack.invalid_backend); 1 to 500 receipt ids of the
 // site (ack.invalid_receipts, storage.unknown_receipt: then nothing is kept).
 // Idempotent per (backend, receipt): a repeat answers the first record.
+// bound_backend: the name the caller's key is registered for ("" = a site-wide
+// key, which must name its backend); a registered key speaks for it only.
 // -> {"backend", "acknowledged": [{"receipt_id","log_index","acknowledged_at","replayed"}]}
 Result<nlohmann::json> acknowledge_receipts(ConsentService& service, const std::string& site_id,
-                                            const std::string& key_id, const nlohmann::json& body);
+                                            const std::string& key_id, const std::string& bound_backend,
+                                            const nlohmann::json& body);
 
 // GET /backends -> {"newest_withdrawal": <log index or -1>, "behind": <count>,
 //  "backends": [{"backend","last_acknowledged_event","last_acknowledged_at","acknowledgements","behind"}]}
