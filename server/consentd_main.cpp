@@ -79,6 +79,8 @@ int serve(const consent::server::ServerConfig& config, int log_fd) {
     auto store = open_store(config.database, unix_now);
     if (!store) return fail(store.error().code + ": " + store.error().message);
     ConsentService service(**store, *keys, unix_now, config.log_origin);
+    SiteSecrets secrets(config.key_dir);
+    service.set_site_secrets(secrets);
     // Replicas on one PostgreSQL database hear each other's receipts and notices.
     std::unique_ptr<ReplicaFanout> fanout;
     if (is_postgresql_url(config.database)) fanout = std::make_unique<ReplicaFanout>(config.database, service, **store);

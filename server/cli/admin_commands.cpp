@@ -15,6 +15,7 @@
 #include "consent/crypto/encoding.hpp"
 #include "consent/json/canonical_json.hpp"
 #include "crypto/key_ring.hpp"
+#include "crypto/site_secrets.hpp"
 #include "http/api_keys.hpp"
 #include "http/error_registry.hpp"
 #include "service/acknowledgements.hpp"
@@ -84,13 +85,13 @@ std::string command_usage(const std::string& cmd) {
 // would otherwise add a site without origins, "--database=" open a temporary database.
 std::string check_options(const Args& a) {
     for (const auto& [name, values] : a.options) {
-        if (name == "check" || name == "markdown") {
+        if (name == "check" || name == "markdown" || name == "dry-run") {
             if (values.size() != 1 || !values.front().empty()) return "--" + name + " takes no value";
             continue;
         }
         if (name != "database" && name != "keys" && name != "site" && name != "origin" && name != "subject" &&
             name != "checkpoint" && name != "consistency" && name != "receipt" && name != "to" && name != "from" &&
-            name != "backend")
+            name != "backend" && name != "reason" && name != "keep-days")
             return "unknown option --" + name + " (try: consentctl help)";
         for (const auto& v : values)
             if (v.empty()) return "--" + name + " needs a value: --" + name + "=…";
@@ -275,6 +276,57 @@ Outcome migrate(const Args& a) {
     return {0, out + "\ncheck the copy: consentctl audit --database=<the URL> --keys=…", {}};
 }
 
+// Erasure and retention (issue #13, docs/erasure.md), through the service as consentd does.
+Outcome with_erasure_service(const Args& a, const std::function<Outcome(ConsentService&)>& f) {
+    return with_store_and_keys(a, [&](ReceiptStore& s, const KeyRing& k) {
+        ConsentService service(s, k, unix_now);
+        SiteSecrets secrets(a.get("keys", "consentd-keys"));
+        service.set_site_secrets(secrets);
+        return f(service);
+    });
+}
+
+Outcome erase(const Args& a) {
+    return with_erasure_service(a, [&](ConsentService& service) -> Outcome {
+        auto answer = service.erase_subject(a.get("site"), a.get("subject"), a.get("reason"), "consentctl");
+        if (!answer) return fail(answer.error());
+        if (answer->replayed)
+            return {0,
+                    "already erased by erasure receipt " + answer->receipt.receipt_id + " at log index " +
+                        std::to_string(answer->receipt.log_index),
+                    {}};
+        return {0,
+                "erased " + std::to_string(answer->erased) + " receipts; erasure receipt " +
+                    answer->receipt.receipt_id + " at log index " + std::to_string(answer->receipt.log_index) +
+                    "; every leaf hash stays in the log",
+                {}};
+    });
+}
+
+Outcome retention_set(const Args& a) {
+    const std::string days = a.get("keep-days");
+    if (days.empty() || days.size() > 6 || !std::all_of(days.begin(), days.end(), ::isdigit))
+        return fail(kExitUsage, "--keep-days=N: a number of days from 0 to 999999");
+    return with_erasure_service(a, [&](ConsentService& service) -> Outcome {
+        if (auto s = service.set_retention(a.get("site"), std::stoll(days) * 86400); !s) return fail(s.error());
+        return {0, "site " + a.get("site") + " keeps receipts " + days + " days after they stop being in force", {}};
+    });
+}
+
+Outcome retention_apply(const Args& a) {
+    const bool dry_run = a.options.count("dry-run") > 0;
+    return with_erasure_service(a, [&](ConsentService& service) -> Outcome {
+        auto run = service.apply_retention(a.get("site"), dry_run);
+        if (!run) return fail(run.error());
+        std::string indices;
+        for (const auto i : run->due_indices) indices += (indices.empty() ? "" : ",") + std::to_string(i);
+        const std::string due = std::to_string(run->subjects_due) + " of " + std::to_string(run->subjects_checked) +
+                                " subjects due (receipts at log indices " + (indices.empty() ? "none" : indices) + ")";
+        if (dry_run) return {0, "dry run: " + due + "; nothing erased", {}};
+        return {0, due + "; erased with " + std::to_string(run->erasures.size()) + " erasure receipts", {}};
+    });
+}
+
 Outcome dispatch(const std::string& cmd, const Args& a) {
     const auto word = [&a](std::size_t i) { return i < a.words.size() ? a.words[i] : std::string(); };
     if (cmd == "init") return init(a);
@@ -310,6 +362,8 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
     if (cmd == "export" && !a.get("site").empty() && !a.get("subject").empty())
         return with_store_and_keys(a, [&](ReceiptStore& s, const KeyRing& k) -> Outcome {
             ConsentService service(s, k, unix_now);
+            SiteSecrets secrets(a.get("keys", "consentd-keys"));
+            service.set_site_secrets(secrets);
             auto bundle = service.export_subject(a.get("site"), a.get("subject"));
             if (!bundle) return fail(bundle.error());
             return {0, bundle->dump(2), {}};
@@ -335,6 +389,13 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
         return with_store_and_keys(a, [](ReceiptStore& s, const KeyRing& k) { return run_audit(s, k); });
     if (cmd == "backup" && !a.get("to").empty() && a.words.size() == 1) return backup(a);
     if (cmd == "migrate" && !a.get("from").empty() && !a.get("to").empty() && a.words.size() == 1) return migrate(a);
+    if (cmd == "erase" && !a.get("site").empty() && !a.get("subject").empty() && !a.get("reason").empty() &&
+        a.words.size() == 1)
+        return erase(a);
+    if (cmd == "retention" && word(1) == "set" && !a.get("site").empty() && a.words.size() == 2)
+        return retention_set(a);
+    if (cmd == "retention" && word(1) == "apply" && !a.get("site").empty() && a.words.size() == 2)
+        return retention_apply(a);
     return fail(kExitUsage, command_usage(cmd));
 }
 
@@ -343,7 +404,8 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
 bool is_admin_command(const std::string& command) {
     return command == "init" || command == "site" || command == "apikey" || command == "keys" || command == "export" ||
            command == "rebuild" || command == "notice" || command == "verify" || command == "audit" ||
-           command == "errors" || command == "backup" || command == "backends" || command == "migrate";
+           command == "errors" || command == "backup" || command == "backends" || command == "migrate" ||
+           command == "erase" || command == "retention";
 }
 
 std::string admin_usage() {
@@ -364,6 +426,10 @@ std::string admin_usage() {
            "                     equals the rebuild, the Merkle tree is the receipts', every checkpoint is signed\n"
            "  consentctl errors [--markdown]   every error code: HTTP status, retryable, meaning\n"
            "  consentctl backup --to=FILE   a consistent copy of the database, safe while consentd runs\n"
+           "  consentctl erase --site=ID --subject=SUBJECT --reason=WORD   erase a subject's receipts; the log keeps "
+           "their leaf hashes\n"
+           "  consentctl retention set --site=ID --keep-days=N   keep receipts N days after they stop being in force\n"
+           "  consentctl retention apply --site=ID [--dry-run]   erase (or list) what the period no longer keeps\n"
            "  consentctl migrate --from=FILE --to=postgresql://…   copy an SQLite store into an empty PostgreSQL "
            "database\n"
            "  (every command takes --database=F (default consentd.db) or --database=postgresql://… "

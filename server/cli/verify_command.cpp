@@ -16,6 +16,7 @@
 #include "consent/crypto/encoding.hpp"
 #include "consent/json/canonical_json.hpp"
 #include "consent/log/checkpoint.hpp"
+#include "consent/log/erasure.hpp"
 #include "consent/log/merkle.hpp"
 #include "consent/log/receipt.hpp"
 
@@ -446,19 +447,45 @@ Outcome run_verify(const std::string& bundle_path, const std::string& old_checkp
     return {0, out + "ok: " + std::to_string(verifier.receipt_count()) + " receipts verified", {}};
 }
 
+// An erasure receipt's signature, by its kid, against the ring (issue #13).
+Status verify_erasure_jws(const server::KeyRing& ring, const std::string& compact) {
+    auto jws = parse_erasure_jws(compact);
+    if (!jws) return jws.error();
+    const std::string kid = string_member(jws->header, "kid").value_or("");
+    const server::PublicKey* key = ring.find(kid);
+    if (key == nullptr) return make_error("jws.unknown_kid", "no key in the ring has the erasure receipt's kid");
+    if (!server::ed25519_verify(key->bytes.data(), jws->signing_input, jws->signature))
+        return make_error("receipt.signature_invalid", "the erasure receipt's signature does not verify with " + kid);
+    return Unit{};
+}
+
+struct AuditCounts {
+    std::int64_t receipts = 0;
+    std::int64_t erased = 0;    // rows without bytes, each named by an erasure receipt (rebuild_check)
+    std::int64_t erasures = 0;  // erasure receipts
+};
+
 // Every receipt's signature, against the ring's keys (old ones included: a
-// rotated key still vouches for what it signed). Paged in log order.
-Status audit_signatures(server::ReceiptStore& store, const server::KeyRing& keys, std::int64_t& count) {
+// rotated key still vouches for what it signed). Paged in log order. An
+// erased receipt has no signature left: the store's audit checked it against
+// the erasure receipt that names it, whose signature is checked here.
+Status audit_signatures(server::ReceiptStore& store, const server::KeyRing& keys, AuditCounts& count) {
     constexpr std::size_t kPage = 1024;
     std::int64_t after = -1;
     for (;;) {
         auto page = store.log_receipts(after, kPage);
         if (!page) return page.error();
         for (const auto& r : *page) {
-            if (auto v = server::verify_receipt_jws(keys, r.jws); !v)
+            if (server::is_erased(r)) {
+                ++count.erased;
+                continue;
+            }
+            const bool erasure = server::is_erasure_receipt(r);
+            auto v = erasure ? verify_erasure_jws(keys, r.jws) : server::verify_receipt_jws(keys, r.jws);
+            if (!v)
                 return make_error("audit.receipt_invalid", "the receipt at log index " + std::to_string(r.log_index) +
                                                                ": " + v.error().code + ": " + v.error().message);
-            ++count;
+            ++(erasure ? count.erasures : count.receipts);
         }
         if (page->size() < kPage) return Unit{};
         after = page->back().log_index;
@@ -471,8 +498,13 @@ Outcome run_audit(server::ReceiptStore& store, const server::KeyRing& keys) {
     // The store's own checks: columns against their JWS, the subjects' chains,
     // state against the rebuild, the Merkle tree against the receipts.
     if (auto r = store.rebuild_check(); !r) return failure(r.error());
-    std::int64_t signed_receipts = 0;
-    if (auto s = audit_signatures(store, keys, signed_receipts); !s) return failure(s.error());
+    AuditCounts counts;
+    if (auto s = audit_signatures(store, keys, counts); !s) return failure(s.error());
+    const std::string erasures = counts.erasures == 0
+                                     ? std::string()
+                                     : "; " + std::to_string(counts.erased) +
+                                           " erased receipts, each named with its leaf hash by one of " +
+                                           std::to_string(counts.erasures) + " signed erasure receipts";
     const auto latest = store.latest_checkpoint();
     if (!latest && !server::is_not_found(latest.error())) return failure(latest.error());
     if (!latest) return {0, "ok: state equals the rebuild; the log has no checkpoint yet", {}};
@@ -489,8 +521,8 @@ Outcome run_audit(server::ReceiptStore& store, const server::KeyRing& keys) {
         ++checked;
     }
     return {0,
-            "ok: state equals the rebuild from " + std::to_string(signed_receipts) +
-                " receipts; each receipt's columns match its signed JWS and its signature verifies; " +
+            "ok: state equals the rebuild from " + std::to_string(counts.receipts) +
+                " receipts; each receipt's columns match its signed JWS and its signature verifies" + erasures + "; " +
                 std::to_string(checked) + " checkpoints of " + origin + " verify",
             {}};
 }

@@ -11,6 +11,7 @@
 #include "consent/consent/state_json.hpp"
 #include "consent/crypto/encoding.hpp"
 #include "consent/json/canonical_json.hpp"
+#include "consent/json/field_reader.hpp"
 #include "http/api_keys.hpp"
 #include "http/byte_exchange.hpp"
 #include "http/connection_loop.hpp"
@@ -71,6 +72,26 @@ json receipt_answer(const DecisionAnswer& a) {
         out["inclusion_proof"] = hashes_json(a.inclusion);
     }
     return out;
+}
+
+json erasure_answer_json(const ErasureAnswer& a) {
+    json out = {{"erasure_id", a.receipt.receipt_id},   {"erasure", a.receipt.jws}, {"log_index", a.receipt.log_index},
+                {"server_time", a.receipt.server_time}, {"erased", a.erased},       {"replayed", a.replayed}};
+    if (!a.checkpoint.note.empty()) {
+        out["checkpoint"] = a.checkpoint.note;
+        out["tree_size"] = a.checkpoint.tree_size;
+        out["inclusion_proof"] = hashes_json(a.inclusion);
+    }
+    return out;
+}
+
+// {"reason": "subject_request"}: the only member; the word itself the service checks.
+Result<std::string> erasure_reason(const json& body) {
+    FieldReader r(body, "", "request");
+    r.reject_unknown({"reason"});
+    const std::string reason = r.string("reason", 64);
+    if (!r.ok()) return r.error();
+    return reason;
 }
 
 // A query parameter that must be a non-negative decimal integer.
@@ -426,6 +447,18 @@ void HttpServer::Impl::backend_routes() {
         auto answer = service_.withdraw(req.matches[1], req.matches[2], *body);
         if (!answer) return send_error(res, answer.error());
         send_json(res, answer->replayed ? 200 : 201, receipt_answer(*answer));
+    });
+    // Erasure (issue #13, docs/erasure.md): the subject's receipts lose their bytes, the log keeps its leaves.
+    server_.Post(kSite + kSubject + "/erasure", [this](const Request& req, Response& res) {
+        if (!allow_backend(req, res, req.matches[1])) return;
+        auto body = read_body(req);
+        if (!body) return send_error(res, body.error());
+        auto reason = erasure_reason(*body);
+        if (!reason) return send_error(res, reason.error());
+        auto answer = service_.erase_subject(req.matches[1], req.matches[2], *reason,
+                                             api_key_id(req.get_header_value("Authorization")));
+        if (!answer) return send_error(res, answer.error());
+        send_json(res, answer->replayed ? 200 : 201, erasure_answer_json(*answer));
     });
     server_.Get(kSite + kSubject + "/export", [this](const Request& req, Response& res) {
         if (!allow_backend(req, res, req.matches[1])) return;

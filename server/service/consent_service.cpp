@@ -351,6 +351,8 @@ Result<json> ConsentService::export_subject(const std::string& site_id, const st
     auto acknowledgements = subject_acknowledgements(store_, site_id, subject_id);
     if (!acknowledgements) return acknowledgements.error();
     out["acknowledgements"] = std::move(acknowledgements).value();
+    // Receipts erased (issue #13): "erased" and the erasure receipts that say so.
+    if (auto erasures = add_erasures(site_id, subject_id, checkpoint, out); !erasures) return erasures.error();
     return out;
 }
 

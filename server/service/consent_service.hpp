@@ -18,6 +18,7 @@
 #include "consent/consent/policy.hpp"
 #include "consent/consent/subject_trust.hpp"
 #include "crypto/key_ring.hpp"
+#include "crypto/site_secrets.hpp"
 #include "service/event_hub.hpp"
 #include "storage/receipt_store.hpp"
 
@@ -30,6 +31,24 @@ struct DecisionAnswer {
     bool replayed = false;
     Checkpoint checkpoint;                // a signed tree head that includes the receipt
     std::vector<merkle::Hash> inclusion;  // RFC 9162 inclusion proof of the receipt in that tree
+};
+
+// An erasure receipt as the erasure route answers it (issue #13).
+struct ErasureAnswer {
+    StoredReceipt receipt;    // the erasure receipt
+    bool replayed = false;    // the subject was already erased: this is the newest erasure receipt
+    std::int64_t erased = 0;  // receipts it erased
+    Checkpoint checkpoint;
+    std::vector<merkle::Hash> inclusion;
+};
+
+// What retention found for a site, and erased unless dry_run.
+struct RetentionRun {
+    std::int64_t keep_seconds = 0;
+    std::int64_t subjects_checked = 0;
+    std::int64_t subjects_due = 0;
+    std::vector<std::int64_t> due_indices;  // the receipts due, in log order
+    std::vector<ErasureAnswer> erasures;    // empty for a dry run
 };
 
 // The log's identity: the checkpoint origin line and the signed-note key name.
@@ -95,6 +114,21 @@ public:
     Result<bool> origin_allowed(const std::string& site_id, const std::string& origin);
     ReceiptStore& store() { return store_; }
 
+    // Erasure and retention (issue #13, docs/erasure.md; erasure_service.cpp).
+    // The site's secrets (keyed subject tags); without them erasure and export
+    // fail closed (keys.no_site_secrets).
+    void set_site_secrets(SiteSecrets& secrets) { secrets_ = &secrets; }
+    // Backend/CLI: erases the subject's receipts (reason: is_erasure_reason;
+    // requested_by: the API key id, "consentctl" or "retention"). A subject
+    // already erased gets its newest erasure receipt again (replayed); one with
+    // no receipts and no erasure is subject.unknown.
+    Result<ErasureAnswer> erase_subject(const std::string& site_id, const std::string& subject_id,
+                                        const std::string& reason, const std::string& requested_by);
+    Status set_retention(const std::string& site_id, std::int64_t keep_seconds);
+    // Erases (unless dry_run) every subject whose receipts stopped being in
+    // force more than the site's period ago. retention.none without a policy.
+    Result<RetentionRun> apply_retention(const std::string& site_id, bool dry_run);
+
     nlohmann::json jwks() const { return keys_.jwks(); }
     // The service clock (seconds since the Unix epoch): reports default to "now" with it.
     std::int64_t now() const { return clock_(); }
@@ -118,8 +152,18 @@ private:
     Result<std::shared_ptr<const StoredNotice>> notice_version(const std::string& site_id, std::int64_t version);
     Status add_notice_text(const std::string& site_id, const StoredReceipt& receipt, nlohmann::json& notices);
 
+    Result<std::string> subject_tag(const std::string& site_id, const std::string& subject_id);
+    Status add_erasures(const std::string& site_id, const std::string& subject_id,
+                        const std::optional<Checkpoint>& checkpoint, nlohmann::json& bundle);
+    Result<ErasureAnswer> erase_stored(const std::string& site_id, const std::string& subject_id,
+                                       const std::string& reason, const std::string& requested_by);
+    Result<ErasureAnswer> erasure_answer(StoredReceipt receipt, bool replayed, std::int64_t erased,
+                                         Checkpoint checkpoint);
+
     ReceiptStore& store_;
     const KeyRing& keys_;
+    SiteSecrets* secrets_ = nullptr;
+    std::mutex erase_mutex_;  // an erasure reads what it erases: one at a time per service
     Clock clock_;
     std::string log_origin_;
     EventHub events_;

@@ -43,13 +43,28 @@ using Series = std::map<std::string, std::vector<PurposeCounts>>;
 // Counted from the signed payload inside the JWS, not from the payload column
 // beside it (issue #10: a changed column must not move the statistics). The
 // row was selected by its server_time column, so that must be the signed time.
-Status add_receipt(const OptInWindow& window, const StoredReceipt& receipt, Series& series) {
+// An erased receipt (issue #13) counts as before, from the residue its erasure
+// receipt signed (time, method, purpose states), which the audit compares
+// with the erasure receipt like any column with its JWS.
+Result<std::pair<nlohmann::json, std::string>> signed_facts(const StoredReceipt& receipt) {
+    if (is_erased(receipt)) {
+        auto residue = parse_json_strict(receipt.payload);
+        if (!residue || !residue->is_object()) return corrupt("an erased receipt's residue is not a JSON object");
+        return std::make_pair(std::move(*residue), receipt.payload);
+    }
     auto jws = parse_compact_jws(receipt.jws);
     if (!jws) return corrupt("a stored receipt is not a valid JWS: " + jws.error().code);
-    const auto iat = jws->payload.find("iat");
-    if (iat == jws->payload.end() || !iat->is_number_integer() || iat->get<std::int64_t>() != receipt.server_time)
+    return std::make_pair(std::move(jws->payload), std::move(jws->payload_text));
+}
+
+Status add_receipt(const OptInWindow& window, const StoredReceipt& receipt, Series& series) {
+    auto facts = signed_facts(receipt);
+    if (!facts) return facts.error();
+    const json& payload = facts->first;
+    const auto iat = payload.find("iat");
+    if (iat == payload.end() || !iat->is_number_integer() || iat->get<std::int64_t>() != receipt.server_time)
         return corrupt("a receipt's server_time differs from its signed time");
-    auto contribution = receipt_contribution(jws->payload_text);
+    auto contribution = receipt_contribution(facts->second);
     if (!contribution) return contribution.error();
     const auto bucket = static_cast<std::size_t>((receipt.server_time - window.since) / window.bucket_seconds);
     for (const auto& [purpose, counts] : *contribution) {

@@ -90,7 +90,7 @@ StoredReceipt make_stored(const AppendRequest& request, const ReceiptSlot& slot,
     r.server_time = slot.server_time;
     r.jws = std::move(sealed.jws);
     r.payload = std::move(sealed.payload);
-    r.method = std::string(to_string(request.decision.method));
+    r.method = request.erasure ? std::string("erasure") : std::string(to_string(request.decision.method));
     return r;
 }
 

@@ -87,6 +87,14 @@ public:
     Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t index, std::int64_t tree_size) override;
     Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from, std::int64_t to) override;
 
+    // pg_erasure.cpp
+    Result<AppendOutcome> erase(AppendRequest request) override;
+    Result<std::vector<StoredReceipt>> subject_erasures(const std::string& site_id,
+                                                        const std::string& subject_tag) override;
+    Status set_retention(const std::string& site_id, std::int64_t keep_seconds) override;
+    Result<std::int64_t> retention(const std::string& site_id) override;
+    Result<std::vector<std::pair<std::string, std::int64_t>>> retention_policies() override;
+
     Status rebuild_check() override;  // pg_rebuild_check.cpp
 
     std::int64_t commit_count() const;

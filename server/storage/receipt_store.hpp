@@ -25,12 +25,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "consent/base/result.hpp"
 #include "consent/consent/decision.hpp"
 #include "consent/consent/notice.hpp"
 #include "consent/consent/policy.hpp"
+#include "consent/log/erasure.hpp"
 #include "consent/log/merkle.hpp"
 
 namespace consent::server {
@@ -94,11 +96,24 @@ struct SealedReceipt {
 
 using SealFunction = std::function<Result<SealedReceipt>(const ReceiptSlot&)>;
 
+// What an erasure receipt erases (issue #13, docs/erasure.md), written in the
+// same transaction as the erasure receipt itself.
+struct ErasureOrder {
+    std::string subject_id;                 // whose receipts (each named one must be this subject's)
+    std::vector<std::int64_t> log_indices;  // in log order
+    std::vector<std::string> residues;      // per index: what its row keeps (canonical erased_entry_json)
+    std::string subject_tag;                // keyed tag of the subject (erased_subjects), never the id
+};
+
 struct AppendRequest {
     std::string site_id;
     std::string receipt_id;  // made by the caller (random_id), used unless the decision is a replay
     Decision decision;
     SealFunction seal;
+    // Set only by ReceiptStore::erase: this receipt is an erasure receipt
+    // (decision.subject_id is kErasureSubject, decision.purposes empty).
+    // (A default member initializer: aggregate initializations that stop at seal stay warning-free.)
+    std::optional<ErasureOrder> erasure = std::nullopt;
 };
 
 // A signed tree head of the receipt log (RFC 9162 §4.10 in spirit; the text is a
@@ -160,6 +175,11 @@ struct BackendPosition {
     bool registered = false;  // a live API key is bound to this backend name
 };
 
+// An erased receipt keeps its leaf (the Merkle nodes) and, in its row, only
+// log_index, site_id, server_time, method and the residue as payload; its JWS is "".
+inline bool is_erased(const StoredReceipt& r) { return r.jws.empty(); }
+inline bool is_erasure_receipt(const StoredReceipt& r) { return r.subject_id == kErasureSubject; }
+
 struct AppendOutcome {
     StoredReceipt receipt;
     bool replayed = false;  // the decision id was already recorded: this is that receipt
@@ -188,20 +208,25 @@ public:
     virtual Result<SubjectState> subject_state(const std::string& site_id, const std::string& subject_id) = 0;
     virtual Result<std::vector<StoredReceipt>> subject_receipts(const std::string& site_id,
                                                                 const std::string& subject_id) = 0;
-    // Receipts of a site with log_index > after, oldest first, at most limit (event streams).
+    // Receipts of a site with log_index > after, oldest first, at most limit
+    // (event streams): erased receipts and erasure receipts are left out.
     virtual Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,
                                                               std::size_t limit) = 0;
     // Receipts of every site with log_index > after, in log order, at most
-    // limit (audit, migration: the whole log page by page).
+    // limit (audit, migration: the whole log page by page), erased receipts
+    // (is_erased) and erasure receipts (is_erasure_receipt) included.
     virtual Result<std::vector<StoredReceipt>> log_receipts(std::int64_t after, std::size_t limit) = 0;
     // Receipts of a site after `after` in (server_time, log_index) order with
-    // server_time < until, at most limit (reports: opt-in statistics).
+    // server_time < until, at most limit (reports: opt-in statistics). Erased
+    // receipts are included (their payload is the residue the erasure signed),
+    // erasure receipts are not.
     virtual Result<std::vector<StoredReceipt>> receipts_in_time(const std::string& site_id, TimePosition after,
                                                                 std::int64_t until, std::size_t limit) = 0;
     virtual Result<std::int64_t> receipt_count() = 0;
     // Snapshots (issue #15): the newest log index among a site's receipts (-1
     // if none), and up to limit subjects after after_subject (byte order) with
-    // their state as of index at: the fold of their receipts with log_index <= at.
+    // their state as of index at: the fold of their receipts with log_index <= at
+    // (erased receipts and erasure receipts are no subject's).
     virtual Result<std::int64_t> site_log_head(const std::string& site_id) = 0;
     virtual Result<std::vector<SubjectSnapshot>> states_at(const std::string& site_id, std::int64_t at,
                                                            const std::string& after_subject, std::size_t limit) = 0;
@@ -232,10 +257,36 @@ public:
     virtual Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t leaf_index, std::int64_t tree_size) = 0;
     virtual Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from_size, std::int64_t to_size) = 0;
 
+    // Erasure (issue #13, docs/erasure.md; SQLite: sqlite_erasure.cpp).
+    // erase() appends request (an erasure receipt: request.erasure set, sealed
+    // like any receipt, under subject kErasureSubject so erasure receipts chain)
+    // and, in the same transaction, erases what request.erasure names: every
+    // personal byte of those receipts goes (subject, receipt and decision ids,
+    // JWS, chain hash, decision; their current state and acknowledgements),
+    // their leaves and Merkle nodes stay, the row keeps its residue, and the
+    // subject tag is kept with the erasure receipt's index. All or nothing; a
+    // named receipt that is not an unerased receipt of that subject and site is
+    // storage.erasure_conflict and nothing is written. Before it returns, the
+    // store's files hold no erased byte (SQLite: secure_delete, and the WAL
+    // checkpointed and truncated). Never a replay: the caller checks first.
+    virtual Result<AppendOutcome> erase(AppendRequest request) = 0;
+    // The erasure receipts that erased the subject with this tag, oldest first.
+    virtual Result<std::vector<StoredReceipt>> subject_erasures(const std::string& site_id,
+                                                                const std::string& subject_tag) = 0;
+    // Retention (seconds a subject's receipts are kept after they stop being
+    // in force); storage.not_found when the site has none.
+    virtual Status set_retention(const std::string& site_id, std::int64_t keep_seconds) = 0;
+    virtual Result<std::int64_t> retention(const std::string& site_id) = 0;
+    // Every site with a policy, by site id: what consentd's schedule applies.
+    virtual Result<std::vector<std::pair<std::string, std::int64_t>>> retention_policies() = 0;
+
     // The store's own audit, in one snapshot: every column of every receipt
     // says what its signed JWS says (storage.receipt_mismatch names the first
     // that does not); every subject's state, recomputed from the receipts with
-    // the core's apply_decision, equals the stored current state
+    // the core's apply_decision, equals the stored current state (erased
+    // receipts fold into no one's state; every erased row is named by an
+    // erasure receipt that lists it with its leaf hash and residue, and every
+    // leaf has its row: storage.receipt_missing otherwise)
     // (storage.state_mismatch names the first differing site, subject,
     // purpose); the Merkle tree and checkpoints are those of the receipts.
     virtual Status rebuild_check() = 0;

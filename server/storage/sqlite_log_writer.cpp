@@ -8,6 +8,7 @@
 #include "consent/consent/policy.hpp"
 #include "consent/log/merkle.hpp"
 #include "storage/sqlite_checkpoints.hpp"
+#include "storage/sqlite_erasure.hpp"
 #include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_rows.hpp"
 
@@ -162,6 +163,10 @@ Result<std::optional<Checkpoint>> LogWriter::write_in_transaction(const std::vec
     if (auto inserted = insert_nodes(nodes); !inserted) return commit_failed(inserted.error());
     for (const auto& append : batch)
         if (auto updated = update_state(append); !updated) return commit_failed(updated.error());
+    // An erasure receipt erases what it names in its own transaction (issue #13).
+    for (const auto& append : batch)
+        if (append.request->erasure)
+            if (auto erased = apply_erasure(*connection_, append); !erased) return commit_failed(erased.error());
     // Without its checkpoint, no receipt of the batch is acknowledged.
     auto checkpoint = checkpoint_for(tree);
     if (!checkpoint) return checkpoint_failed(checkpoint.error());

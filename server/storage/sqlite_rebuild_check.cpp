@@ -7,6 +7,7 @@
 #include "consent/consent/decision.hpp"
 #include "consent/consent/policy.hpp"
 #include "consent/json/canonical_json.hpp"
+#include "storage/sqlite_erasure.hpp"
 #include "storage/sqlite_log_audit.hpp"
 #include "storage/sqlite_receipt_audit.hpp"
 #include "storage/sqlite_rows.hpp"
@@ -61,7 +62,7 @@ Status compare_with_stored(Connection& connection, const SubjectKey& key, const 
 Status check_subjects_with_receipts(Connection& connection) {
     auto statement = connection.prepare(
         "SELECT site_id, subject_id, decision, server_time, receipt_id FROM receipts "
-        "ORDER BY site_id, subject_id, log_index");
+        "WHERE jws <> '' AND subject_id <> '#erasure' ORDER BY site_id, subject_id, log_index");
     if (!statement) return statement.error();
     Statement& rows = statement.value();
     std::optional<SubjectKey> current;
@@ -102,6 +103,8 @@ Status rebuild_check(Connection& connection) {
     if (!snapshot) return snapshot.error();
     // First the rows against their JWS: the fold below reads the decision column.
     if (auto columns = check_receipt_columns(connection); !columns) return columns;
+    // Erased rows and erasure receipts, which the column check leaves out (issue #13).
+    if (auto erasures = check_erasures(connection); !erasures) return erasures;
     auto with_receipts = check_subjects_with_receipts(connection);
     if (!with_receipts) return with_receipts;
     auto without_receipts = check_no_state_without_receipts(connection);

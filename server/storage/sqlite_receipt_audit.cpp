@@ -64,9 +64,11 @@ Status check_row(const Row& row, const std::string& previous_jws) {
 
 Status check_receipt_columns(Connection& connection) {
     // In receipts_by_subject order, so each subject's chain is walked in turn.
+    // Erased rows and erasure receipts are check_erasures' (sqlite_erasure.hpp).
     auto statement = connection.prepare(
         "SELECT log_index, receipt_id, site_id, subject_id, decision_id, server_time, jws, payload, method, "
-        "prev_hash, decision FROM receipts ORDER BY site_id, subject_id, log_index");
+        "prev_hash, decision FROM receipts WHERE jws <> '' AND subject_id <> '#erasure' "
+        "ORDER BY site_id, subject_id, log_index");
     if (!statement) return statement.error();
     Statement& rows = statement.value();
     std::string site, subject, previous_jws;

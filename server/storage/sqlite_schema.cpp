@@ -176,8 +176,67 @@ ALTER TABLE api_keys ADD COLUMN backend TEXT CHECK (backend IS NULL OR length(ba
 CREATE INDEX api_keys_by_backend ON api_keys (site_id, backend) WHERE backend IS NOT NULL;
 )sql";
 
+// Version 5: erasure and retention (issue #13, docs/erasure.md). A receipt row
+// may now change exactly once, into its erased form, and only for an index
+// that erasures names (written first, in the same transaction): the subject,
+// JWS, chain hash and decision become empty, the two ids "erased:<index>",
+// while log_index, site_id, server_time and method stay and payload becomes
+// the residue signed by the erasure receipt. Its leaf stays in merkle_nodes,
+// which still cannot change. An erasure row names an unerased receipt of a
+// site and an erasure receipt (subject '#erasure') of the same site after it;
+// erasures and erased_subjects are append-only. An acknowledgement may be
+// deleted only once its receipt is erased.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE erasures (
+    log_index INTEGER PRIMARY KEY REFERENCES receipts (log_index),
+    erasure_index INTEGER NOT NULL REFERENCES receipts (log_index)
+);
+CREATE INDEX erasures_by_erasure ON erasures (erasure_index);
+CREATE TRIGGER erasures_no_update BEFORE UPDATE ON erasures
+BEGIN SELECT RAISE(ABORT, 'erasures are append-only'); END;
+CREATE TRIGGER erasures_no_delete BEFORE DELETE ON erasures
+BEGIN SELECT RAISE(ABORT, 'erasures are append-only'); END;
+CREATE TRIGGER erasures_of_unerased_receipts BEFORE INSERT ON erasures
+WHEN EXISTS (SELECT 1 FROM erasures WHERE log_index = NEW.log_index)
+  OR NOT EXISTS (SELECT 1 FROM receipts AS r JOIN receipts AS e ON e.log_index = NEW.erasure_index
+                 WHERE r.log_index = NEW.log_index AND r.site_id = e.site_id AND e.subject_id = '#erasure'
+                   AND r.subject_id NOT IN ('', '#erasure') AND r.log_index < e.log_index)
+BEGIN SELECT RAISE(ABORT, 'an erasure names an unerased receipt of its site'); END;
+
+CREATE TABLE erased_subjects (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    subject_tag TEXT NOT NULL,
+    erasure_index INTEGER NOT NULL REFERENCES receipts (log_index),
+    PRIMARY KEY (site_id, subject_tag, erasure_index)
+) WITHOUT ROWID;
+CREATE TRIGGER erased_subjects_no_update BEFORE UPDATE ON erased_subjects
+BEGIN SELECT RAISE(ABORT, 'erased_subjects is append-only'); END;
+CREATE TRIGGER erased_subjects_no_delete BEFORE DELETE ON erased_subjects
+BEGIN SELECT RAISE(ABORT, 'erased_subjects is append-only'); END;
+
+DROP TRIGGER receipts_no_update;
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+WHEN NOT (OLD.subject_id NOT IN ('', '#erasure')
+          AND EXISTS (SELECT 1 FROM erasures WHERE log_index = OLD.log_index)
+          AND NEW.log_index IS OLD.log_index AND NEW.site_id IS OLD.site_id
+          AND NEW.server_time IS OLD.server_time AND NEW.method IS OLD.method
+          AND NEW.receipt_id IS 'erased:' || OLD.log_index AND NEW.decision_id IS 'erased:' || OLD.log_index
+          AND NEW.subject_id IS '' AND NEW.jws IS '' AND NEW.prev_hash IS '' AND NEW.decision IS '')
+BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+
+DROP TRIGGER acknowledgements_no_delete;
+CREATE TRIGGER acknowledgements_no_delete BEFORE DELETE ON acknowledgements
+WHEN NOT EXISTS (SELECT 1 FROM erasures WHERE log_index = OLD.log_index)
+BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
+
+CREATE TABLE retention_policies (
+    site_id TEXT PRIMARY KEY NOT NULL REFERENCES sites (site_id),
+    keep_seconds INTEGER NOT NULL CHECK (keep_seconds >= 0)
+) WITHOUT ROWID;
+)sql";
+
 // kMigrations[i] takes a file from version i to version i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 static_assert(static_cast<std::int64_t>(sizeof(kMigrations) / sizeof(kMigrations[0])) == kSchemaVersion,
               "one migration per schema version");
 
@@ -230,7 +289,10 @@ Status configure_connection(Connection& connection, Role role, int busy_timeout_
     const std::string timeout = "PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms);
     auto waited = connection.exec(timeout.c_str());
     if (!waited) return waited.error();
-    auto pragmas = connection.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL");
+    // secure_delete: a deleted or overwritten cell is zeroed, so an erased
+    // subject id (docs/erasure.md) is not left in a page's free space, on every
+    // connection that writes (readers free nothing).
+    auto pragmas = connection.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON");
     if (!pragmas) return pragmas.error();
     if (role == Role::reader) return Unit{};
     // Each append runs in a savepoint, whose undo pages SQLite keeps in a

@@ -14,11 +14,13 @@ namespace {
 
 // The subjects of the page are chosen first (DISTINCT, LIMIT), then all their
 // receipts up to the index are read in (subject, log order): both through the
-// receipts_by_subject index (site_id, subject_id, log_index).
+// receipts_by_subject index (site_id, subject_id, log_index). Erased rows
+// (subject '') sort before every subject; erasure receipts are no subject's.
 constexpr const char* kStatesAt =
     "SELECT subject_id, log_index, receipt_id, server_time, decision FROM receipts "
     "WHERE site_id = ?1 AND subject_id > ?2 AND log_index <= ?3 AND subject_id IN ("
     "  SELECT DISTINCT subject_id FROM receipts WHERE site_id = ?1 AND subject_id > ?2 AND log_index <= ?3"
+    "  AND subject_id <> '#erasure'"
     "  ORDER BY subject_id LIMIT ?4) "
     "ORDER BY subject_id, log_index";
 

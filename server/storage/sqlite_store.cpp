@@ -115,7 +115,9 @@ std::int64_t as_sql_limit(std::size_t limit) {
 Result<std::vector<StoredReceipt>> SqliteStore::receipts_after(const std::string& site_id, std::int64_t after,
                                                                std::size_t limit) try {
     return sqlite::read_rows<StoredReceipt>(
-        *reads_, sqlite::select_receipts("WHERE site_id = ?1 AND log_index > ?2 ORDER BY log_index LIMIT ?3"),
+        *reads_,
+        sqlite::select_receipts("WHERE site_id = ?1 AND log_index > ?2 AND jws <> '' AND subject_id <> '#erasure' "
+                                "ORDER BY log_index LIMIT ?3"),
         [&](Statement& s) { s.bind(1, site_id).bind(2, after).bind(3, as_sql_limit(limit)); },
         sqlite::read_receipt_row);
 } catch (...) {
@@ -140,7 +142,7 @@ Result<std::vector<StoredReceipt>> SqliteStore::receipts_in_time(const std::stri
         *reads_,
         sqlite::select_receipts(
             "WHERE site_id = ?1 AND server_time >= ?2 AND server_time < ?4 AND (server_time > ?2 OR log_index > ?3) "
-            "ORDER BY server_time, log_index LIMIT ?5"),
+            "AND subject_id <> '#erasure' ORDER BY server_time, log_index LIMIT ?5"),
         [&](Statement& s) {
             s.bind(1, site_id)
                 .bind(2, after.server_time)

@@ -97,6 +97,14 @@ public:
     Result<std::vector<merkle::Hash>> inclusion_proof(std::int64_t index, std::int64_t tree_size) override;
     Result<std::vector<merkle::Hash>> consistency_proof(std::int64_t from, std::int64_t to) override;
 
+    // sqlite_erasure.cpp: erasures run one at a time, each ends with the files scrubbed.
+    Result<AppendOutcome> erase(AppendRequest request) override;
+    Result<std::vector<StoredReceipt>> subject_erasures(const std::string& site_id,
+                                                        const std::string& subject_tag) override;
+    Status set_retention(const std::string& site_id, std::int64_t keep_seconds) override;
+    Result<std::int64_t> retention(const std::string& site_id) override;
+    Result<std::vector<std::pair<std::string, std::int64_t>>> retention_policies() override;
+
     Status rebuild_check() override;
 
     // Statistics for /metrics and tests.
@@ -111,6 +119,7 @@ private:
     std::unique_ptr<sqlite::LogWriter> writer_;
     std::unique_ptr<sqlite::Connection> admin_;
     std::mutex admin_mutex_;
+    std::mutex erase_mutex_;  // one erasure at a time: each reads what it erases first
     std::unique_ptr<sqlite::ReadPool> reads_;
     std::unique_ptr<sqlite::AppendBackendImpl> backend_;
     std::unique_ptr<AppendPipeline> pipeline_;  // declared last: stopped before the rest closes

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/api_keys.hpp"
+#include "schema_undo.hpp"
 #include "server_fixture.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -193,9 +194,8 @@ TEST_CASE("a version 2 file is migrated: it gains the acknowledgements, and its 
         REQUIRE(store.value()->put_api_key(key.record).ok());
     }
     // What version 2 wrote: no acknowledgements table, API keys without a backend.
-    REQUIRE(raw_exec(path,
-                     "DROP TABLE acknowledgements; DROP INDEX api_keys_by_backend; "
-                     "ALTER TABLE api_keys DROP COLUMN backend; UPDATE schema_version SET version = 2") == "");
+    REQUIRE(raw_exec(path, std::string(consent::test::kUndoSchemaV5) + consent::test::kUndoSchemaV4 +
+                               "DROP TABLE acknowledgements; UPDATE schema_version SET version = 2") == "");
     auto reopened = consent::server::SqliteStore::open(path, clock);
     REQUIRE(reopened.ok());
     CHECK(reopened.value()->backend_positions("bike-shop")->empty());

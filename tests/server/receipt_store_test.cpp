@@ -3,6 +3,7 @@
 // connection, commit counts, schema versions).
 #include <catch2/catch.hpp>
 
+#include "schema_undo.hpp"
 #include "store_reads.hpp"
 
 #include <sqlite3.h>
@@ -482,9 +483,10 @@ TEST_CASE("sqlite: a version 1 file is migrated to the current version and keeps
     {
         // What version 1 wrote: no index by time, no acknowledgements, no backend on API keys.
         RawConnection raw(h.db_path());
-        REQUIRE(raw.exec("DROP INDEX receipts_by_time; DROP TABLE acknowledgements; DROP INDEX api_keys_by_backend; "
-                         "ALTER TABLE api_keys DROP COLUMN backend; UPDATE schema_version SET version = 1")
-                    .empty());
+        REQUIRE(
+            raw.exec(std::string(consent::test::kUndoSchemaV5) + consent::test::kUndoSchemaV4 +
+                     "DROP INDEX receipts_by_time; DROP TABLE acknowledgements; UPDATE schema_version SET version = 1")
+                .empty());
     }
     {
         auto store = h.open();
@@ -492,7 +494,7 @@ TEST_CASE("sqlite: a version 1 file is migrated to the current version and keeps
         CHECK(ok_value(store->receipts_in_time(kShop, {kNow, -1}, kNow + 1, 10)).size() == 1);
     }
     RawConnection raw(h.db_path());
-    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"4"});
+    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"5"});
     CHECK(raw.column("SELECT name FROM pragma_table_info('api_keys') WHERE name = 'backend'").size() == 1);
     CHECK(raw.column("SELECT name FROM sqlite_master WHERE name = 'receipts_by_time'").size() == 1);
     CHECK_THAT(raw.exec("DELETE FROM receipts"), Catch::Contains("append-only"));

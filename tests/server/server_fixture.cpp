@@ -42,6 +42,8 @@ RunningServer::RunningServer(ServerOptions options) {
     const auto clock = [this] { return now(); };
     store_ = must(server::SqliteStore::open((dir_.path() / "consentd.db").string(), clock), "open store");
     service_ = std::make_unique<server::ConsentService>(*store_, *keys_, clock);
+    secrets_ = std::make_unique<server::SiteSecrets>(key_dir);
+    service_->set_site_secrets(*secrets_);
     for (const char* site : {"bike-shop", "other-site"}) {
         must(store_->put_site(server::Site{site, {kShopOrigin}, unix_now(), {}}), "site");
         auto published = must(service_->publish_notice(site, shop_notice_json()), "publish");

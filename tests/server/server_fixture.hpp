@@ -53,6 +53,7 @@ public:
     const std::string& notice_hash() const { return notice_hash_; }
     server::SqliteStore& store() { return *store_; }
     server::HttpServer& http() { return *http_; }
+    server::ConsentService& service() { return *service_; }
     const server::KeyRing& keys() const { return *keys_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
     // The clock of the store and the service (receipts' server time, "now"):
@@ -72,6 +73,7 @@ private:
     std::atomic<std::int64_t> fixed_time_{-1};  // -1: the wall clock; outlives the store's writer
     std::unique_ptr<server::KeyRing> keys_;
     std::unique_ptr<server::SqliteStore> store_;
+    std::unique_ptr<server::SiteSecrets> secrets_;
     std::unique_ptr<server::ConsentService> service_;
     std::unique_ptr<server::HttpServer> http_;
     std::thread serving_;
