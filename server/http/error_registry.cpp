@@ -274,7 +274,6 @@ const std::vector<ErrorInfo>& error_registry() {
         {"storage.unknown_receipt", 404, false,
          "an acknowledgement names a receipt id that is no receipt of this site; nothing of the request was kept"},
         {"storage.unknown_site", 404, false, "no such site"},
-        {"storage.unsupported", 501, false, "this store cannot do that yet (erasure and retention on PostgreSQL)"},
         {"subject.token_claims", 403, false, "a subject token's claims are missing or malformed"},
         {"subject.token_expired", 403, false, "the subject token has expired"},
         {"subject.token_invalid", 403, false, "the subject token is malformed or not signed by this site's backend"},

@@ -9,6 +9,7 @@
 #include "consent/log/merkle.hpp"
 #include "consent/log/receipt.hpp"
 #include "storage/pg_checkpoints.hpp"
+#include "storage/pg_erasure.hpp"
 #include "storage/pg_merkle.hpp"
 #include "storage/pg_rows.hpp"
 #include "storage/pg_schema.hpp"
@@ -23,7 +24,9 @@ using SubjectKey = std::pair<std::string, std::string>;  // (site, subject)
 // retryable (503); anything else is storage.commit_failed.
 Error commit_failed(const Error& cause) {
     const bool retryable = cause.code == "storage.unavailable" || cause.code == "storage.log_moved";
-    return make_error(retryable ? cause.code : "storage.commit_failed",
+    // An erasure order its rows no longer match keeps its own code (nothing was erased).
+    const bool keeps_code = retryable || cause.code == "storage.erasure_conflict";
+    return make_error(keeps_code ? cause.code : "storage.commit_failed",
                       "the batch was not committed: " + cause.message);
 }
 
@@ -279,6 +282,10 @@ Result<std::optional<Checkpoint>> LogWriter::write_locked(Connection& c, const s
         if (auto receipts = insert_receipts(c, batch); !receipts) return commit_failed(receipts.error());
         if (auto nodes = insert_nodes(c, batch, tree); !nodes) return commit_failed(nodes.error());
         if (auto states = update_states(c, batch); !states) return commit_failed(states.error());
+        // An erasure receipt erases what it names in its own transaction (issue #13).
+        for (const auto& a : batch)
+            if (a.request->erasure)
+                if (auto erased = apply_erasure(c, a); !erased) return commit_failed(erased.error());
         if (auto sized =
                 c.run("UPDATE log_state SET size = $1 WHERE id = 1", {param(static_cast<std::int64_t>(tree.size()))});
             !sized)

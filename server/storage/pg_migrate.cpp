@@ -48,6 +48,14 @@ const std::vector<Table>& tables() {
          "decision",
          "log_index",
          {K::integer, K::text, K::text, K::text, K::text, K::integer, K::text, K::text, K::text, K::text, K::text}},
+        // Erased rows arrive erased: the target's erasures trigger accepts a
+        // row already in its erased form (pg_schema.cpp, version 2).
+        {"erasures", "log_index, erasure_index", "log_index", {K::integer, K::integer}},
+        {"erased_subjects",
+         "site_id, subject_tag, erasure_index",
+         "site_id, subject_tag, erasure_index",
+         {K::text, K::text, K::integer}},
+        {"retention_policies", "site_id, keep_seconds", "site_id", {K::text, K::integer}},
         {"merkle_nodes", "level, idx, hash", "level, idx", {K::integer, K::integer, K::blob}},
         {"checkpoints", "tree_size, root, timestamp, note", "tree_size", {K::integer, K::blob, K::integer, K::text}},
         {"current_state",

@@ -1,12 +1,12 @@
 // consentctl migrate (issue #12 item 5): copies an SQLite store into an empty
 // PostgreSQL database, every table row for row: the receipts with their exact
 // JWS and recorded decisions, the Merkle nodes, every signed checkpoint, the
-// current state, sites, notices, API keys (hashes only, as stored) and
-// acknowledgements. The file is read in one snapshot (consentd may keep
-// running on it: what is written after the snapshot began is not copied), the
-// database written in one transaction: all of it or nothing. The target's
-// append-only triggers check every row as it goes in; `consentctl audit` on
-// the copy then proves it complete and consistent (the same checkpoint roots).
+// current state, sites, notices, API keys (hashes only, as stored),
+// acknowledgements, erasures, erased subject tags and retention policies
+// (issue #13; the erased rows as erased, no byte of them comes back). The file is read in one snapshot (consentd may
+// keep running on it: what is written after the snapshot began is not copied), the database written in one transaction:
+// all of it or nothing. The target's append-only triggers check every row as it goes in; `consentctl audit` on the copy
+// then proves it complete and consistent (the same checkpoint roots).
 #pragma once
 
 #include <cstdint>

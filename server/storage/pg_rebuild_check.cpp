@@ -3,7 +3,8 @@
 // sqlite_receipt_audit.cpp, sqlite_log_audit.cpp): every receipt's columns
 // against its signed JWS and its subject's chain, the current state against
 // the core's fold of the receipts, the Merkle nodes against the receipts and
-// each other, and every checkpoint against the stored tree. Large tables are
+// each other, every erased row against the erasure receipt that names it
+// (pg_erasure_audit.cpp), and every checkpoint against the stored tree. Large tables are
 // walked through a cursor, a page at a time.
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "consent/log/merkle.hpp"
 #include "consent/log/receipt.hpp"
 #include "storage/pg_checkpoints.hpp"
+#include "storage/pg_erasure.hpp"
 #include "storage/pg_merkle.hpp"
 #include "storage/pg_pool.hpp"
 #include "storage/pg_rows.hpp"
@@ -107,6 +109,7 @@ Status compare_with_stored(Connection& c, const std::string& site, const std::st
 
 // Receipts grouped by subject (receipts_by_subject order): each subject's
 // chain is walked and its state folded, then compared with the stored one.
+// Erased rows and erasure receipts are check_erasures' (pg_erasure_audit.cpp).
 Status check_receipts_and_states(Connection& c) {
     std::string site, subject, previous_jws;
     bool any = false;
@@ -114,7 +117,7 @@ Status check_receipts_and_states(Connection& c) {
     auto walked = pg::for_each_row(
         c,
         "SELECT log_index, receipt_id, site_id, subject_id, decision_id, server_time, jws, payload, method, prev_hash, "
-        "decision FROM receipts ORDER BY site_id, subject_id, log_index",
+        "decision FROM receipts WHERE jws <> '' AND subject_id <> '#erasure' ORDER BY site_id, subject_id, log_index",
         {}, [&](const Rows& rows, int r) -> Status {
             ReceiptRow row = read_row(rows, r);
             if (any && (row.site_id != site || row.subject_id != subject)) {
@@ -162,6 +165,9 @@ Status check_leaves(Connection& c) {
                             {}, [](const Rows& rows, int r) -> Status {
                                 const std::int64_t index = rows.int64(r, 0);
                                 if (rows.is_null(r, 2)) return log_mismatch(0, index, "is missing");
+                                // An erased row has no JWS: check_erasures compares its leaf
+                                // with the one its erasure receipt names (issue #13).
+                                if (rows.text(r, 1).empty()) return Unit{};
                                 const auto stored = pg::as_hash(rows.bytes(r, 2));
                                 if (!stored || *stored != merkle::leaf_hash(rows.text(r, 1)))
                                     return log_mismatch(0, index,
@@ -233,6 +239,8 @@ Status PgStore::rebuild_check() try {
     return pg::in_snapshot(*pool_, [](Connection& c) -> Status {
         if (auto receipts = check_receipts_and_states(c); !receipts) return receipts;
         if (auto orphans = check_no_state_without_receipts(c); !orphans) return orphans;
+        // Erased rows and erasure receipts, which the walk above leaves out (issue #13).
+        if (auto erasures = pg::check_erasures(c); !erasures) return erasures;
         return check_log(c);
     });
 } catch (...) {

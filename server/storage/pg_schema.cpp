@@ -182,6 +182,101 @@ CREATE TRIGGER log_state_no_delete BEFORE DELETE ON log_state
   FOR EACH ROW EXECUTE FUNCTION consent_append_only();
 )sql";
 
+// Version 2: erasure and retention (issue #13, docs/erasure.md), the SQLite
+// file's version 5 in PL/pgSQL. A receipt row may change exactly once, into
+// its erased form, and only for an index that erasures names (written first,
+// in the same transaction): the subject, JWS, chain hash and decision become
+// empty, the two ids "erased:<index>", while log_index, site_id, server_time
+// and method stay and payload becomes the residue the erasure receipt signed.
+// Its leaf stays in merkle_nodes, which still cannot change. An erasure row
+// names a receipt of a site and an erasure receipt (subject '#erasure') of the
+// same site after it; erasures and erased_subjects are append-only. An
+// acknowledgement may be deleted only once its receipt is erased.
+// One difference from the SQLite rule: the named receipt may already be in
+// its erased form (never twice: log_index is the key). consentctl migrate
+// copies an SQLite log whose erased rows arrive erased; the UPDATE rule
+// still lets no row become erased without an erasures row naming it first.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE erasures (
+    log_index BIGINT PRIMARY KEY REFERENCES receipts (log_index),
+    erasure_index BIGINT NOT NULL REFERENCES receipts (log_index)
+);
+CREATE INDEX erasures_by_erasure ON erasures (erasure_index);
+
+CREATE TABLE erased_subjects (
+    site_id TEXT NOT NULL REFERENCES sites (site_id),
+    subject_tag TEXT NOT NULL,
+    erasure_index BIGINT NOT NULL REFERENCES receipts (log_index),
+    PRIMARY KEY (site_id, subject_tag, erasure_index)
+);
+
+CREATE TABLE retention_policies (
+    site_id TEXT PRIMARY KEY REFERENCES sites (site_id),
+    keep_seconds BIGINT NOT NULL CHECK (keep_seconds >= 0)
+);
+
+CREATE FUNCTION consent_erasure_names_a_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM receipts AS r JOIN receipts AS e ON e.log_index = NEW.erasure_index
+                 WHERE r.log_index = NEW.log_index AND r.site_id = e.site_id AND e.subject_id = '#erasure'
+                   AND r.subject_id <> '#erasure' AND r.log_index < e.log_index
+                   AND (r.subject_id <> '' OR (r.jws = '' AND r.receipt_id = 'erased:' || r.log_index))) THEN
+    RAISE EXCEPTION 'an erasure names an unerased receipt of its site: log index % by %',
+      NEW.log_index, NEW.erasure_index;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION consent_receipt_erased() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.subject_id NOT IN ('', '#erasure')
+     AND EXISTS (SELECT 1 FROM erasures WHERE log_index = OLD.log_index)
+     AND NEW.log_index = OLD.log_index AND NEW.site_id = OLD.site_id
+     AND NEW.server_time = OLD.server_time AND NEW.method = OLD.method
+     AND NEW.receipt_id = 'erased:' || OLD.log_index AND NEW.decision_id = 'erased:' || OLD.log_index
+     AND NEW.subject_id = '' AND NEW.jws = '' AND NEW.prev_hash = '' AND NEW.decision = '' THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'receipts are append-only: log index % may change only into its erased form, once', OLD.log_index;
+END $$;
+
+CREATE FUNCTION consent_acknowledgement_of_erased() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM erasures WHERE log_index = OLD.log_index) THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'acknowledgements are append-only: receipt % is not erased', OLD.receipt_id;
+END $$;
+
+CREATE TRIGGER erasures_no_change BEFORE UPDATE OR DELETE ON erasures
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER erasures_no_truncate BEFORE TRUNCATE ON erasures
+  FOR EACH STATEMENT EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER erasures_of_receipts BEFORE INSERT ON erasures
+  FOR EACH ROW EXECUTE FUNCTION consent_erasure_names_a_receipt();
+CREATE TRIGGER erased_subjects_no_change BEFORE UPDATE OR DELETE ON erased_subjects
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER erased_subjects_no_truncate BEFORE TRUNCATE ON erased_subjects
+  FOR EACH STATEMENT EXECUTE FUNCTION consent_append_only();
+
+DROP TRIGGER receipts_no_change ON receipts;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER receipts_only_erased BEFORE UPDATE ON receipts
+  FOR EACH ROW EXECUTE FUNCTION consent_receipt_erased();
+
+DROP TRIGGER acknowledgements_no_change ON acknowledgements;
+CREATE TRIGGER acknowledgements_no_update BEFORE UPDATE ON acknowledgements
+  FOR EACH ROW EXECUTE FUNCTION consent_append_only();
+CREATE TRIGGER acknowledgements_only_erased BEFORE DELETE ON acknowledgements
+  FOR EACH ROW EXECUTE FUNCTION consent_acknowledgement_of_erased();
+)sql";
+
+// kMigrations[i] takes a database from version i to version i + 1.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(static_cast<std::int64_t>(sizeof(kMigrations) / sizeof(kMigrations[0])) == kSchemaVersion,
+              "one migration per schema version");
+
 Error version_error(const std::string& message) { return make_error("storage.schema_version", message); }
 
 Result<std::int64_t> stored_version(Connection& c) {
@@ -196,6 +291,8 @@ Result<std::int64_t> stored_version(Connection& c) {
     auto rows = c.query("SELECT version FROM schema_version");
     if (!rows) return rows.error();
     if (rows->size() != 1) return version_error("the schema_version table must hold exactly one row");
+    if (rows->int64(0, 0) < 1)
+        return version_error("the database has schema version " + rows->text(0, 0) + ", which no consentd writes");
     return rows->int64(0, 0);
 }
 
@@ -213,11 +310,12 @@ Status migrate_schema(Connection& connection) {
                              ", written by a newer consentd; this consentd reads versions up to " +
                              std::to_string(kSchemaVersion));
     if (*version == kSchemaVersion) return transaction.value().commit();
-    if (*version != 0) return version_error("the database has schema version " + std::to_string(*version));
-    if (auto created = connection.exec_script(kSchemaV1); !created) return created;
-    if (auto recorded = connection.run("INSERT INTO schema_version (version) VALUES ($1)", {param(kSchemaVersion)});
-        !recorded)
-        return recorded;
+    // Each step in the one transaction: a database is at one version or the next, never between.
+    for (std::int64_t v = *version; v < kSchemaVersion; ++v)
+        if (auto applied = connection.exec_script(kMigrations[v]); !applied) return applied;
+    const char* record =
+        *version == 0 ? "INSERT INTO schema_version (version) VALUES ($1)" : "UPDATE schema_version SET version = $1";
+    if (auto recorded = connection.run(record, {param(kSchemaVersion)}); !recorded) return recorded;
     return transaction.value().commit();
 }
 

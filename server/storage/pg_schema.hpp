@@ -1,4 +1,5 @@
-// The PostgreSQL store's schema (version 1 of its own series): the same
+// The PostgreSQL store's schema (version 2 of its own series; version 2 is
+// erasure and retention, the SQLite file's version 5): the same
 // tables as the SQLite file (sqlite_schema.cpp) and the same append-only
 // rules, written as PL/pgSQL triggers, plus log_state, the one row every
 // writer locks to append (docs/replicas.md).
@@ -9,10 +10,10 @@
 
 namespace consent::server::pg {
 
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 
-// Creates the schema in an empty database, or checks the version of one
-// consentd made (storage.schema_version otherwise). Replicas starting at once
+// Creates the schema in an empty database, upgrades one an older consentd
+// made, or checks its version (storage.schema_version when newer or foreign). Replicas starting at once
 // take turns (an advisory lock), so exactly one creates it.
 Status migrate_schema(Connection& connection);
 

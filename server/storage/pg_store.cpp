@@ -95,7 +95,8 @@ Result<std::vector<StoredReceipt>> PgStore::subject_receipts(const std::string& 
 Result<std::vector<StoredReceipt>> PgStore::receipts_after(const std::string& site_id, std::int64_t after,
                                                            std::size_t limit) try {
     return pg::receipts(*pool_,
-                        pg::select_receipts("WHERE site_id = $1 AND log_index > $2 ORDER BY log_index LIMIT $3"),
+                        pg::select_receipts("WHERE site_id = $1 AND log_index > $2 AND jws <> '' AND "
+                                            "subject_id <> '#erasure' ORDER BY log_index LIMIT $3"),
                         {param(site_id), param(after), param(as_sql_limit(limit))});
 } catch (...) {
     return pg::internal_error();
@@ -114,7 +115,8 @@ Result<std::vector<StoredReceipt>> PgStore::receipts_in_time(const std::string& 
     return pg::receipts(
         *pool_,
         pg::select_receipts("WHERE site_id = $1 AND (server_time, log_index) > ($2, $3) "
-                            "AND server_time < $4 ORDER BY server_time, log_index LIMIT $5"),
+                            "AND server_time < $4 AND subject_id <> '#erasure' ORDER BY server_time, log_index "
+                            "LIMIT $5"),
         {param(site_id), param(after.server_time), param(after.log_index), param(until), param(as_sql_limit(limit))});
 } catch (...) {
     return pg::internal_error();
@@ -139,7 +141,8 @@ Result<std::int64_t> PgStore::site_log_head(const std::string& site_id) try {
 
 // The page's subjects first (DISTINCT, LIMIT), then all their receipts up to
 // the index in (subject, log) order, both through receipts_by_subject; the
-// core folds each recorded decision, as rebuild_check does.
+// core folds each recorded decision, as rebuild_check does. Erased rows
+// (subject '') sort before every subject; erasure receipts are no subject's.
 Result<std::vector<SubjectSnapshot>> PgStore::states_at(const std::string& site_id, std::int64_t at,
                                                         const std::string& after_subject, std::size_t limit) try {
     auto rows = pg::query(
@@ -147,7 +150,7 @@ Result<std::vector<SubjectSnapshot>> PgStore::states_at(const std::string& site_
         "SELECT subject_id, log_index, receipt_id, server_time, decision FROM receipts "
         "WHERE site_id = $1 AND subject_id > $2 AND log_index <= $3 AND subject_id IN ("
         "  SELECT DISTINCT subject_id FROM receipts WHERE site_id = $1 AND subject_id > $2 AND log_index <= $3"
-        "  ORDER BY subject_id LIMIT $4) "
+        "  AND subject_id <> '#erasure' ORDER BY subject_id LIMIT $4) "
         "ORDER BY subject_id, log_index",
         {param(site_id), param(after_subject), param(at), param(as_sql_limit(limit))});
     if (!rows) return rows.error();

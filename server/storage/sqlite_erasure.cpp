@@ -8,6 +8,7 @@
 #include "consent/crypto/encoding.hpp"
 #include "consent/json/canonical_json.hpp"
 #include "consent/log/erasure.hpp"
+#include "storage/erasure_audit.hpp"
 #include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_queries.hpp"
 #include "storage/sqlite_read_pool.hpp"
@@ -19,10 +20,6 @@ namespace {
 
 Error conflict(std::int64_t index, const std::string& why) {
     return make_error("storage.erasure_conflict", "log index " + std::to_string(index) + " " + why);
-}
-
-Error missing(std::int64_t index, const std::string& why) {
-    return make_error("storage.receipt_missing", "the receipt at log index " + std::to_string(index) + " " + why);
 }
 
 template <class Bind>
@@ -177,20 +174,14 @@ Status check_every_leaf_has_a_row(Connection& connection) {
     if (!statement) return statement.error();
     auto row = statement.value().step();
     if (!row) return row.error();
-    if (*row) return missing(statement.value().int64(0), "is gone, and no erasure keeps its row");
+    if (*row) return receipt_missing(statement.value().int64(0), "is gone, and no erasure keeps its row");
     return Unit{};
 }
 
-struct ErasureRow {
-    std::int64_t log_index = 0;
-    std::string receipt_id, site_id, jws, payload;
-    ErasureContents contents;
-};
-
-using ErasureCache = std::map<std::int64_t, ErasureRow>;
+using ErasureCache = std::map<std::int64_t, CheckedErasure>;
 
 // The erasure receipt at index, its row checked against its own payload once.
-Result<const ErasureRow*> erasure_at(Connection& connection, std::int64_t index, ErasureCache& cache) {
+Result<const CheckedErasure*> erasure_at(Connection& connection, std::int64_t index, ErasureCache& cache) {
     if (const auto hit = cache.find(index); hit != cache.end()) return &hit->second;
     auto statement = connection.prepare(
         "SELECT receipt_id, site_id, subject_id, jws, payload, server_time, method FROM receipts WHERE log_index = ?1");
@@ -198,46 +189,35 @@ Result<const ErasureRow*> erasure_at(Connection& connection, std::int64_t index,
     auto found = statement.value().bind(1, index).step();
     if (!found) return found.error();
     const Statement& s = statement.value();
-    const std::string where = "the erasure receipt at log index " + std::to_string(index);
-    if (!*found || s.text(2) != kErasureSubject)
-        return make_error("storage.receipt_missing", where + " is not an erasure receipt");
-    ErasureRow row{index, s.text(0), s.text(1), s.text(3), s.text(4), {}};
-    auto jws = parse_erasure_jws(row.jws);
-    if (!jws) return make_error("storage.receipt_mismatch", where + ": its JWS does not parse: " + jws.error().code);
-    auto contents = read_erasure_payload(jws->payload);
-    if (!contents) return make_error("storage.receipt_mismatch", where + ": " + contents.error().message);
-    const ErasureFacts& f = contents->facts;
-    if (row.payload != jws->payload_text || f.log_index != index || f.erasure_id != row.receipt_id ||
-        f.site_id != row.site_id || f.server_time != s.int64(5) || s.text(6) != "erasure")
-        return make_error("storage.receipt_mismatch", where + ": its columns differ from its JWS");
-    row.contents = std::move(*contents);
-    return &cache.emplace(index, std::move(row)).first->second;
+    ErasureReceiptColumns row;
+    row.log_index = index;
+    if (*found) row = {index, s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(6), s.int64(5)};
+    auto checked = check_erasure_receipt(row);
+    if (!checked) return checked.error();
+    return &cache.emplace(index, std::move(*checked)).first->second;
 }
 
 // One erased row: in the erased form, named by erasures, and listed by that
 // erasure receipt with the leaf the log holds and the residue the row keeps.
 Status check_erased_row(Connection& connection, const Statement& r, ErasureCache& cache) {
-    const std::int64_t index = r.int64(0);
-    const std::string erased_id = "erased:" + std::to_string(index);
-    if (r.is_null(6)) return missing(index, "has lost its bytes, and no erasure receipt names it");
-    if (r.text(1) != erased_id || r.text(2) != erased_id || !r.text(3).empty() || !r.text(4).empty() ||
-        !r.text(5).empty())
-        return missing(index, "is only partly erased");
-    auto erasure = erasure_at(connection, r.int64(6), cache);
+    ErasedRowColumns row;
+    row.log_index = r.int64(0);
+    row.receipt_id = r.text(1);
+    row.decision_id = r.text(2);
+    row.subject_id = r.text(3);
+    row.prev_hash = r.text(4);
+    row.decision = r.text(5);
+    if (!r.is_null(6)) row.erasure_index = r.int64(6);
+    row.payload = r.text(7);
+    row.site_id = r.text(8);
+    row.leaf = hash_column(r, 9);
+    row.server_time = r.int64(10);
+    row.method = r.text(11);
+    row.jws = r.text(12);
+    if (auto form = check_erased_form(row); !form) return form;
+    auto erasure = erasure_at(connection, *row.erasure_index, cache);
     if (!erasure) return erasure.error();
-    if ((*erasure)->site_id != r.text(8)) return missing(index, "is erased by another site's erasure receipt");
-    const auto& entries = (*erasure)->contents.erased;
-    const auto entry =
-        std::find_if(entries.begin(), entries.end(), [&](const ErasedEntry& e) { return e.log_index == index; });
-    if (entry == entries.end()) return missing(index, "is erased, but its erasure receipt does not list it");
-    const auto leaf = hash_column(r, 9);
-    if (!leaf || hex_encode(*leaf) != entry->leaf)
-        return missing(index, "is erased, but the log's leaf is not the one its erasure receipt names");
-    auto residue = canonicalize(erased_entry_json(*entry));
-    if (!residue || *residue != r.text(7) || entry->iat != r.int64(10) || entry->method != r.text(11))
-        return make_error("storage.receipt_mismatch", "the erased receipt at log index " + std::to_string(index) +
-                                                          ": its columns differ from its erasure receipt");
-    return Unit{};
+    return check_erased_by(row, **erasure);
 }
 
 // Rows without a JWS, and rows erasures names (which must have none).
@@ -254,7 +234,6 @@ Status check_erased_rows(Connection& connection, ErasureCache& cache) {
         auto row = rows.step();
         if (!row) return row.error();
         if (!*row) return Unit{};
-        if (!rows.text(12).empty()) return missing(rows.int64(0), "is named by an erasure but still holds its JWS");
         if (auto checked = check_erased_row(connection, rows, cache); !checked) return checked;
     }
 }
@@ -274,11 +253,7 @@ Status check_erasure_chain(Connection& connection, ErasureCache& cache) {
         site = rows.text(1);
         auto erasure = erasure_at(connection, rows.int64(0), cache);
         if (!erasure) return erasure.error();
-        const std::string expected = previous_jws.empty() ? std::string() : receipt_hash(previous_jws);
-        if ((*erasure)->contents.facts.previous_erasure_hash != expected)
-            return make_error("storage.receipt_mismatch", "the erasure receipt at log index " +
-                                                              std::to_string(rows.int64(0)) +
-                                                              " does not name the site's previous erasure receipt");
+        if (auto linked = check_erasure_link(**erasure, previous_jws); !linked) return linked;
         previous_jws = (*erasure)->jws;
     }
 }

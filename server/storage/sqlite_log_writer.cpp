@@ -56,7 +56,9 @@ Status insert_rows(Connection& connection, const char* head, int columns, std::s
 // sent again and succeed: it stays storage.unavailable (503, Retry-After).
 Error commit_failed(const Error& cause) {
     const bool retryable = cause.code == "storage.unavailable" || cause.code == "storage.log_moved";
-    return make_error(retryable ? cause.code : "storage.commit_failed",
+    // An erasure order its rows no longer match keeps its own code (nothing was erased).
+    const bool keeps_code = retryable || cause.code == "storage.erasure_conflict";
+    return make_error(keeps_code ? cause.code : "storage.commit_failed",
                       "the batch was not committed: " + cause.message);
 }
 

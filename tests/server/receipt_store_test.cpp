@@ -47,8 +47,39 @@ using consent::test::kNow;
 
 using consent::test::TempDir;  // a fresh directory per test, removed afterwards (server_fixture.hpp)
 
+// sqlite3_exec on a connection of its own: "" on success, else SQLite's message.
+std::string exec_on_file(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        sqlite3_close(db);
+        return "cannot open " + path;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+    std::string out = rc == SQLITE_OK ? "" : (message != nullptr ? message : "error");
+    sqlite3_free(message);
+    sqlite3_close(db);
+    return out;
+}
+
 class SqliteHarness {
 public:
+    // The sqlite3 shell's view of the file; unguarded drops the append-only
+    // triggers of receipts and acknowledgements first (the next open of the
+    // store does not bring them back: its file already has version 5).
+    RawDatabase raw() const {
+        const std::string path = db_path();
+        return RawDatabase{[path](const std::string& sql) { return exec_on_file(path, sql); },
+                           [path](const std::string& sql) {
+                               return exec_on_file(path,
+                                                   "DROP TRIGGER IF EXISTS receipts_no_update; "
+                                                   "DROP TRIGGER IF EXISTS receipts_no_delete; "
+                                                   "DROP TRIGGER IF EXISTS acknowledgements_no_delete; " +
+                                                       sql);
+                           }};
+    }
+
     std::string db_path() const { return (dir_.path() / "consent.db").string(); }
 
     Result<std::unique_ptr<SqliteStore>> try_open() {

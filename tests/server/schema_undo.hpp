@@ -1,5 +1,6 @@
-// What schema version 5 (erasure, issue #13) added, undone: migration tests
-// turn a current file back into an older version's with it.
+// What the schema versions added, undone: migration tests turn a current
+// file (or PostgreSQL database) back into an older version's with them.
+// What SQLite schema version 5 (erasure, issue #13) added:
 #pragma once
 
 namespace consent::test {
@@ -16,5 +17,20 @@ inline constexpr const char* kUndoSchemaV5 =
 // What schema version 4 (API keys bound to a backend, issue #15) added, undone.
 inline constexpr const char* kUndoSchemaV4 =
     "DROP INDEX api_keys_by_backend; ALTER TABLE api_keys DROP COLUMN backend; ";
+
+// What version 2 of the PostgreSQL schema (erasure, issue #13) added, undone:
+// a database as a consentd of version 1 left it.
+inline constexpr const char* kUndoPgSchemaV2 =
+    "DROP TABLE erasures, erased_subjects, retention_policies; "
+    "DROP TRIGGER receipts_no_delete ON receipts; DROP TRIGGER receipts_only_erased ON receipts; "
+    "CREATE TRIGGER receipts_no_change BEFORE UPDATE OR DELETE ON receipts "
+    "FOR EACH ROW EXECUTE FUNCTION consent_append_only(); "
+    "DROP TRIGGER acknowledgements_no_update ON acknowledgements; "
+    "DROP TRIGGER acknowledgements_only_erased ON acknowledgements; "
+    "CREATE TRIGGER acknowledgements_no_change BEFORE UPDATE OR DELETE ON acknowledgements "
+    "FOR EACH ROW EXECUTE FUNCTION consent_append_only(); "
+    "DROP FUNCTION consent_erasure_names_a_receipt(); DROP FUNCTION consent_receipt_erased(); "
+    "DROP FUNCTION consent_acknowledgement_of_erased(); "
+    "UPDATE schema_version SET version = 1; ";
 
 }  // namespace consent::test

@@ -126,6 +126,24 @@ T ok_value(Result<T> result) {
     return std::move(result).value();
 }
 
+// ---------------------------------------------------------------- erasure (issue #13; store_conformance_erasure.cpp)
+
+// What someone with the database's own client can do behind the store's
+// back. Each returns "" or the database's refusal, whose text names the rule.
+struct RawDatabase {
+    std::function<std::string(const std::string& sql)> exec;  // the schema's guards in force
+    // The append-only guards of receipts switched off first (tampering that
+    // the audit must find, since the schema would refuse it).
+    std::function<std::string(const std::string& sql)> exec_unguarded;
+};
+
+// The subject tag the erasure scenarios keep (the service keys it; any text does here).
+std::string tag_of(const std::string& subject_id);
+// An erasure of every receipt the store holds of the subject at the site,
+// sealed as consentd seals one (the core's payload, a stand-in signature).
+AppendRequest erasure_request(ReceiptStore& store, const std::string& site_id, const std::string& subject_id,
+                              const std::string& erasure_id);
+
 // ---------------------------------------------------------------- conformance
 
 namespace conformance {
@@ -164,6 +182,15 @@ void bad_proof_requests_are_refused(const StoreFactory& open);
 void log_survives_reopening(const StoreFactory& open);
 void acknowledgements_round_trip(const StoreFactory& open);
 void snapshots_fold_up_to_the_index(const StoreFactory& open);
+
+// Erasure (issue #13; store_conformance_erasure.cpp).
+void erasure_blanks_rows_and_keeps_every_proof(const StoreFactory& open, std::atomic<std::int64_t>& now);
+void erasure_of_a_receipt_not_the_subjects_is_a_conflict(const StoreFactory& open);
+void erasure_that_fails_midway_erases_nothing(const StoreFactory& open);
+void erased_subject_comes_back_on_a_new_chain(const StoreFactory& open);
+void retention_policies_round_trip(const StoreFactory& open);
+void schema_lets_a_receipt_change_only_into_its_erased_form(const StoreFactory& open, const RawDatabase& raw);
+void audit_names_a_row_blanked_or_deleted_without_an_erasure(const StoreFactory& open, const RawDatabase& raw);
 
 }  // namespace conformance
 

@@ -2,8 +2,8 @@
 // a back end: CONSENT_STORE_CONFORMANCE_CASES("sqlite: ", "[server][storage][sqlite]", SqliteHarness)
 // names every case "<prefix><sentence>" and tags it with tags (plus the
 // scenario's own). Harness is default-constructible per test case, and has
-// factory() (a StoreFactory over its backing data) and now (the injected
-// clock, std::atomic<std::int64_t>).
+// factory() (a StoreFactory over its backing data), now (the injected
+// clock, std::atomic<std::int64_t>) and raw() (a RawDatabase on that data).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -81,4 +81,28 @@
                                    bad_proof_requests_are_refused(h.factory()))                                       \
     CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "[merkle]", Harness,                                                 \
                                    "the log and its checkpoints survive closing and reopening the store",             \
-                                   log_survives_reopening(h.factory()))
+                                   log_survives_reopening(h.factory()))                                               \
+    CONSENT_STORE_CONFORMANCE_CASE(                                                                                   \
+        prefix, tags, "[erasure]", Harness,                                                                           \
+        "an erasure blanks the subject's rows in one commit and every proof still verifies",                          \
+        erasure_blanks_rows_and_keeps_every_proof(h.factory(), h.now))                                                \
+    CONSENT_STORE_CONFORMANCE_CASE(                                                                                   \
+        prefix, tags, "[erasure]", Harness,                                                                           \
+        "an erasure naming a receipt that is not the subject's is a conflict and erases nothing",                     \
+        erasure_of_a_receipt_not_the_subjects_is_a_conflict(h.factory()))                                             \
+    CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "[erasure]", Harness,                                                \
+                                   "an erasure that fails midway erases nothing and appends no erasure receipt",      \
+                                   erasure_that_fails_midway_erases_nothing(h.factory()))                             \
+    CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "[erasure]", Harness,                                                \
+                                   "a subject who comes back after an erasure starts a new chain and audit passes",   \
+                                   erased_subject_comes_back_on_a_new_chain(h.factory()))                             \
+    CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "[erasure]", Harness,                                                \
+                                   "retention policies are set, replaced, listed and kept across reopening",          \
+                                   retention_policies_round_trip(h.factory()))                                        \
+    CONSENT_STORE_CONFORMANCE_CASE(                                                                                   \
+        prefix, tags, "[erasure]", Harness,                                                                           \
+        "the schema lets a receipt change only into its erased form once for a named index",                          \
+        schema_lets_a_receipt_change_only_into_its_erased_form(h.factory(), h.raw()))                                 \
+    CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "[erasure]", Harness,                                                \
+                                   "audit names a row blanked or deleted behind the store's back with no erasure",    \
+                                   audit_names_a_row_blanked_or_deleted_without_an_erasure(h.factory(), h.raw()))

@@ -15,6 +15,8 @@
 #include "consent/log/merkle.hpp"
 #include "fixtures.hpp"
 #include "pg_test_database.hpp"
+#include "schema_undo.hpp"
+#include "storage/pg_schema.hpp"
 #include "storage/pg_store.hpp"
 #include "store_conformance.hpp"
 #include "store_conformance_cases.hpp"
@@ -38,6 +40,21 @@ public:
 
     StoreFactory factory() {
         return [this] { return std::unique_ptr<ReceiptStore>(open()); };
+    }
+
+    // psql's view of the database (the test cluster's user is its superuser);
+    // unguarded runs with session_replication_role = replica, which fires no
+    // trigger: neither the append-only guards nor the foreign keys.
+    RawDatabase raw() const {
+        const auto exec = [url = db.url()](const std::string& prefix, const std::string& sql) -> std::string {
+            auto c = consent::server::pg::Connection::open(url);
+            if (!c) return c.error().message;
+            auto done = c.value()->exec_script(prefix + sql);
+            return done ? std::string() : done.error().message;
+        };
+        return RawDatabase{
+            [exec](const std::string& sql) { return exec("", sql); },
+            [exec](const std::string& sql) { return exec("SET session_replication_role = replica; ", sql); }};
     }
 
     std::atomic<std::int64_t> now{kNow};
@@ -204,4 +221,90 @@ TEST_CASE("postgresql: one decision sent to both replicas at once is recorded on
     }
     CHECK(read_ok(a->receipt_count()) == static_cast<std::int64_t>(decisions.size()));
     CHECK(a->rebuild_check().ok());
+}
+
+namespace {
+
+constexpr const char* kErasedSubject = "subj-erase-me-7f3a";
+
+// Where in the relation's pages (heap, TOAST, indexes) the text's bytes are:
+// each page as PostgreSQL keeps it, live tuples, dead ones and free space alike.
+std::vector<std::string> pages_holding(consent::server::pg::Connection& c, const std::string& text) {
+    auto rows = c.query(
+        "WITH rels AS ("
+        "  SELECT c.oid::regclass::text AS rel FROM pg_class c WHERE c.relname IN "
+        "  ('receipts', 'current_state', 'acknowledgements') AND c.relnamespace = current_schema()::regnamespace "
+        "  UNION SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "  WHERE c.relname IN ('receipts', 'current_state', 'acknowledgements') "
+        "  UNION SELECT c.reltoastrelid::regclass::text FROM pg_class c WHERE c.reltoastrelid <> 0 "
+        "  AND c.relname IN ('receipts', 'current_state', 'acknowledgements')) "
+        "SELECT rel || ' page ' || b FROM rels, LATERAL generate_series(0, "
+        "  (pg_relation_size(rel::regclass) / current_setting('block_size')::bigint)::integer - 1) AS b "
+        "WHERE position(convert_to($1, 'UTF8') IN get_raw_page(rel, b)) > 0",
+        {consent::server::pg::param(text)});
+    if (!rows) FAIL(rows.error().message);
+    std::vector<std::string> out;
+    for (int r = 0; r < rows->size(); ++r) out.push_back(rows->text(r, 0));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("postgresql: after an erasure no page of the touched tables or their indexes holds the subject's bytes",
+          "[server][storage][postgresql][erasure]") {
+    PgHarness h;
+    auto store = h.open();
+    setup_site(*store, kShop);
+    append_ok(*store, request(kShop, grant_all("decision-erase-me-1", kErasedSubject)));
+    const auto withdrawal =
+        append_ok(*store, request(kShop, decide("decision-erase-me-2", kErasedSubject, Method::withdraw)));
+    append_ok(*store, request(kShop, grant_all("decision-kept-1", "subj-kept-4c1d")));
+    read_ok(store->acknowledge(
+        consent::server::AcknowledgementRequest{kShop, "newsletter", "key_1", {withdrawal.receipt.receipt_id}, kNow}));
+    auto raw = h.db.connect();
+    REQUIRE(raw->exec_script("CREATE EXTENSION IF NOT EXISTS pageinspect").ok());
+    CHECK_FALSE(pages_holding(*raw, kErasedSubject).empty());  // the search finds what is there
+    CHECK_FALSE(pages_holding(*raw, "subj-kept-4c1d").empty());
+
+    const auto erased = store->erase(erasure_request(*store, kShop, kErasedSubject, "era_pages_1"));
+    REQUIRE(erased.ok());
+    for (const char* gone : {kErasedSubject, "decision-erase-me-1", "decision-erase-me-2"}) {
+        CAPTURE(gone);
+        CHECK(pages_holding(*raw, gone).empty());
+    }
+    CHECK(pages_holding(*raw, withdrawal.receipt.receipt_id).empty());
+    CHECK_FALSE(pages_holding(*raw, "subj-kept-4c1d").empty());
+    read_ok(store->rebuild_check());
+}
+
+TEST_CASE("postgresql: a version 1 database is migrated to version 2 and can erase",
+          "[server][storage][postgresql][erasure]") {
+    PgHarness h;
+    {
+        auto store = h.open();
+        setup_site(*store, kShop);
+        append_ok(*store, request(kShop, grant_all("decision-era-1", "subj-a")));
+        append_ok(*store, request(kShop, grant_all("decision-era-2", "subj-b")));
+    }
+    auto raw = h.db.connect();
+    REQUIRE(raw->exec_script(consent::test::kUndoPgSchemaV2).ok());
+    REQUIRE(raw->query("SELECT version FROM schema_version")->int64(0, 0) == 1);
+    // Version 1's guard refuses any UPDATE, the erased form too.
+    CHECK_FALSE(raw->exec_script("UPDATE receipts SET subject_id = '' WHERE log_index = 0").ok());
+
+    auto store = h.open();
+    CHECK(raw->query("SELECT version FROM schema_version")->int64(0, 0) == consent::server::pg::kSchemaVersion);
+    CHECK(raw->query("SELECT COUNT(*) FROM schema_version")->int64(0, 0) == 1);
+    CHECK(read_ok(store->receipt_count()) == 2);
+    read_ok(store->rebuild_check());
+    CHECK(read_ok(store->retention_policies()).empty());
+    const auto erased = store->erase(erasure_request(*store, kShop, "subj-a", "era_migrated_1"));
+    REQUIRE(erased.ok());
+    CHECK(read_ok(store->subject_receipts(kShop, "subj-a")).empty());
+    CHECK(indexes_of(read_ok(store->subject_erasures(kShop, tag_of("subj-a")))) == std::vector<std::int64_t>{2});
+    read_ok(store->rebuild_check());
+    // The guards of version 2 are in force.
+    auto refused = raw->exec_script("DELETE FROM erasures");
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message, Catch::Contains("append-only"));
 }
