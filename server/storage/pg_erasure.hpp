@@ -22,6 +22,9 @@ Status apply_erasure(Connection& connection, const SealedAppend& append);
 // After the COMMIT, outside any transaction: VACUUM of the tables whose rows
 // the erasure replaced or deleted, so their dead versions (which still hold
 // the erased bytes) are removed from the heap, its TOAST and every index.
+// (The contract's "no erased byte in the files" holds for every row version
+// and index entry; a page's free space and the WAL may still hold them until
+// overwritten or recycled: docs/erasure.md says what the operator can do.)
 Status vacuum_erased(Connection& connection);
 
 // rebuild_check's part (pg_erasure_audit.cpp), in the caller's snapshot:
