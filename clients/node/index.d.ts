@@ -60,8 +60,8 @@ export interface WasmCore {
   callText(operation: string, inputJson: string): string;
   call(operation: string, value: unknown): any;
   table(): CoreTable;
-  /** bytes of wasm memory the module holds */
-  memoryBytes(): number;
+  /** bytes the core's allocator has taken from wasm memory so far (where the tables live) */
+  heapBytes(): number;
 }
 export declare function loadWasmCore(dir?: string): Promise<WasmCore>;
 

@@ -42,8 +42,8 @@ async function loadWasmCore(dir = process.env.CONSENT_CORE_WASM_DIR || __dirname
     call,
     /** A new, empty state table (the mirror's memory) in the core; free() it when done. */
     table: () => new CoreTable(m, strings, reasons, coreError),
-    /** Bytes of wasm memory the core holds now (its states live there, not in the JS heap). */
-    memoryBytes: () => m.HEAPU8.buffer.byteLength,
+    /** Bytes the core's allocator has taken so far (its heap's top; the states live there, not in the JS heap). */
+    heapBytes: () => m._sbrk(0),
   };
   return core;
 }
