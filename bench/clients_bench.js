@@ -27,7 +27,7 @@ const bin = (p) => path.join(root, 'build/bench', p);
 process.env.CONSENTD = process.env.CONSENTD || bin('consent/server/consentd');
 process.env.CONSENTCTL = process.env.CONSENTCTL || bin('consent/server/consentctl');
 process.env.CONSENT_TEST_DATA_DIR = path.join(root, 'tests/data');
-process.env.CONSENT_CORE_WASM_DIR = process.env.CONSENT_CORE_WASM_DIR || path.join(root, 'build/wasm/wasm');
+process.env.CONSENT_CORE_WASM_DIR = process.env.CONSENT_CORE_WASM_DIR || path.join(root, 'build/wasm/clients/core_shared');
 const CORE_LIBRARY = process.env.CONSENT_CORE_LIBRARY || bin('consent/clients/core_shared/libconsent_core_c.so');
 
 const { startSite, subjectId, SITE, ORIGIN } = require('../tests/clients/consentd_site.js');
