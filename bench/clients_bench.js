@@ -27,11 +27,11 @@ const bin = (p) => path.join(root, 'build/bench', p);
 process.env.CONSENTD = process.env.CONSENTD || bin('consent/server/consentd');
 process.env.CONSENTCTL = process.env.CONSENTCTL || bin('consent/server/consentctl');
 process.env.CONSENT_TEST_DATA_DIR = path.join(root, 'tests/data');
-process.env.CONSENT_CORE_WASM_DIR = process.env.CONSENT_CORE_WASM_DIR || path.join(root, 'build/wasm/wasm');
+process.env.CONSENT_CORE_WASM_DIR = process.env.CONSENT_CORE_WASM_DIR || path.join(root, 'build/wasm/clients/core_shared');
 const CORE_LIBRARY = process.env.CONSENT_CORE_LIBRARY || bin('consent/clients/core_shared/libconsent_core_c.so');
 
 const { startSite, subjectId, SITE, ORIGIN } = require('../tests/clients/consentd_site.js');
-const { ConsentClient, Mirror } = require('../clients/node');
+const { ConsentClient, Mirror, loadWasmCore } = require('../clients/node');
 
 const pct = (values, p) => {
   const v = [...values].sort((a, b) => a - b);
@@ -86,16 +86,21 @@ function run(command, args, env = {}) {
   });
 }
 
+// Python: memory, one allowed() at a time, then withdrawals of its own subjects
+// (the ones after the C++ bench's) by the same method as Node's: the clock starts
+// when consentd has answered, and stops when the mirror denies, waiting on the
+// mirror between looks (wait_for wakes as each event is applied).
 const PYTHON_BENCH = `
 import json, random, resource, sys, time
 from consent_client import ConsentClient, Mirror
-url, site, key, subjects_file = sys.argv[1:5]
+url, site, key, subjects_file, withdrawals, first = sys.argv[1:7]
 subjects = [l.strip() for l in open(subjects_file) if l.strip()]
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
 before = rss()
-mirror = Mirror(ConsentClient(url, site, key), page_limit=5000).start(timeout=300)
+client = ConsentClient(url, site, key)
+mirror = Mirror(client, page_limit=5000).start(timeout=300)
 loaded = rss()
 purposes = ["analytics", "marketing", "necessary", "unknown_purpose"]
 rng = random.Random(15)
@@ -105,14 +110,28 @@ for _ in range(100000):
     s, p = subjects[rng.randrange(len(subjects))], purposes[rng.randrange(4)]
     t0 = timer(); mirror.allowed(s, p); times.append(timer() - t0)
 times.sort()
+deny_ms = []
+for who in subjects[int(first):int(first) + int(withdrawals)]:
+    if not mirror.allowed(who, "marketing"):
+        continue
+    answer = client.withdraw(who, ["marketing"])
+    t0 = timer()
+    while mirror.allowed(who, "marketing"):
+        if not mirror.wait_for(int(answer["log_index"]), 0, 10.0):
+            sys.exit("clients_bench (python): the mirror never denied")
+    deny_ms.append((timer() - t0) / 1e6)
+deny_ms.sort()
+pct = lambda v, p: v[int(p * (len(v) - 1))] if v else 0
 print(json.dumps({"subjects": mirror.subjects(), "rss_delta_bytes": loaded - before,
-                  "check_p50_ns": times[len(times) // 2], "check_p99_ns": times[int(len(times) * 0.99)]}))
+                  "check_p50_ns": times[len(times) // 2], "check_p99_ns": times[int(len(times) * 0.99)],
+                  "withdrawals": len(deny_ms), "deny_p50_ms": pct(deny_ms, 0.5), "deny_p99_ms": pct(deny_ms, 0.99)}))
 mirror.stop()
 `;
 
 async function main() {
+  if (SUBJECTS < 3 * WITHDRAWALS) throw new Error('--subjects must be at least 3 x --withdrawals (each mirror withdraws its own)');
   for (const need of [process.env.CONSENTD, process.env.CONSENTCTL, CORE_LIBRARY, bin('clients_mirror_bench'),
-    path.join(process.env.CONSENT_CORE_WASM_DIR, 'consent-core.wasm')]) {
+    path.join(process.env.CONSENT_CORE_WASM_DIR, 'consent-mirror.wasm')]) {
     if (!fs.existsSync(need)) throw new Error(`${need} is missing: run bench/run.sh --only=clients`);
   }
   const cleanups = [];
@@ -127,12 +146,16 @@ async function main() {
     const pairs = (await client.snapshot(1).next()).value.subjects[0];
     const pairsPerSubject = Object.keys(pairs.state).length;
 
-    // Node: heap taken by the loaded mirror, then one verdict at a time.
+    // Node: memory taken by the loaded mirror (JS heap, and the core's wasm heap,
+    // where the table's states live), then one allowed() at a time.
+    const core = await loadWasmCore();
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
-    const mirror = await new Mirror(client, { pageLimit: 5000, staleAfterMs: 30000 }).start(300000);
+    const wasmBefore = core.heapBytes();
+    const mirror = await new Mirror(client, { core, pageLimit: 5000, staleAfterMs: 30000 }).start({ timeoutMs: 300000 });
     global.gc?.();
     const heapDelta = process.memoryUsage().heapUsed - heapBefore;
+    const wasmDelta = core.heapBytes() - wasmBefore;
     const purposes = ['analytics', 'marketing', 'necessary', 'unknown_purpose'];
     const times = [];
     let seed = 15;
@@ -156,21 +179,22 @@ async function main() {
     }
     await mirror.stop();
     const node = {
-      subjects: mirror.subjects, heap_delta_bytes: heapDelta, check_p50_ns: pct(times, 0.5), check_p99_ns: pct(times, 0.99),
+      subjects: mirror.subjects, heap_delta_bytes: heapDelta, wasm_delta_bytes: wasmDelta,
+      check_p50_ns: pct(times, 0.5), check_p99_ns: pct(times, 0.99),
       deny_p50_ms: pct(nodeDeny, 0.5), deny_p99_ms: pct(nodeDeny, 0.99),
     };
-    // C++ (withdrawals under the same load) and Python, each in its own process.
+    // C++ and Python, each in its own process, their withdrawals under the same load
+    // (C++: the first WITHDRAWALS subjects, Python: the next, Node: the last).
     const cpp = await run(bin('clients_mirror_bench'), [site.url, SITE, site.key, subjectsFile, String(WITHDRAWALS)]);
+    const python = await run('python3', ['-c', PYTHON_BENCH, site.url, SITE, site.key, subjectsFile, String(WITHDRAWALS),
+      String(WITHDRAWALS)], { PYTHONPATH: path.join(root, 'clients/python'), CONSENT_CORE_LIBRARY: CORE_LIBRARY });
     const sentMeanwhile = await load.stop();
-    const python = await run('python3', ['-c', PYTHON_BENCH, site.url, SITE, site.key, subjectsFile], {
-      PYTHONPATH: path.join(root, 'clients/python'), CONSENT_CORE_LIBRARY: CORE_LIBRARY,
-    });
     const perMillion = (bytes, subjects) => Math.round(bytes / (subjects * pairsPerSubject) * 1e6 / 1048576);
     const result = {
       subjects: SUBJECTS, pairs_per_subject: pairsPerSubject, background_decisions: sentMeanwhile,
       cpp: { ...cpp, mib_per_million_pairs: perMillion(cpp.rss_delta_bytes, cpp.subjects) },
       python: { ...python, mib_per_million_pairs: perMillion(python.rss_delta_bytes, python.subjects) },
-      node: { ...node, mib_per_million_pairs: perMillion(node.heap_delta_bytes, node.subjects) },
+      node: { ...node, mib_per_million_pairs: perMillion(node.heap_delta_bytes + node.wasm_delta_bytes, node.subjects) },
       machine: `${os.cpus().length} CPUs, ${os.cpus()[0].model}`,
     };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
@@ -180,7 +204,7 @@ async function main() {
       String(r.mib_per_million_pairs).padStart(6)} MiB ${memNote}`;
     process.stdout.write(`clients: ${SUBJECTS} subjects x ${pairsPerSubject} purposes, ${WITHDRAWALS} withdrawals under load (${sentMeanwhile} decisions meanwhile)\n`);
     process.stdout.write('mirror  check p50   withdrawal->deny p50/p99   memory per 10^6 pairs\n');
-    process.stdout.write(`${row('C++', result.cpp, '(RSS)')}\n${row('Python', result.python, '(RSS)')}\n${row('Node', result.node, '(JS heap)')}\n`);
+    process.stdout.write(`${row('C++', result.cpp, '(RSS)')}\n${row('Python', result.python, '(RSS)')}\n${row('Node', result.node, '(JS heap + wasm heap)')}\n`);
     process.stdout.write(`(targets: C++ < 1 us, Python and Node < 10 us; p99 <= 10 ms)\nwritten to ${OUT}\n`);
     client.close();
   } finally {

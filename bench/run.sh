@@ -72,11 +72,12 @@ if [[ "$only" == all || "$only" == banner ]]; then
   scripts/build.sh wasm
   scripts/build.sh web
 fi
-# The Node mirror decides with the wasm core: only its module is built here (as scripts/demo.sh does).
+# The Node mirror decides with the core's wasm module (consent-mirror, clients/core_shared):
+# only that module is built here (as scripts/demo.sh does).
 if [[ "$only" == clients ]]; then
   export NODE_PATH=/usr/share/nodejs
   [[ -f build/wasm/CMakeCache.txt ]] || emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
-  cmake --build build/wasm --target consent_core_wasm
+  cmake --build build/wasm --target consent_mirror_wasm
 fi
 echo
 label="commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) plus the working tree"

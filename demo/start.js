@@ -42,8 +42,8 @@ const config = {
   consentd: path.resolve(root, env.CONSENTD || 'build/release/server/consentd'),
   consentctl: path.resolve(root, env.CONSENTCTL || 'build/release/server/consentctl'),
   dist: path.resolve(root, env.CONSENT_WEB_DIST || 'build/web/dist'),
-  // The sender's local mirror decides with the wasm core (scripts/demo.sh builds it).
-  coreWasm: path.resolve(root, env.CONSENT_CORE_WASM_DIR || 'build/wasm/wasm'),
+  // The sender's local mirror decides with the core's wasm module, consent-mirror (scripts/demo.sh builds it).
+  coreWasm: path.resolve(root, env.CONSENT_CORE_WASM_DIR || 'build/wasm/clients/core_shared'),
   // The recommendations job's mirror: the core's C boundary beside the consentd it runs with.
   coreLibrary: path.resolve(root, env.CONSENT_CORE_LIBRARY ||
     path.join(path.dirname(env.CONSENTD || 'build/release/server/consentd'), '../clients/core_shared/libconsent_core_c.so')),

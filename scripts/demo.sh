@@ -33,14 +33,14 @@ build() { # what, command…
 }
 : >"$log"
 build "consentd and consentctl" scripts/build.sh release
-# Only the two wasm modules the pages load: the full wasm test build is for
+# Only the two wasm modules the pages load and the sender's mirror module: the full wasm test build is for
 # scripts/test.sh. The configuration is build.sh's (it adds the differential
 # tool later; an existing configuration is kept as it is).
 export NODE_PATH=/usr/share/nodejs
 if [ ! -f build/wasm/CMakeCache.txt ]; then
   build "the wasm configuration" emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel
 fi
-build "the wasm core" cmake --build build/wasm --target consent_core_wasm consent_banner_wasm
+build "the wasm core" cmake --build build/wasm --target consent_core_wasm consent_banner_wasm consent_mirror_wasm
 build "the banner" scripts/build.sh web
 
 exec node demo/start.js

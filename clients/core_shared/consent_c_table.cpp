@@ -1,20 +1,27 @@
 // The core's StateTable behind a C boundary, for mirrors in languages that
-// load a shared library (Python's ctypes). A check crosses as two strings and
-// a time and comes back as one int, so answering from memory costs a foreign
-// call, not a JSON round trip (issue #15: Python's mirror check < 10 µs); the
-// states live here, in the core's own types, not as Python objects.
+// load the core as a library: Python's ctypes (libconsent_core_c.so) and
+// Node (consent-mirror.wasm, the same file built by Emscripten). A check
+// crosses as two strings and a time and comes back as one int, so answering
+// from memory costs a foreign call, not a JSON round trip (issue #15: Python's
+// and Node's mirror check < 10 µs); the states live here, in the core's own
+// types, not as Python or JavaScript objects.
 //
 // Loading and following (set_notice, put_state, apply) take JSON, the shapes
 // consentd's snapshot and event stream send. Each answers NULL on success or a
 // malloc'd error envelope ({"ok":false,"error":{…}}) for consent_free.
 // A table is guarded by its own lock: ctypes lets go of the GIL during a
 // call, so the mirror's follower and its callers meet here.
+//
+// Nothing here needs C++ exceptions (the wasm build has none, which keeps its
+// calls free of exception trampolines): JSON is parsed without throwing and
+// every member is looked up before it is read.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -69,38 +76,49 @@ int reason_number(std::string_view reason) {
 }
 
 // A malformed argument is the caller's error, never a crash across the boundary.
+// With exceptions (the native library), whatever still throws (an allocation
+// failing) becomes an error too; without them (wasm), nothing below throws.
 template <typename F>
 char* guarded(F&& body) {
+#if defined(__cpp_exceptions)
     try {
         return body();
     } catch (const std::exception& e) {
         return error_out("api.invalid_input", e.what());
     }
+#else
+    return body();
+#endif
+}
+
+// Text that is not JSON parses as discarded instead of throwing.
+json parse_text(const char* text) { return json::parse(text ? text : "", nullptr, false); }
+
+// A member of an object, or nullptr (a const json's operator[] on a missing key is undefined).
+const json* member(const json& value, const char* key) {
+    if (!value.is_object()) return nullptr;
+    const auto it = value.find(key);
+    return it == value.end() ? nullptr : &*it;
 }
 
 }  // namespace
 
-CONSENT_C_EXPORT consent_table* consent_table_new(void) {
-    try {
-        return new consent_table();
-    } catch (const std::bad_alloc&) {
-        return nullptr;
-    }
-}
+CONSENT_C_EXPORT consent_table* consent_table_new(void) { return new (std::nothrow) consent_table(); }
 
 CONSENT_C_EXPORT void consent_table_free(consent_table* table) { delete table; }
 
 // {"notice": {…}, "version": N, "last_material_version": M}: a snapshot page's or a notice event's.
 CONSENT_C_EXPORT char* consent_table_set_notice(consent_table* table, const char* notice_json) {
     return guarded([&]() -> char* {
-        const json value = json::parse(notice_json ? notice_json : "");
-        if (!value.is_object() || !value.contains("notice") || !value.contains("last_material_version") ||
-            !value["last_material_version"].is_number_integer())
+        const json value = parse_text(notice_json);
+        const json* notice_value = member(value, "notice");
+        const json* last_material = member(value, "last_material_version");
+        if (notice_value == nullptr || last_material == nullptr || !last_material->is_number_integer())
             return error_out("api.invalid_input", "a notice needs notice and last_material_version");
-        auto notice = consent::parse_notice(value["notice"]);
+        auto notice = consent::parse_notice(*notice_value);
         if (!notice) return error_out(notice.error());
         std::unique_lock<std::shared_mutex> lock(table->mutex);
-        table->table.set_notice(std::move(notice).value(), value["last_material_version"].get<std::int64_t>());
+        table->table.set_notice(std::move(notice).value(), last_material->get<std::int64_t>());
         return nullptr;
     });
 }
@@ -108,7 +126,9 @@ CONSENT_C_EXPORT char* consent_table_set_notice(consent_table* table, const char
 // One snapshot row: the subject's state as consentd folded it.
 CONSENT_C_EXPORT char* consent_table_put_state(consent_table* table, const char* subject, const char* state_json) {
     return guarded([&]() -> char* {
-        auto state = consent::parse_subject_state(json::parse(state_json ? state_json : ""));
+        const json value = parse_text(state_json);
+        if (value.is_discarded()) return error_out("api.invalid_input", "a state is JSON");
+        auto state = consent::parse_subject_state(value);
         if (!state) return error_out(state.error());
         std::unique_lock<std::shared_mutex> lock(table->mutex);
         table->table.put_state(subject ? subject : "", std::move(state).value());
@@ -125,16 +145,19 @@ CONSENT_C_EXPORT void consent_table_clear(consent_table* table) {
 // *acknowledge is set to 1 when the backend must acknowledge it, else 0.
 CONSENT_C_EXPORT char* consent_table_apply(consent_table* table, const char* receipt_json, int* acknowledge) {
     return guarded([&]() -> char* {
-        const json data = json::parse(receipt_json ? receipt_json : "");
-        if (!data.is_object() || !data.contains("decision") || !data["subject"].is_string() ||
-            !data["receipt_id"].is_string() || !data["server_time"].is_number_integer())
+        const json data = parse_text(receipt_json);
+        const json* decision_value = member(data, "decision");
+        const json* subject = member(data, "subject");
+        const json* receipt_id = member(data, "receipt_id");
+        const json* server_time = member(data, "server_time");
+        if (decision_value == nullptr || subject == nullptr || !subject->is_string() || receipt_id == nullptr ||
+            !receipt_id->is_string() || server_time == nullptr || !server_time->is_number_integer())
             return error_out("api.invalid_input", "a receipt needs subject, decision, server_time and receipt_id");
-        auto decision = consent::parse_decision(data["decision"]);
+        auto decision = consent::parse_decision(*decision_value);
         if (!decision) return error_out(decision.error());
         std::unique_lock<std::shared_mutex> lock(table->mutex);
-        const bool must =
-            table->table.apply(data["subject"].get<std::string>(), *decision, data["server_time"].get<std::int64_t>(),
-                               data["receipt_id"].get<std::string>());
+        const bool must = table->table.apply(subject->get<std::string>(), *decision, server_time->get<std::int64_t>(),
+                                             receipt_id->get<std::string>());
         if (acknowledge != nullptr) *acknowledge = must ? 1 : 0;
         return nullptr;
     });

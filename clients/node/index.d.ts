@@ -38,9 +38,30 @@ export declare class ConsentClient {
   close(): void;
 }
 
+/** One consent::StateTable in the wasm core: the mirror's states and notice, and every answer. */
+export interface CoreTable {
+  /** {"notice": {…}, "version": N, "last_material_version": M} as JSON text */
+  setNotice(noticeJson: string): void;
+  putState(subject: string, stateJson: string): void;
+  /** a receipt event's data as JSON text; true when a backend must acknowledge it */
+  apply(receiptJson: string): boolean;
+  clear(): void;
+  /** now: seconds since the Unix epoch, an integer */
+  allowed(subject: string, purpose: string, now: number): boolean;
+  verdict(subject: string, purpose: string, now: number): Verdict;
+  readonly subjects: number;
+  readonly noticeVersion: number;
+  /** gives the table's memory back to the core (also done when it is garbage-collected) */
+  free(): void;
+}
+
+/** consent-mirror.{js,wasm}: the core's JSON API and its StateTable. */
 export interface WasmCore {
   callText(operation: string, inputJson: string): string;
   call(operation: string, value: unknown): any;
+  table(): CoreTable;
+  /** bytes the core's allocator has taken from wasm memory so far (where the tables live) */
+  heapBytes(): number;
 }
 export declare function loadWasmCore(dir?: string): Promise<WasmCore>;
 

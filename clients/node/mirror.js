@@ -1,11 +1,13 @@
 // A local mirror of one site's consent state, answering allowed() from memory
 // (issue #15). It loads the snapshot (every subject's state as of one event
-// id), follows the event stream from exactly that id, folds each receipt's
-// decision with the core's state.apply and takes each notice event as the
-// notice in force; allowed() asks the core's policy.is_allowed (the wasm
-// core: the banner's and consentd's own rules), memoized per subject and
-// purpose for the current second only. A new state or notice replaces the
-// memo the moment it arrives.
+// id), then follows the event stream from exactly that id, folding each
+// receipt's decision into the subject's state and taking each notice event as
+// the notice in force. The states and the notice live in the core (a
+// consent::StateTable in the mirror's wasm module, clients/core_shared, as in
+// the Python mirror), so folding, the answer (time-based expiry, material
+// notice changes, GPC, unknown purposes: the same code consentd's checks run)
+// and which receipts to acknowledge are the core's; a check is one call into
+// wasm, not a JSON round trip.
 //
 // Fail closed: while the stream is cut, or has sent nothing (no event, no
 // heartbeat) for staleAfterMs, allowed() answers false (verdictAsync() asks
@@ -25,8 +27,7 @@ class Mirror {
     this._pageLimit = pageLimit;
     this._reconnectMs = reconnectMs;
     this._onReceipt = onReceipt;  // (data) after each receipt is applied: a backend reacts at once
-    this._subjects = new Map();  // subject -> {state, text, memo: Map(purpose -> {now, notice, verdict})}
-    this._notice = null;         // {text, version, lastMaterial, unknown: Map(purpose -> {now, verdict})}
+    this._table = null;          // the core's StateTable; null until the first snapshot has loaded
     this.eventId = -1;
     this._liveUntil = 0;         // performance.now() deadline; 0 while cut
     this._stopping = false;
@@ -36,25 +37,16 @@ class Mirror {
     this.errors = [];
   }
 
-  allowed(subject, purpose) { return this.verdict(subject, purpose).allowed; }
+  allowed(subject, purpose) {
+    const table = this._table;
+    if (table === null || performance.now() > this._liveUntil) return false;
+    return table.allowed(subject, purpose, Math.floor(this._clock()));
+  }
 
   verdict(subject, purpose) {
-    const notice = this._notice;
-    if (notice === null || performance.now() > this._liveUntil) return STALE;
-    const now = Math.floor(this._clock());
-    const entry = this._subjects.get(subject);
-    if (entry === undefined) {
-      const hit = notice.unknown.get(purpose);
-      if (hit !== undefined && hit.now === now) return hit.verdict;
-      const verdict = this._evaluate(notice, now, purpose, '{}');
-      notice.unknown.set(purpose, { now, verdict });
-      return verdict;
-    }
-    const memo = entry.memo.get(purpose);
-    if (memo !== undefined && memo.now === now && memo.notice === notice) return memo.verdict;
-    const verdict = this._evaluate(notice, now, purpose, entry.text);
-    entry.memo.set(purpose, { now, notice, verdict });
-    return verdict;
+    const table = this._table;
+    if (table === null || performance.now() > this._liveUntil) return STALE;
+    return table.verdict(subject, purpose, Math.floor(this._clock()));
   }
 
   /** As verdict(), but a stale mirror with fallback 'ask' asks consentd. */
@@ -67,17 +59,9 @@ class Mirror {
     }
   }
 
-  _evaluate(notice, now, purpose, stateText) {
-    const text = `{"notice":${notice.text},"last_material_version":${notice.lastMaterial},"now":${now},` +
-      `"purpose":${JSON.stringify(purpose)},"state":${stateText}}`;
-    const envelope = JSON.parse(this._core.callText('policy.is_allowed', text));
-    if (!envelope.ok) return { allowed: false, reason: envelope.error.code, receipt_id: '' };
-    return envelope.value;
-  }
-
-  get live() { return this._notice !== null && performance.now() <= this._liveUntil; }
-  get noticeVersion() { return this._notice ? this._notice.version : 0; }
-  get subjects() { return this._subjects.size; }
+  get live() { return this._table !== null && performance.now() <= this._liveUntil; }
+  get noticeVersion() { return this._table ? this._table.noticeVersion : 0; }
+  get subjects() { return this._table ? this._table.subjects : 0; }
 
   /** Resolves true once the mirror applied eventId (and this notice version) and is live; false after timeoutMs. */
   waitFor(eventId = -1, noticeVersion = 0, timeoutMs = 10000) {
@@ -110,22 +94,31 @@ class Mirror {
   }
 
   async loadSnapshot() {
-    const subjects = new Map();
-    let notice = null;
+    if (!this._core) this._core = await loadWasmCore();
+    // A table of its own: answers keep coming from the old one until this one is whole.
+    const table = this._core.table();
     let eventId = -1;
-    for await (const page of this.client.snapshot(this._pageLimit)) {
-      if (notice === null) {
-        notice = noticeOf(page.notice);
-        eventId = page.event_id;
-        // The site's newest withdrawal this snapshot holds: applied by loading it, so acknowledged
-        // (a backend started after it would otherwise show as behind until the next one).
-        if (this.backend && page.newest_withdrawal) this._pendingAcks.push(page.newest_withdrawal.receipt_id);
+    let first = true;
+    try {
+      for await (const page of this.client.snapshot(this._pageLimit)) {
+        if (first) {
+          table.setNotice(JSON.stringify(page.notice));
+          eventId = page.event_id;
+          first = false;
+          // The site's newest withdrawal this snapshot holds: applied by loading it, so acknowledged
+          // (a backend started after it would otherwise show as behind until the next one).
+          if (this.backend && page.newest_withdrawal) this._pendingAcks.push(page.newest_withdrawal.receipt_id);
+        }
+        for (const row of page.subjects) table.putState(row.subject, JSON.stringify(row.state));
       }
-      for (const row of page.subjects) subjects.set(row.subject, entryOf(row.state));
+    } catch (e) {
+      table.free();
+      throw e;
     }
-    this._subjects = subjects;
-    this._notice = notice;
+    const old = this._table;
+    this._table = table;
     this.eventId = eventId;
+    if (old) old.free();  // nothing else holds it: JS runs one answer at a time
   }
 
   async _run() {
@@ -155,7 +148,7 @@ class Mirror {
   _onEvent(event) {
     if (this._stopping) return;
     if (event.type === 'receipt' && event.data) this._apply(event);
-    else if (event.type === 'notice' && event.data) this._notice = noticeOf(event.data);
+    else if (event.type === 'notice' && event.data && this._table) this._table.setNotice(JSON.stringify(event.data));
     this._liveUntil = performance.now() + this.staleAfterMs;
     if (this._pendingAcks.length) this._acknowledge();
     this._notify();
@@ -163,16 +156,12 @@ class Mirror {
 
   _apply(event) {
     const data = event.data;
-    const current = this._subjects.get(data.subject);
-    const input = { decision: data.decision, decided_at: data.server_time, receipt_id: data.receipt_id };
-    if (current) input.state = current.state;
-    const state = this._core.call('state.apply', input);
-    // A new entry, with an empty memo: an answer from the old state is never reused.
-    this._subjects.set(data.subject, entryOf(state));
+    if (!this._table) return;
+    // The core folds the decision and says whether a backend must acknowledge it
+    // (consent::must_acknowledge: every withdrawal, and any receipt that ends a grant).
+    const mustAcknowledge = this._table.apply(JSON.stringify(data));
     this.eventId = event.id;
-    // A withdrawal receipt is acknowledged even when nothing was granted:
-    // consentd's operator view counts every withdrawal a backend must apply.
-    if (this.backend && (WITHDRAWAL_METHODS.has(data.method) || withdraws(current, state))) this._pendingAcks.push(data.receipt_id);
+    if (this.backend && mustAcknowledge) this._pendingAcks.push(data.receipt_id);
     if (this._onReceipt) {
       try {
         this._onReceipt(data);
@@ -192,21 +181,6 @@ class Mirror {
   }
 
   _notify() { for (const waiter of [...this._waiters]) waiter(); }
-}
-
-function noticeOf(value) {
-  return { text: JSON.stringify(value.notice), version: value.version, lastMaterial: value.last_material_version, unknown: new Map() };
-}
-
-function entryOf(state) { return { state, text: JSON.stringify(state), memo: new Map() }; }
-
-const WITHDRAWAL_METHODS = new Set(['withdraw', 'server_withdraw']);
-
-// A purpose granted before this receipt and not after it: processing must stop.
-function withdraws(before, after) {
-  if (!before) return false;
-  return Object.entries(before.state).some(([purpose, record]) =>
-    record.state === 'granted' && (!after[purpose] || after[purpose].state !== 'granted'));
 }
 
 module.exports = { Mirror, STALE };

@@ -1,11 +1,11 @@
-// The Node mirror (clients/node, over the wasm core) against a real consentd
+// The Node mirror (clients/node, over the core's wasm module consent-mirror) against a real consentd
 // (issue #15 items 3 and 6): its answers equal consentd's checks on a random
 // workload; it follows restarts without a gap; it fails closed when its
 // stream is cut or goes quiet.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { ConsentClient, Mirror } = require('../../../clients/node');
+const { ConsentClient, Mirror, loadWasmCore } = require('../../../clients/node');
 const { startSite, postDecision, subjectId, SITE } = require('../consentd_site.js');
 
 const PURPOSES = ['necessary', 'analytics', 'marketing', 'unknown_purpose'];
@@ -137,4 +137,22 @@ test('each applied withdrawal is acknowledged under the backend name and shows i
   // The operator's command says the same, read from the database.
   assert.deepEqual(JSON.parse(site.ctl(['backends', `--site=${SITE}`])), view);
   assert.deepEqual(newsletter.errors, []);
+});
+
+test("the core's table refuses what is not a notice, a state or a receipt with the core's error, and keeps answering", async () => {
+  const table = (await loadWasmCore()).table();
+  try {
+    const refused = (fn) => assert.throws(fn, (e) => typeof e.code === 'string' && e.code.length > 0);
+    refused(() => table.setNotice('not json'));
+    refused(() => table.setNotice('{"notice":{},"version":1}'));
+    refused(() => table.putState('s', '[1,2'));
+    refused(() => table.apply('{"subject":"s","receipt_id":"r"}'));
+    refused(() => table.apply('{"subject":7,"decision":{},"server_time":1,"receipt_id":"r"}'));
+    assert.equal(table.subjects, 0);
+    // No notice yet: denied, never a guess.
+    assert.deepEqual(table.verdict('s', 'analytics', 1), { allowed: false, reason: 'no_decision', receipt_id: '' });
+    assert.equal(table.allowed('s'.repeat(5000), 'ünïcode', 1), false);
+  } finally {
+    table.free();
+  }
 });
