@@ -20,6 +20,7 @@
 #include "http/server_config.hpp"
 #include "service/consent_service.hpp"
 #include "service/replica_fanout.hpp"
+#include "service/retention_schedule.hpp"
 #include "storage/pg_store.hpp"
 #include "storage/store_opener.hpp"
 
@@ -84,6 +85,9 @@ int serve(const consent::server::ServerConfig& config, int log_fd) {
     // Replicas on one PostgreSQL database hear each other's receipts and notices.
     std::unique_ptr<ReplicaFanout> fanout;
     if (is_postgresql_url(config.database)) fanout = std::make_unique<ReplicaFanout>(config.database, service, **store);
+    // Retention runs on the same service, so an erasure it makes reaches every check at once.
+    RetentionSchedule retention(service, std::chrono::seconds(config.retention_interval_seconds),
+                                [](const std::string& line) { std::cout << "consentd " << line << std::endl; });
     HttpServer http(service, config, RequestLog(log_fd));
     const int port = http.bind();
     if (port < 0) return fail("cannot listen on " + config.host + ":" + std::to_string(config.port));
@@ -92,6 +96,7 @@ int serve(const consent::server::ServerConfig& config, int log_fd) {
     // The URL without its password: a log must never hold it.
     if (fanout) std::cout << "consentd stores receipts in " << database_for_display(config.database) << '\n';
     std::cout << "consentd " << CONSENT_VERSION << " listening on http://" << config.host << ":" << port << std::endl;
+    retention.start();
     std::thread stopper([&] {
         int received = 0;
         sigwait(&signals, &received);
@@ -102,6 +107,7 @@ int serve(const consent::server::ServerConfig& config, int log_fd) {
     // serve() also returns when the socket fails: wake the stopper so it can be joined.
     pthread_kill(stopper.native_handle(), SIGTERM);
     stopper.join();
+    retention.stop();  // before the store closes: a pass in progress finishes its erasure
     return served ? 0 : fail("the listening socket failed");
 }
 

@@ -292,6 +292,11 @@ const std::vector<ErrorInfo>& error_registry() {
         {"verify.checkpoint_missing", 0, false, "consentctl verify: the bundle has no checkpoint"},
         {"verify.consistency_invalid", 0, false,
          "consentctl verify: the log is not consistent with the checkpoint held"},
+        {"verify.erasure_invalid", 0, false,
+         "consentctl verify: an erasure receipt of the bundle is not a well-formed consent-erasure+jws"},
+        {"verify.erasure_mismatch", 0, false,
+         "consentctl verify: a receipt an erasure receipt names is still in the bundle, or a held receipt's leaf hash "
+         "or residue differs from the erasure receipt naming its index"},
         {"verify.inclusion_invalid", 0, false, "consentctl verify: a receipt's inclusion proof does not verify"},
         {"verify.jws_malformed", 0, false, "consentctl verify: a receipt is not a valid JWS"},
         {"verify.notice_hash_mismatch", 0, false,
@@ -299,7 +304,9 @@ const std::vector<ErrorInfo>& error_registry() {
         {"verify.notice_missing", 0, false, "consentctl verify: the bundle lacks a notice version a receipt names"},
         {"verify.order_invalid", 0, false, "consentctl verify: receipts are not in log order"},
         {"verify.payload_mismatch", 0, false, "consentctl verify: a receipt entry differs from its JWS payload"},
-        {"verify.receipt_missing", 0, false, "consentctl verify: a receipt held by the person is not in the bundle"},
+        {"verify.receipt_missing", 0, false,
+         "consentctl verify: a receipt held by the person is neither in the bundle nor named by one of its erasure "
+         "receipts"},
         {"verify.signature_invalid", 0, false,
          "consentctl verify: a receipt's signature does not verify with the bundle's keys"},
         {"verify.unknown_kid", 0, false, "consentctl verify: a receipt names a key the bundle does not carry"},

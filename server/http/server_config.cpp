@@ -141,6 +141,8 @@ const std::vector<Option>& options() {
         on_off("log-requests", &C::log_requests,
                "one log line per request (id, method, route, status, latency, bytes)"),
         optional_path("log-file", &C::log_file, "append request logs here (empty: standard error)"),
+        number("retention-interval-seconds", &C::retention_interval_seconds, 0, 7 * 86400,
+               "apply each site's retention period this often (consentctl retention set); 0: never"),
         number("stop-timeout-seconds", &C::stop_timeout_seconds, 1, 3600,
                "on SIGTERM, in-flight requests get this long to be answered"),
     };

@@ -50,7 +50,9 @@ struct ServerConfig {
     std::string log_origin = "consentd/receipts";        // checkpoint origin line: name each deployment's log uniquely
     // Operations: one log line per request (request_log.hpp), and a bounded stop.
     bool log_requests = true;
-    std::string log_file;           // empty: standard error (the journal under systemd)
+    std::string log_file;  // empty: standard error (the journal under systemd)
+    // Retention (issue #13): every this many seconds each site's period is applied; 0 turns it off.
+    int retention_interval_seconds = 3600;
     int stop_timeout_seconds = 10;  // SIGTERM: in-flight requests answered within this, then exit
 };
 

@@ -23,7 +23,8 @@ const std::vector<std::string> kBannerOperations{
 // What the page calls (web/src/banner.js), and so all that consent-banner.wasm answers.
 const std::vector<std::string> kPageOperations{"notice.parse", "decision.make", "state.apply", "banner.evaluate",
                                                "banner.click"};
-const std::vector<std::string> kProofOperations{"checkpoint.verify", "merkle.leaf_hash", "merkle.verify_consistency",
+const std::vector<std::string> kProofOperations{"bundle.verify",           "checkpoint.verify",
+                                                "merkle.leaf_hash",        "merkle.verify_consistency",
                                                 "merkle.verify_inclusion", "receipt.verify"};
 
 }  // namespace

@@ -251,3 +251,57 @@ test('audit passes on the log\'s database and fails on a tampered state or check
           WHERE tree_size = (SELECT MIN(tree_size) FROM checkpoints)`);
   fails(['audit', ...main.common], EX_DATAERR, 'audit.checkpoint_invalid');
 });
+
+// Issue #13: a subject erased by consentctl erase. Its export carries no receipt,
+// "erased": true and the erasure receipt; the receipts it kept (with the
+// checkpoint it was handed) still verify against it, and a bundle that drops the
+// erasure receipt is caught.
+test('an erased subject\'s export verifies with the receipts it kept; without its erasure receipt it does not', async () => {
+  const log = await startLog(dirs);
+  const subject = 'b_ZXJhc2VkLXZlcmlmeS0wMQ';
+  let kept;
+  let heldNote;
+  try {
+    const first = await decide(log, subject, 'accept_all');
+    await decide(log, OTHER_SUBJECT, 'reject_all');
+    const second = await decide(log, subject, 'custom', { choices: { analytics: true, marketing: false } });
+    kept = [first, second].map((answer, i) => write(`erased-held-${i}.json`, JSON.stringify(answer)));
+    heldNote = await getText(`${log.base}/v1/log/checkpoint`);
+  } finally {
+    await log.stop();
+  }
+  const erased = ok(['erase', `--site=${SITE}`, `--subject=${subject}`, '--reason=subject_request', ...log.common]);
+  assert.match(erased.stdout, /^erased 2 receipts; erasure receipt /);
+  const bundle = JSON.parse(ok(['export', `--site=${SITE}`, `--subject=${subject}`, ...log.common]).stdout);
+  assert.equal(bundle.erased, true);
+  assert.equal(bundle.receipts.length, 0);
+  assert.equal(bundle.erasures.length, 1);
+  assert.ok(!JSON.stringify(bundle.erasures).includes(subject), 'the erasure receipt names the subject');
+
+  // The checkpoint the subject held, and the log's consistency proof from it to the bundle's.
+  const size = Number(bundle.log.checkpoint.split('\n')[1]);
+  const heldSize = Number(heldNote.split('\n')[1]);
+  const server = await spawnConsentd(consentd, [...log.common, '--port=0']);
+  let consistency;
+  try {
+    consistency = await getText(`${server.url}/v1/log/proofs/consistency?from=${heldSize}&to=${size}`);
+  } finally {
+    await server.stop();
+  }
+  const bundleAt = write('erased-bundle.json', JSON.stringify(bundle));
+  const args = ['verify', bundleAt, `--checkpoint=${write('erased-held.note', heldNote)}`,
+    `--consistency=${write('erased-consistency.json', consistency)}`, ...kept.map((f) => `--receipt=${f}`)];
+  const out = ok(args).stdout;
+  assert.match(out, /^erasures: 1 signed erasure receipt names 2 erased receipts of this subject/m);
+  assert.match(out, /^held: every receipt the subject kept is in the bundle or erased \(2 named/m);
+  assert.match(out, /^consistency: tree size 3 is a prefix of tree size 4$/m);
+  assert.ok(out.endsWith('ok: 0 receipts verified; 2 erased, named by 1 signed erasure receipts\n'), out);
+
+  const dropped = structuredClone(bundle);
+  delete dropped.erasures;
+  dropped.erased = false;
+  fails(['verify', write('erased-dropped.json', JSON.stringify(dropped)), ...kept.map((f) => `--receipt=${f}`)],
+    EX_DATAERR, 'verify.receipt_missing');
+  // The audit of the database: each erased leaf named by the signed erasure receipt.
+  assert.match(ok(['audit', ...log.common]).stdout, /2 erased receipts, each named with its leaf hash by one of 1 signed erasure receipts/);
+});

@@ -84,6 +84,8 @@ export interface ConsentCore {
   verifyConsistency(args: { size1: number; size2: number; root1: string; root2: string; proof: string[] | null }): ProofAnswer;
   verifyReceipt(jws: string, jwks: { keys: object[] }): { valid: boolean; kid?: string; payload?: Record<string, unknown>; reason?: string; message?: string };
   verifyCheckpoint(note: string, origin: string, jwks: { keys: object[] }): { valid: boolean; tree_size?: number; root?: string; timestamp?: number; reason?: string; message?: string };
+  /** A whole proof bundle (an export) checked as consentctl verify checks it, erased entries included. */
+  verifyBundle(bundle: object, options?: { checkpoint?: string; consistency?: { from: number; to: number; proof: string[] }; held?: string[] }): { valid: boolean; lines?: string[]; receipts?: number; erasures?: number; erased?: number; held?: number; held_erased?: number; tree_size?: number; reason?: string; message?: string };
 }
 
 export declare function loadConsentCore(options?: { wasmBinary?: ArrayBuffer | Uint8Array; locateFile?: (path: string) => string; createModule?: (opts: object) => Promise<unknown> }): Promise<ConsentCore>;

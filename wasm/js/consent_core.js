@@ -72,6 +72,8 @@
     verifyConsistency(args) { return this.call('merkle.verify_consistency', args); }
     verifyReceipt(jws, jwks) { return this.call('receipt.verify', { jws, jwks }); }
     verifyCheckpoint(note, origin, jwks) { return this.call('checkpoint.verify', { note, origin, jwks }); }
+    /** A whole proof bundle (an export), as consentctl verify checks it; options: {checkpoint, consistency, held}. */
+    verifyBundle(bundle, options = {}) { return this.call('bundle.verify', { bundle, ...options }); }
   }
 
   /**

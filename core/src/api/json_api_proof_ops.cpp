@@ -12,6 +12,7 @@
 #include "consent/json/field_reader.hpp"
 #include "consent/log/checkpoint.hpp"
 #include "consent/log/merkle.hpp"
+#include "consent/log/proof_bundle.hpp"
 #include "consent/log/receipt.hpp"
 
 namespace consent::api {
@@ -148,6 +149,39 @@ Result<json> op_checkpoint_verify(const json& in) {
     return json{{"valid", false}, {"reason", last.code}, {"message", last.message}};
 }
 
+// {"bundle", "checkpoint"?, "consistency"?, "held"?: ["<jws>", …]} -> {"valid", "lines", counts} : a
+// proof bundle (an export) checked in the browser by the same verifier as consentctl verify.
+Result<json> op_bundle_verify(const json& in) {
+    FieldReader r(in, "", "api");
+    const json* bundle = r.object("bundle", true);
+    const auto older = r.optional_string("checkpoint", 8192);
+    const json* consistency = r.object("consistency", false);
+    const json* held = r.array("held", false);
+    r.reject_unknown({"bundle", "checkpoint", "consistency", "held"});
+    if (!r.ok()) return r.error();
+    bundle::Inputs inputs;
+    inputs.bundle = *bundle;
+    inputs.older_checkpoint = older.value_or("");
+    if (consistency != nullptr) inputs.consistency = *consistency;
+    if (held != nullptr)
+        for (std::size_t i = 0; i < held->size(); ++i) {
+            if (!(*held)[i].is_string())
+                return make_error("api.wrong_type", "a held receipt is a compact JWS text",
+                                  json_pointer_append(json_pointer_append("", "held"), i));
+            inputs.held.push_back((*held)[i].get<std::string>());
+        }
+    auto report = bundle::verify(inputs);
+    if (!report) return json{{"valid", false}, {"reason", report.error().code}, {"message", report.error().message}};
+    return json{{"valid", true},
+                {"lines", report->lines},
+                {"receipts", report->receipts},
+                {"erasures", report->erasures},
+                {"erased", report->erased},
+                {"held", report->held},
+                {"held_erased", report->held_erased},
+                {"tree_size", report->tree_size}};
+}
+
 }  // namespace
 
 const OperationTable& proof_operations() {
@@ -157,6 +191,7 @@ const OperationTable& proof_operations() {
         {"merkle.leaf_hash", op_merkle_leaf_hash},
         {"receipt.verify", op_receipt_verify},
         {"checkpoint.verify", op_checkpoint_verify},
+        {"bundle.verify", op_bundle_verify},
     };
     return table;
 }
