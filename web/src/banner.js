@@ -193,6 +193,7 @@ export class Banner {
   forget(answer) {
     this.outbox.clear();
     this.store.clear();
+    this.outbox.resume();   // held for the erasure: a new choice made on this page is sent as usual
     this._changed('erased');
     this.events.emit('erased', { erasure_id: answer && answer.erasure_id });
   }
