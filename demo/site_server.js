@@ -6,6 +6,8 @@
 //                        through unchanged because consentd sends no CORS header for them
 //   /api/operator/stats  consentd's opt-in counts, fetched with the shop's API key:
 //                        the key stays on this server, the browser never sees it
+//   /api/receipts/export consentd's export of the asking browser's own id (its receipts,
+//                        or "erased" with the erasure receipts), with the same key
 // The pages are templates: {{CONSENTD}} and {{SITE}} are filled in when served,
 // {{HEADER}} and {{FOOTER}} from partials/, {{DIST:consent.js}} and
 // {{SRI:consent.js}} from the banner's manifest (its content-hashed file names
@@ -158,6 +160,21 @@ function createSiteServer(options) {
       if (needs('consentd', res)) forward(res, demo.consentd + target(url.searchParams));
     };
   }
+
+  // "Your receipts": consentd's export of the asking browser's own id (backend-only, so fetched here with the
+  // shop's key). The id is the browser's random one, a capability: whoever names it is that visitor. It says
+  // "erased": true, with the erasure receipts, once the visitor had their records deleted.
+  routes['/api/receipts/export'] = (req, res, url) => {
+    if (!needs('consentd', res)) return;
+    const subject = url.searchParams.get('subject') || '';
+    if (!isSubject(subject)) return fail(res, 400, 'demo.bad_subject', 'subject must be the banner\'s subject id');
+    let apiKey;
+    try { apiKey = fs.readFileSync(options.apiKeyFile, 'utf8').trim(); } catch (e) {
+      return fail(res, 503, 'demo.no_api_key', 'the shop has no API key yet');
+    }
+    forward(res, `${demo.consentd}/v1/sites/${encodeURIComponent(demo.site)}/subjects/${subject}/export`,
+      { Authorization: `Bearer ${apiKey}` });
+  };
 
   // Counts per purpose and bucket, and the notice versions: no personal data.
   routes['/api/operator/stats'] = (req, res, url) => {

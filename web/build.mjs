@@ -6,6 +6,8 @@
 //   consent-banner.<h>.{js,wasm}  the core's banner operations and their Emscripten
 //                              glue, fetched by consent.js only when the core is needed
 //   consent-core.<h>.{js,wasm}, consent_core.<h>.js  the full core, for pages that verify receipts
+//   consent-erase.<h>.js       "Delete my records" (its texts and steps), fetched by consent.js
+//                              only once the visitor opens the privacy choices that offer it
 //   manifest.json              logical name -> {file, integrity} (SRI, sha384): what a
 //                              site's templates read to write the tag; not itself hashed,
 //                              so never serve it immutable (or do not serve it at all)
@@ -79,7 +81,13 @@ emit('consent.css', css);
 for (const f of WASM_FILES) emit(f, readFileSync(join(wasmDir, f)));
 emit('consent_core.js', readFileSync(join(root, 'wasm/js/consent_core.js')));
 
-const fetched = assetsPlugin(['consent.css', 'consent-banner.js', 'consent-banner.wasm']);
+// "Delete my records": never on a first visit, so not in consent.js; fetched after a click (erasure_loader.js).
+emit('consent-erase.js', await bundle({
+  entryPoints: [join(root, 'web/src/erasure/main.js')], minify: true, format: 'iife', globalName: 'ConsentErasure',
+  outfile: 'consent-erase.js',
+}));
+
+const fetched = assetsPlugin(['consent.css', 'consent-banner.js', 'consent-banner.wasm', 'consent-erase.js']);
 emit('consent.js', await bundle({
   entryPoints: [join(root, 'web/src/main.js')], minify: true, format: 'iife', plugins: [fetched], outfile: 'consent.js',
 }));

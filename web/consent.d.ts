@@ -10,7 +10,8 @@ export interface ConsentChange {
   revoked: string[];
   /**
    * The decision's method ("accept_all", "reject_all", "custom", "withdraw", "gpc"), "sync" from another tab, or
-   * "rejected" when the server refused a decision and the page fell back to what it last acknowledged.
+   * "rejected" when the server refused a decision and the page fell back to what it last acknowledged, or
+   * "erased" when the visitor had their records deleted ("Delete my records": no choice holds any more).
    */
   method: string;
 }
@@ -57,6 +58,12 @@ export interface ConsentApi {
    * (role=status) with the choices.
    */
   on(event: 'rejected', fn: (detail: ConsentRejection) => void): () => void;
+  /**
+   * 'erased' after "Delete my records": consentd erased the visitor's receipts (erasure_id: its signed erasure
+   * receipt) and this browser forgot its id, receipts, queued decisions and choices; 'change' fired with method
+   * "erased". The next page is a first visit with a new id.
+   */
+  on(event: 'erased', fn: (detail: { erasure_id: string }) => void): () => void;
   /** Opens the choices (second layer). */
   show(): void;
   /** The newest signed receipt held by this browser, or null. */

@@ -370,7 +370,7 @@ bool HttpServer::Impl::allow_backend(const Request& req, Response& res, const st
 }
 
 void HttpServer::Impl::public_routes() {
-    server_.Options(kSite + R"(/(notice|decisions|banner-view))", [this](const Request& req, Response& res) {
+    server_.Options(kSite + R"(/(notice|decisions|banner-view|erasures))", [this](const Request& req, Response& res) {
         if (!allow_public(req, res, req.matches[1])) return;
         res.set_header("Access-Control-Allow-Methods", "GET, POST");
         res.set_header("Access-Control-Allow-Headers", "Content-Type, Consent-Subject-Token");
@@ -420,6 +420,19 @@ void HttpServer::Impl::public_routes() {
         if (!answer) return send_error(res, answer.error());
         (answer->replayed ? metrics_.decisions_replayed : metrics_.decisions_recorded)++;
         send_json(res, answer->replayed ? 200 : 201, receipt_answer(*answer));
+    });
+    // The visitor's own erasure (docs/erasure.md "Who may ask"): the id goes in the
+    // body, never the path, as a capability must stay out of access logs. JSON
+    // only: a browser then always asks first (CORS preflight), as it should
+    // before something that cannot be undone.
+    server_.Post(kSite + "/erasures", [this](const Request& req, Response& res) {
+        if (!allow_public(req, res, req.matches[1])) return;
+        auto body = read_body(req);
+        if (!body) return send_error(res, body.error());
+        ConsentService::PublicCaller caller{req.get_header_value("Consent-Subject-Token"), std::nullopt};
+        auto answer = service_.request_erasure(req.matches[1], *body, caller);
+        if (!answer) return send_error(res, answer.error());
+        send_json(res, answer->replayed ? 200 : 201, erasure_answer_json(*answer));
     });
 }
 

@@ -124,6 +124,12 @@ public:
     // no receipts and no erasure is subject.unknown.
     Result<ErasureAnswer> erase_subject(const std::string& site_id, const std::string& subject_id,
                                         const std::string& reason, const std::string& requested_by);
+    // Public: the visitor asks for their own erasure, body {"subject_id":…}.
+    // Who may is the core's rule (check_erasure_speaker): a browser-made id as
+    // it is, any other id with a subject token for it. The reason is always
+    // subject_request, requested_by the public path (public_erasure_requester).
+    Result<ErasureAnswer> request_erasure(const std::string& site_id, const nlohmann::json& body,
+                                          const PublicCaller& caller = {});
     Status set_retention(const std::string& site_id, std::int64_t keep_seconds);
     // Erases (unless dry_run) every subject whose receipts stopped being in
     // force more than the site's period ago. retention.none without a policy.

@@ -5,9 +5,11 @@
 #include <algorithm>
 
 #include "consent/consent/retention.hpp"
+#include "consent/consent/subject_trust.hpp"
 #include "consent/consent/text_rules.hpp"
 #include "consent/crypto/encoding.hpp"
 #include "consent/json/canonical_json.hpp"
+#include "consent/json/field_reader.hpp"
 #include "consent/log/erasure.hpp"
 #include "crypto/random_id.hpp"
 #include "service/consent_service.hpp"
@@ -93,8 +95,26 @@ Result<ErasureAnswer> ConsentService::erase_subject(const std::string& site_id, 
         return make_error("erasure.invalid_reason",
                           "reason is a word of [a-z0-9_-] (at most 64), e.g. subject_request: never free text",
                           "/reason");
+    if (auto may = check_erasure_speaker(subject_id, Speaker::backend); !may) return may.error();
     if (auto site = require_site(store_, site_id); !site) return site.error();
     return erase_stored(site_id, subject_id, reason, requested_by);
+}
+
+Result<ErasureAnswer> ConsentService::request_erasure(const std::string& site_id, const json& body,
+                                                      const PublicCaller& caller) {
+    const auto site = store_.site(site_id);
+    if (!site) return or_not_found(site.error(), "site");
+    // Only the id: a browser may not choose the reason (nor write free text into the log).
+    FieldReader r(body, "", "request");
+    r.reject_unknown({"subject_id"});
+    const std::string subject_id = r.string("subject_id", 128);
+    if (!r.ok()) return r.error();
+    if (!is_subject_id(subject_id)) return make_error("request.invalid_subject", "not a subject id", "/subject_id");
+    auto speaker = public_speaker(*site, caller.subject_token, subject_id);
+    if (!speaker) return speaker.error();
+    if (auto may = check_erasure_speaker(subject_id, *speaker); !may) return may.error();
+    return erase_stored(site_id, subject_id, std::string(kSubjectRequestReason),
+                        std::string(public_erasure_requester(*speaker)));
 }
 
 Result<ErasureAnswer> ConsentService::erase_stored(const std::string& site_id, const std::string& subject_id,

@@ -65,3 +65,26 @@ TEST_CASE("a refusal or withdrawal for a guessable subject id without a token is
     }
     CHECK(consent::check_speaker("alice@example.com", Method::server_withdraw, Speaker::backend).ok());
 }
+
+TEST_CASE("who may ask for an erasure for every kind of subject id and every speaker", "[core][trust][erasure]") {
+    const auto subject =
+        GENERATE(as<std::string>(), "b_Q2xhcmEtYnJvd3Nlci0wMQ", "alice@example.com", "user-42", "b_short");
+    const auto speaker = GENERATE(Speaker::visitor, Speaker::vouched_visitor, Speaker::backend);
+    CAPTURE(subject, name_of(speaker));
+    const auto checked = consent::check_erasure_speaker(subject, speaker);
+    // The public endpoint without a token erases only a browser-made id: anyone could name an account id.
+    const bool want = speaker != Speaker::visitor || consent::is_browser_subject_id(subject);
+    CHECK(checked.ok() == want);
+    if (!want) {
+        CHECK(checked.error().code == "subject.token_required");
+        CHECK(checked.error().path == "/subject_id");
+    }
+}
+
+TEST_CASE("a public erasure names the public path and how the visitor proved the id, never a key",
+          "[core][trust][erasure]") {
+    CHECK(consent::public_erasure_requester(Speaker::visitor) == "public:browser_id");
+    CHECK(consent::public_erasure_requester(Speaker::vouched_visitor) == "public:subject_token");
+    CHECK(consent::public_erasure_requester(Speaker::backend).empty());
+    CHECK(consent::kSubjectRequestReason == "subject_request");
+}

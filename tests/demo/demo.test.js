@@ -344,5 +344,35 @@ test('Ctrl-C stops everything the demo started; the next run reuses the workspac
   await page().waitForSelector('#receipts[data-ready="true"]', { timeout: WAIT_MS });
   assert.deepEqual(await page().$$eval('#receipts tbody tr', (trs) => trs.map((tr) => tr.dataset.verified)), ['true', 'true', 'true', 'true']);
   assert.equal((await consentd('marketing')).reason, 'granted');
+});
+
+test('delete my records from the receipts page: every row says erased and still verifies, the erasure receipt is in the log', async () => {
+  await page().waitForSelector('#receipts[data-ready="true"]', { timeout: WAIT_MS });
+  const subject = await page().evaluate(() => window.Consent.subject());
+  await page().click('footer [data-privacy-choices]');
+  await page().click('.cs-dialog [data-action="erase"]');
+  await page().waitForSelector('[data-step="erase-confirm"]');
+  assert.equal((await consentd('marketing')).reason, 'granted', 'the first click deletes nothing');
+  await page().click('[data-action="erase-confirm"]');
+  await page().waitForSelector('[data-step="erase-done"]', { timeout: WAIT_MS });
+  await page().click('[data-action="erase-close"]');
+
+  // The page shows what it held, now erased, with every proof still holding; and the erasure receipt.
+  await page().waitForSelector('#erasures li[data-verified="true"]', { timeout: WAIT_MS });
+  await page().waitForFunction(() => document.querySelectorAll('#receipts tbody tr[data-erased="true"]').length === 4, null, { timeout: WAIT_MS });
+  const rows = await page().$$eval('#receipts tbody tr', (trs) => trs.map((tr) => ({ verified: tr.dataset.verified, text: tr.textContent })));
+  for (const r of rows) {
+    assert.equal(r.verified, 'true', r.text);
+    assert.match(r.text, /Erased .*\(subject_request\)/);
+  }
+  assert.match(await page().textContent('#erasures'), /\d+ receipt\(s\) · reason subject_request · asked by public:browser_id/);
+  const r = await get(`${s.demo.consentd}/v1/sites/bike-shop/subjects/${subject}/purposes/marketing`, { Authorization: `Bearer ${s.apiKey}` });
+  assert.equal(JSON.parse(r.text).reason, 'no_decision');
+
+  // The next visit is a first visit, under a new id.
+  await ready('/index.html');
+  await page().waitForSelector('.cs-layer-1');
+  assert.notEqual(await page().evaluate(() => window.Consent.subject()), subject);
+  assert.deepEqual(s.errors, []);
   assert.deepEqual(await stopDemo(s.second), { code: 0, signal: null });
 });

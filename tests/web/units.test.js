@@ -11,7 +11,7 @@ const src = (f) => import(path.join(__dirname, '../../web/src', f));
 // localStorage as the browser has it: strings in, strings out.
 function memoryStorage() {
   const m = new Map();
-  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), map: m };
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k), map: m };
 }
 
 function fakeTimers(start = 1000) {
@@ -309,4 +309,60 @@ test('start-up: a first visit answered on the first layer, then the second layer
   for (const e of ['firstVisit', 'viewShown', 'answered', 'answered', 'coreNeeded', 'coreNeeded', 'coreReady', 'coreFailed'])
     machine.send(e);
   assert.deepEqual(machine.history, ['idle', 'fetchingView', 'asking', 'answered', 'loadingCore', 'running']);
+});
+
+test('after an erasure the store forgets every key of its site, and the next id is a new one', async () => {
+  const { Store } = await src('storage.js');
+  const storage = memoryStorage();
+  storage.setItem('consent:other:subject', '"b_OTHERSITE000000000000"');
+  const store = new Store('shop', storage);
+  const first = store.subject();
+  for (const key of ['state', 'receipts', 'outbox', 'unapplied', 'notice']) store.set(key, [key]);
+  store.clear();
+  assert.deepEqual([...storage.map.keys()], ['consent:other:subject'], 'another site\'s keys stay');
+  assert.deepEqual(store.get('receipts', []), []);
+  const next = store.subject();
+  assert.match(next, /^b_[A-Za-z0-9_-]{22}$/);
+  assert.notEqual(next, first);
+});
+
+test('a held outbox sends nothing until resumed, waits for the entry in flight, and clear() drops what waits', async () => {
+  const { Outbox } = await src('outbox.js');
+  const { Store } = await src('storage.js');
+  const sent = [];
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  const box = new Outbox(new Store('shop', memoryStorage()), async (r) => {
+    sent.push(r.decision_id);
+    await gate;
+    return { status: 503, body: null };
+  }, () => {}, () => {}, fakeTimers());
+  box.add({ decision_id: 'dec-00000001', subject_id: 'b_AAAAAAAAAAAAAAAAAAAAAA', method: 'accept_all' });
+  box.flush(true);
+  let settled = false;
+  const held = box.hold().then(() => { settled = true; });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(settled, false, 'hold() waits for the request in flight');
+  release();
+  await held;
+  await box.flush(true);
+  assert.deepEqual(sent, ['dec-00000001'], 'nothing is sent while held');
+  box.clear();
+  assert.equal(box.pending(), 0);
+  box.resume();
+  await box.inFlight;
+  assert.deepEqual(sent, ['dec-00000001']);
+});
+
+test('an erasure answer: a signed erasure receipt or "nothing there" forgets; offline, busy or refused forgets nothing', async () => {
+  const { outcome } = await src('erasure/main.js');
+  assert.equal(outcome({ status: 201, body: { erasure_id: 'rcpt_x', erasure: 'a.b.c' } }), 'erased');
+  assert.equal(outcome({ status: 200, body: { erasure_id: 'rcpt_x', erasure: 'a.b.c', replayed: true } }), 'erased');
+  assert.equal(outcome({ status: 404, body: { error: { code: 'subject.unknown' } } }), 'nothing');
+  assert.equal(outcome({ status: 200, body: '<html>portal</html>' }), 'offline');
+  assert.equal(outcome({ status: 0, body: null }), 'offline');
+  assert.equal(outcome({ status: 503, body: { error: { code: 'storage.busy' } } }), 'offline');
+  assert.equal(outcome({ status: 404, body: null }), 'offline');
+  assert.equal(outcome({ status: 403, body: { error: { code: 'subject.token_required' } } }), 'refused');
+  assert.equal(outcome({ status: 403, body: { error: { code: 'request.origin_not_allowed' } } }), 'refused');
 });

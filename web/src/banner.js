@@ -6,6 +6,10 @@ import { Gate } from './gating.js';
 import { cookiePatterns, deleteCookies } from './cookies.js';
 import { pushUpdate } from './consent_mode.js';
 import { buildRequest } from './request.js';
+import { loadErasure } from './erasure_loader.js';
+
+// Shown only when even the erasure's own texts could not be fetched (offline before they ever loaded).
+const ERASURE_UNAVAILABLE = 'Deleting your records is not possible right now: please try again later. Nothing was deleted.';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -30,6 +34,7 @@ export class Banner {
       reject: () => this.decide('reject'),
       save: (choices) => this.decide('save', choices),
       download: () => this.download(),
+      erase: () => this.erase(),
       close: () => {},
     };
     this.dialog = dialog || new Dialog(this.doc, handlers);
@@ -151,7 +156,46 @@ export class Banner {
 
   /** Opens the second layer: every choice, as the visitor left it. */
   show() {
-    this.dialog.showChoices(this.view(), false, this.store.get('receipts', []).length);
+    const erasable = this.erasable();
+    this.dialog.showChoices(this.view(), false, this.store.get('receipts', []).length, erasable);
+    // Fetched now, while the visitor reads: "Delete my records" then works even if the network goes.
+    if (erasable) loadErasure(this.win, this.config.base).catch(() => {});
+  }
+
+  /**
+   * Whether this browser has records the visitor may have deleted from here: a choice made, and an id the
+   * public endpoint erases (its own random id, or an account id the page vouched for with a token).
+   */
+  erasable() {
+    const subject = this.identity.subject();
+    const made = this.store.get('receipts', []).length || this.outbox.pending() || Object.keys(this.state()).length;
+    return Boolean(made) && (/^b_[A-Za-z0-9_-]{22}$/.test(subject) || Boolean(this.identity.tokenFor(subject)));
+  }
+
+  /** "Delete my records": the explanation, the confirmation, the request and the forgetting (erasure/main.js). */
+  erase() {
+    const view = this.view();
+    loadErasure(this.win, this.config.base).then((steps) => steps.open({
+      doc: this.doc, dialog: this.dialog, view, server: this.config.server, site: this.config.site,
+      subject: this.identity.subject(), token: this.identity.tokenFor(this.identity.subject()),
+      hold: () => this.outbox.hold(),
+      resume: () => this.outbox.resume(),
+      forget: (answer) => this.forget(answer),
+      back: () => this.show(),
+    }), () => this.dialog.showStatus(view, ERASURE_UNAVAILABLE));
+  }
+
+  /**
+   * The server erased the visitor's records: this browser forgets them too (its id, receipts, outbox, state),
+   * and the page carries out "no choice" at once (what was allowed stops, its cookies go). The next page is a
+   * first visit with a new id.
+   */
+  forget(answer) {
+    this.outbox.clear();
+    this.store.clear();
+    this.outbox.resume();   // held for the erasure: a new choice made on this page is sent as usual
+    this._changed('erased');
+    this.events.emit('erased', { erasure_id: answer && answer.erasure_id });
   }
 
   _request(action, choices) {

@@ -8,7 +8,7 @@ import { ASSETS } from './assets.js';
 
 // crossorigin=anonymous: integrity needs a CORS answer when the files come from
 // another origin (a CDN); from the page's own origin it changes nothing.
-function loadScript(doc, src, integrity) {
+export function loadScript(doc, src, integrity) {
   return new Promise((resolve, reject) => {
     const script = doc.createElement('script');
     script.src = src;

@@ -78,6 +78,30 @@ export class Outbox {
     this.tokenFor = () => undefined;      // the page's current token for a subject (identity.js)
     this.onTokenRefused = () => {};
     this.refusedTokens = new Set();       // tokens the server would not take: not sent again
+    this.held = false;                    // an erasure is on its way: nothing is sent meanwhile
+    this.inFlight = Promise.resolve();    // the flush under way, if any
+  }
+
+  /**
+   * Stops sending until resume(): an erasure must not race a decision recorded under the same id after it.
+   * Resolves once no entry is in flight.
+   */
+  hold() {
+    this.held = true;
+    if (this.timer) this.timers.clear(this.timer);
+    this.timer = null;
+    return this.inFlight;
+  }
+
+  resume() {
+    this.held = false;
+    this.flush(true);
+  }
+
+  /** Drops every entry (the visitor's records were erased: what was not sent yet is not sent at all). */
+  clear() {
+    this.tokens.clear();
+    this.store.set('outbox', []);
   }
 
   entries() { return this.store.get('outbox', []); }
@@ -172,16 +196,21 @@ export class Outbox {
   }
 
   /** Sends every due entry, oldest first (a withdrawal never overtakes the grant it withdraws). */
-  async flush(force) {
-    if (this.flushing) return;
+  flush(force) {
+    if (this.flushing || this.held) return this.inFlight;
     this.flushing = true;
+    this.inFlight = this._flush(force);
+    return this.inFlight;
+  }
+
+  async _flush(force) {
     try {
-      for (let entry = this._due(force); entry; entry = this._due(force)) {
+      for (let entry = this._due(force); entry && !this.held; entry = this._due(force)) {
         if (!(await this._deliver(entry))) break;
       }
     } finally {
       this.flushing = false;
-      this._schedule();
+      if (!this.held) this._schedule();
     }
   }
 }

@@ -62,6 +62,16 @@ export class Store {
     try { this.storage.removeItem(this.prefix + key); } catch (e) { /* nothing more can be done */ }
   }
 
+  /**
+   * Forgets everything of this site, in storage and in memory (the visitor's records were erased): the next
+   * page is a first visit, and the next subject() a new id.
+   */
+  clear() {
+    this.memory = {};
+    this.unsaved = {};
+    if (this.storage) for (const key of KEYS) this._forget(key);
+  }
+
   /** Whether a storage event from another tab concerns this site. */
   owns(storageKey) {
     return typeof storageKey === 'string' && KEYS.some((k) => storageKey === this.prefix + k);

@@ -6,7 +6,7 @@
 namespace consent {
 namespace {
 
-constexpr std::size_t kLabelCount = 11;
+constexpr std::size_t kLabelCount = 12;
 using LabelRow = std::array<std::string_view, kLabelCount>;
 
 struct LanguageLabels {
@@ -20,27 +20,27 @@ constexpr std::array<LanguageLabels, 6> kBuiltin{{
     {"en",
      {"Accept all", "Reject all", "Choose", "Save choices", "Privacy choices", "Always on",
       "Your browser's Global Privacy Control signal is honoured: selling or sharing is off.", "Back", "Privacy choices",
-      "Privacy policy", "Download my receipts"}},
+      "Privacy policy", "Download my receipts", "Delete my records"}},
     {"de",
      {"Alle akzeptieren", "Alle ablehnen", "Auswählen", "Auswahl speichern", "Datenschutz-Einstellungen", "Immer aktiv",
       "Das Global-Privacy-Control-Signal Ihres Browsers wird beachtet: Verkauf und Weitergabe sind aus.", "Zurück",
-      "Datenschutz-Einstellungen", "Datenschutzerklärung", "Meine Belege herunterladen"}},
+      "Datenschutz-Einstellungen", "Datenschutzerklärung", "Meine Belege herunterladen", "Meine Daten löschen"}},
     {"fr",
      {"Tout accepter", "Tout refuser", "Choisir", "Enregistrer mes choix", "Choix de confidentialité", "Toujours actif",
       "Le signal Global Privacy Control de votre navigateur est respecté : ni vente ni partage.", "Retour",
-      "Choix de confidentialité", "Politique de confidentialité", "Télécharger mes reçus"}},
+      "Choix de confidentialité", "Politique de confidentialité", "Télécharger mes reçus", "Supprimer mes données"}},
     {"es",
      {"Aceptar todo", "Rechazar todo", "Elegir", "Guardar selección", "Opciones de privacidad", "Siempre activo",
       "Se respeta la señal Global Privacy Control de su navegador: sin venta ni cesión.", "Volver",
-      "Opciones de privacidad", "Política de privacidad", "Descargar mis recibos"}},
+      "Opciones de privacidad", "Política de privacidad", "Descargar mis recibos", "Eliminar mis datos"}},
     {"it",
      {"Accetta tutto", "Rifiuta tutto", "Scegli", "Salva le scelte", "Scelte sulla privacy", "Sempre attivo",
       "Il segnale Global Privacy Control del browser è rispettato: nessuna vendita o condivisione.", "Indietro",
-      "Scelte sulla privacy", "Informativa sulla privacy", "Scarica le mie ricevute"}},
+      "Scelte sulla privacy", "Informativa sulla privacy", "Scarica le mie ricevute", "Elimina i miei dati"}},
     {"ar",
      {"قبول الكل", "رفض الكل", "اختيار", "حفظ الاختيارات", "خيارات الخصوصية", "مفعّل دائمًا",
       "يتم احترام إشارة التحكم العالمي في الخصوصية في متصفحك: لا بيع ولا مشاركة.", "رجوع", "خيارات الخصوصية",
-      "سياسة الخصوصية", "تنزيل إيصالاتي"}},
+      "سياسة الخصوصية", "تنزيل إيصالاتي", "حذف سجلاتي"}},
 }};
 
 std::string_view primary_subtag(std::string_view language) { return language.substr(0, language.find('-')); }

@@ -5,9 +5,9 @@
 namespace consent {
 
 const std::vector<std::string>& label_keys() {
-    static const std::vector<std::string> keys{"accept_all",      "reject_all",     "choose",           "save",
-                                               "privacy_choices", "always_on",      "gpc_applied",      "back",
-                                               "dialog_label",    "privacy_policy", "download_receipts"};
+    static const std::vector<std::string> keys{
+        "accept_all",  "reject_all", "choose",       "save",           "privacy_choices",   "always_on",
+        "gpc_applied", "back",       "dialog_label", "privacy_policy", "download_receipts", "delete_records"};
     return keys;
 }
 

@@ -32,6 +32,24 @@ Status check_speaker(std::string_view subject_id, Method method, Speaker speaker
     return Unit{};
 }
 
+Status check_erasure_speaker(std::string_view subject_id, Speaker speaker) {
+    if (speaker == Speaker::visitor && !is_browser_subject_id(subject_id))
+        return make_error("subject.token_required",
+                          "erasing a subject id that was not made by the browser needs a subject token from the "
+                          "site's backend",
+                          "/subject_id");
+    return Unit{};
+}
+
+std::string_view public_erasure_requester(Speaker speaker) noexcept {
+    switch (speaker) {
+        case Speaker::visitor: return kPublicBrowserRequester;
+        case Speaker::vouched_visitor: return kPublicTokenRequester;
+        case Speaker::backend: return {};
+    }
+    return {};
+}
+
 }  // namespace consent
 
 namespace consent {

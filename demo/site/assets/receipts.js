@@ -2,6 +2,10 @@
 // shown as what was chosen, when, on which notice version, checked in the
 // browser (verify.js) and downloadable as a self-contained JSON file; and a
 // file picker that checks a downloaded receipt the same way.
+// consentd's export of this browser's id (/api/receipts/export) says which of
+// them were erased ("Delete my records", or the shop's erasure): those rows say
+// "erased", their proofs still verify (the log keeps each leaf's hash), and the
+// erasure receipts are listed, each checked to be in today's log.
 'use strict';
 (function () {
   const METHODS = { accept_all: 'Accept all', reject_all: 'Reject all', custom: 'Own choice', withdraw: 'Withdrawal',
@@ -51,11 +55,13 @@
       href: URL.createObjectURL(blob), text: 'Download' });
   }
 
-  function row(held, result, jwks) {
+  function row(held, result, jwks, erasure) {
     const p = result.payload || {};
     const notice = p.notice ? 'version ' + p.notice.version : '?';
-    return el('tr', { 'data-receipt': held.receipt_id, 'data-verified': String(result.checks.every((c) => c.ok)) }, [
-      el('td', {}, [el('time', { text: when(p.iat || held.server_time) }), el('div', { class: 'note', text: METHODS[p.method || held.method] || held.method })]),
+    return el('tr', { 'data-receipt': held.receipt_id, 'data-verified': String(result.checks.every((c) => c.ok)),
+      'data-erased': erasure ? 'true' : null, class: erasure ? 'erased' : null }, [
+      el('td', {}, [el('time', { text: when(p.iat || held.server_time) }), el('div', { class: 'note', text: METHODS[p.method || held.method] || held.method }),
+        erasure ? el('div', { class: 'erased-note', text: 'Erased ' + when(erasure.iat) + ' (' + erasure.reason + ')' }) : null]),
       el('td', {}, purposesList(p)),
       el('td', {}, [notice, el('div', { class: 'note mono', title: p.notice && p.notice.hash, text: p.notice ? 'sha256 ' + p.notice.hash.slice(0, 12) + '…' : '' }),
         el('div', { class: 'note', text: p.language ? 'shown in ' + p.language : '' })]),
@@ -64,19 +70,76 @@
     ]);
   }
 
-  async function showHeld(ctx) {
-    const subject = window.Consent.subject();
-    $('subject').textContent = subject;
+  // consentd's export of this browser's id, through the shop's server (the export is backend-only); null when
+  // it cannot be read (the page still checks what it holds).
+  async function exportOf(subject) {
+    try {
+      const res = await fetch('/api/receipts/export?subject=' + encodeURIComponent(subject), { cache: 'no-store' });
+      return res.ok ? await res.json() : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** log index -> the payload of the erasure receipt that erased it. */
+  function erasedBy(bundle) {
+    const out = new Map();
+    for (const e of (bundle && bundle.erasures) || []) {
+      const p = window.VeloVerify.decodePayload(e.jws);
+      for (const x of (p && p.erased) || []) out.set(x.log_index, p);
+    }
+    return out;
+  }
+
+  // An erasure receipt names no person: when, why, on whose request, which log entries. It is checked to be in
+  // today's log (its leaf under today's signed checkpoint).
+  async function erasureRow(ctx, entry) {
+    const p = window.VeloVerify.decodePayload(entry.jws) || {};
+    const check = { id: 'logged', label: 'In today\'s log', ok: false, detail: '' };
+    try {
+      if (!ctx.current.valid) throw new Error('today\'s checkpoint does not verify');
+      const fresh = await (await fetch('/api/log/inclusion?leaf=' + entry.log_index + '&size=' + ctx.current.tree_size, { cache: 'no-store' })).json();
+      const inc = ctx.core.verifyInclusion({ leaf_index: entry.log_index, tree_size: ctx.current.tree_size,
+        leaf_hash: ctx.core.merkleLeafHash(entry.jws), proof: fresh.proof, root: ctx.current.root });
+      check.ok = inc.valid === true;
+      check.detail = inc.valid ? 'leaf ' + entry.log_index + ' of ' + ctx.current.tree_size : inc.reason;
+    } catch (e) {
+      check.detail = e.message;
+    }
+    return el('li', { 'data-erasure': entry.erasure_id, 'data-verified': String(check.ok) }, [
+      el('strong', { text: 'Erased ' + when(p.iat) }),
+      ' · ' + (p.erased || []).length + ' receipt(s) · reason ' + p.reason + ' · asked by ' + p.requested_by,
+      el('div', { class: 'note mono', text: entry.erasure_id }),
+      checksList([check]),
+    ]);
+  }
+
+  async function showErasures(ctx, bundle) {
+    const list = $('erasures');
+    const entries = (bundle && bundle.erasures) || [];
+    $('erasures-section').hidden = !entries.length;
+    const items = [];
+    for (const e of entries) items.push(await erasureRow(ctx, e));
+    list.replaceChildren(...items);
+  }
+
+  async function showHeld(ctx, subject = window.Consent.subject(), held = window.Consent.receipts().slice().reverse(),
+    erasedNow = false) {
+    const bundle = await exportOf(subject);
+    const erased = erasedBy(bundle);
+    $('subject').textContent = subject + (bundle && bundle.erased ? ' (erased)' : '') +
+      (erasedNow ? ' — this browser forgot it: your next choice is made under a new id' : '');
+    $('receipts').dataset.erased = String(Boolean(bundle && bundle.erased));
+    await showErasures(ctx, bundle);
     $('log-now').textContent = ctx.current.empty ? 'empty, no receipts yet' : ctx.current.valid ? ctx.current.tree_size + ' receipts, checkpoint signed ✓'
       : 'the checkpoint does not verify ✗ (' + ctx.current.reason + ')';
-    const held = window.Consent.receipts().slice().reverse();
     const body = $('receipts').tBodies[0];
     if (!held.length) {
       body.replaceChildren(el('tr', {}, el('td', { colspan: '5', class: 'note', text: 'No receipts yet: make a choice in the banner ("Privacy choices").' })));
       return;
     }
     const rows = [];
-    for (const r of held) rows.push(row(r, await window.VeloVerify.checkReceipt(ctx, r, subject), ctx.jwks));
+    for (const r of held) rows.push(row(r, await window.VeloVerify.checkReceipt(ctx, r, subject), ctx.jwks, erased.get(r.log_index)));
     body.replaceChildren(...rows);
     $('receipts').dataset.ready = 'true';
   }
@@ -118,6 +181,14 @@
     window.Consent.on('receipt', async () => {
       try { ctx = await window.VeloVerify.context(); } catch (e) { return; }
       showHeld(ctx);
+    });
+    // "Delete my records": the banner has forgotten the id and its receipts; this page still shows what it
+    // held, now erased, against consentd's export of that id and today's log.
+    let shown = { subject: window.Consent.subject(), held: window.Consent.receipts().slice().reverse() };
+    window.Consent.on('receipt', () => { shown = { subject: window.Consent.subject(), held: window.Consent.receipts().slice().reverse() }; });
+    window.Consent.on('erased', async () => {
+      try { ctx = await window.VeloVerify.context(); } catch (e) { return; }
+      showHeld(ctx, shown.subject, shown.held, true);
     });
   }
 

@@ -117,13 +117,16 @@ export class Dialog {
     this._open(view, [...this._header(view, view.title), this._buttons(view, true)], 1);
   }
 
-  showChoices(view, fromFirst, receiptCount) {
+  /** erasable: this browser has records to delete ("Delete my records" opens its explanation first: erasure/main.js). */
+  showChoices(view, fromFirst, receiptCount, erasable) {
     const doc = this.doc;
     const secondary = [];
     if (fromFirst) secondary.push(h(doc, 'button', { type: 'button', class: 'cs-link', 'data-action': 'back',
       onclick: () => this.showFirst(view) }, view.labels.back));
     if (receiptCount) secondary.push(h(doc, 'button', { type: 'button', class: 'cs-link', 'data-action': 'download',
       onclick: () => this.on.download() }, view.labels.download_receipts));
+    if (erasable && view.labels.delete_records) secondary.push(h(doc, 'button', { type: 'button', class: 'cs-link',
+      'data-action': 'erase', 'aria-haspopup': 'dialog', onclick: () => this.on.erase() }, view.labels.delete_records));
     this._open(view, [
       ...this._header(view, view.labels.dialog_label),
       h(doc, 'ul', { class: 'cs-purposes' }, view.purposes.map((p) => this._purpose(view, p))),
@@ -133,12 +136,22 @@ export class Dialog {
   }
 
   /**
+   * A panel of another step (the erasure's, erasure/main.js) with the dialog's focus handling: content must
+   * start with an h2#cs-title.cs-title (focused on opening) and a p#cs-body. Returns the panel.
+   */
+  showPanel(view, content, step) {
+    this._open(view, content, 2);
+    this.panel.setAttribute('data-step', step);
+    return this.panel;
+  }
+
+  /**
    * Tells the visitor, in the open panel, that their last choice was not recorded (a live region: screen
    * readers read it out, WAI-ARIA role=status). The core's label when it has one, else English.
    */
-  showStatus(view) {
+  showStatus(view, message) {
     if (!this.panel) return;
-    const text = (view.labels && view.labels.choice_not_recorded) || FALLBACK_NOT_RECORDED;
+    const text = message || (view.labels && view.labels.choice_not_recorded) || FALLBACK_NOT_RECORDED;
     const old = this.panel.querySelector('.cs-status');
     if (old) old.remove();
     this.panel.insertBefore(h(this.doc, 'p', { class: 'cs-status', role: 'status' }, text), this.panel.firstChild);

@@ -11,7 +11,7 @@ namespace consent {
 
 // Label keys, in a stable order: accept_all, reject_all, choose, save,
 // privacy_choices, always_on, gpc_applied, back, dialog_label, privacy_policy,
-// download_receipts (keys are added, never renamed).
+// download_receipts, delete_records (keys are added, never renamed).
 const std::vector<std::string>& label_keys();
 bool is_label_key(std::string_view key) noexcept;
 

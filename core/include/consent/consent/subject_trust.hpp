@@ -35,6 +35,24 @@ enum class Speaker {
 // backend's method, and the backend's only one).
 Status check_speaker(std::string_view subject_id, Method method, Speaker speaker);
 
+// Who may ask for a subject's erasure (docs/erasure.md "Who may ask"): the same
+// trust as for a decision. A browser-made id is a capability, so the public
+// endpoint may ask for it as it is; a guessable id needs a subject token for it
+// there, or anyone could erase alice@example.com's evidence; the backend may ask
+// for any id. Code: subject.token_required.
+Status check_erasure_speaker(std::string_view subject_id, Speaker speaker);
+
+// What an erasure asked on the public endpoint says in its signed receipt. A
+// browser can claim no other reason than that its visitor asked; requested_by
+// names the public path and the proof it brought, never a person or a key.
+inline constexpr std::string_view kSubjectRequestReason = "subject_request";
+inline constexpr std::string_view kPublicBrowserRequester = "public:browser_id";
+inline constexpr std::string_view kPublicTokenRequester = "public:subject_token";
+
+// kPublicBrowserRequester for a visitor, kPublicTokenRequester for a vouched
+// visitor; empty for the backend, whose request names its API key instead.
+std::string_view public_erasure_requester(Speaker speaker) noexcept;
+
 }  // namespace consent
 
 namespace consent {
