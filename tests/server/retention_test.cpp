@@ -126,6 +126,10 @@ TEST_CASE("retention erases a subject only after its receipts have been out of f
     CHECK(report.lines[0].find("b_") == std::string::npos);
     // A second pass finds nothing more to do.
     CHECK(schedule.run_once().subjects == 0);
+    // The store's audit (consentctl audit runs it): each erased leaf named by its signed erasure receipt.
+    auto audit = s.store().rebuild_check();
+    INFO((audit ? std::string() : audit.error().code + ": " + audit.error().message));
+    CHECK(audit);
 }
 
 TEST_CASE("a subject who decided again is kept for the period after the newer decision", "[server][retention]") {
