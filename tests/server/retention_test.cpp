@@ -24,8 +24,8 @@ using nlohmann::json;
 
 constexpr std::int64_t kT0 = 1780000000;
 constexpr std::int64_t kDay = 86400;
-constexpr const char* kGranted = "b_UmV0ZW50aW9uLWdyYW50ZWQ";
-constexpr const char* kRefused = "b_UmV0ZW50aW9uLXJlZnVzZWQ";
+constexpr const char* kGranted = "b_UmV0ZW50aW9uLWdyYW50ZQ";
+constexpr const char* kRefused = "b_UmV0ZW50aW9uLXJlZnVzZQ";
 // tests/data/notices/shop.json: grants of analytics and marketing are asked
 // again after 180 days, a refusal of marketing after 90.
 constexpr std::int64_t kGrantAge = 180 * kDay;
