@@ -102,6 +102,7 @@ before = rss()
 client = ConsentClient(url, site, key)
 mirror = Mirror(client, page_limit=5000).start(timeout=300)
 loaded = rss()
+loaded_subjects = mirror.subjects()  # the memory is of these: later decisions add subjects
 purposes = ["analytics", "marketing", "necessary", "unknown_purpose"]
 rng = random.Random(15)
 timer = time.perf_counter_ns
@@ -122,7 +123,7 @@ for who in subjects[int(first):int(first) + int(withdrawals)]:
     deny_ms.append((timer() - t0) / 1e6)
 deny_ms.sort()
 pct = lambda v, p: v[int(p * (len(v) - 1))] if v else 0
-print(json.dumps({"subjects": mirror.subjects(), "rss_delta_bytes": loaded - before,
+print(json.dumps({"subjects": mirror.subjects(), "loaded_subjects": loaded_subjects, "rss_delta_bytes": loaded - before,
                   "check_p50_ns": times[len(times) // 2], "check_p99_ns": times[int(len(times) * 0.99)],
                   "withdrawals": len(deny_ms), "deny_p50_ms": pct(deny_ms, 0.5), "deny_p99_ms": pct(deny_ms, 0.99)}))
 mirror.stop()
@@ -156,6 +157,7 @@ async function main() {
     global.gc?.();
     const heapDelta = process.memoryUsage().heapUsed - heapBefore;
     const wasmDelta = core.heapBytes() - wasmBefore;
+    const loadedSubjects = mirror.subjects;  // the memory is of these: later decisions add subjects
     const purposes = ['analytics', 'marketing', 'necessary', 'unknown_purpose'];
     const times = [];
     let seed = 15;
@@ -179,7 +181,7 @@ async function main() {
     }
     await mirror.stop();
     const node = {
-      subjects: mirror.subjects, heap_delta_bytes: heapDelta, wasm_delta_bytes: wasmDelta,
+      subjects: mirror.subjects, loaded_subjects: loadedSubjects, heap_delta_bytes: heapDelta, wasm_delta_bytes: wasmDelta,
       check_p50_ns: pct(times, 0.5), check_p99_ns: pct(times, 0.99),
       deny_p50_ms: pct(nodeDeny, 0.5), deny_p99_ms: pct(nodeDeny, 0.99),
     };
@@ -192,9 +194,9 @@ async function main() {
     const perMillion = (bytes, subjects) => Math.round(bytes / (subjects * pairsPerSubject) * 1e6 / 1048576);
     const result = {
       subjects: SUBJECTS, pairs_per_subject: pairsPerSubject, background_decisions: sentMeanwhile,
-      cpp: { ...cpp, mib_per_million_pairs: perMillion(cpp.rss_delta_bytes, cpp.subjects) },
-      python: { ...python, mib_per_million_pairs: perMillion(python.rss_delta_bytes, python.subjects) },
-      node: { ...node, mib_per_million_pairs: perMillion(node.heap_delta_bytes + node.wasm_delta_bytes, node.subjects) },
+      cpp: { ...cpp, mib_per_million_pairs: perMillion(cpp.rss_delta_bytes, cpp.loaded_subjects) },
+      python: { ...python, mib_per_million_pairs: perMillion(python.rss_delta_bytes, python.loaded_subjects) },
+      node: { ...node, mib_per_million_pairs: perMillion(node.heap_delta_bytes + node.wasm_delta_bytes, node.loaded_subjects) },
       machine: `${os.cpus().length} CPUs, ${os.cpus()[0].model}`,
     };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });

@@ -19,6 +19,9 @@ const std::vector<ErrorInfo>& error_registry() {
         {"api.empty_field", 400, false,
          "a JSON API call (the wasm core's consent_call): a field that must not be empty is empty (path names it)"},
         {"api.invalid_click", 400, false, "a banner click is not accept, reject or save"},
+        {"api.invalid_input", 400, false,
+         "a backend mirror's state table (clients/core_shared): a notice, state or receipt it was handed is not JSON "
+         "of its form"},
         {"api.missing_field", 400, false,
          "a JSON API call (the wasm core's consent_call): a required field is missing (path names it)"},
         {"api.out_of_range", 400, false,

@@ -62,6 +62,7 @@ json hashes_json(const std::vector<merkle::Hash>& hashes) {
 // it and the inclusion proof, so the banner can keep all three.
 json receipt_answer(const DecisionAnswer& a) {
     json out = {{"receipt_id", a.receipt.receipt_id},
+                {"subject", a.receipt.subject_id},  // an account id's pseudonym: what the receipt signs
                 {"receipt", a.receipt.jws},
                 {"log_index", a.receipt.log_index},
                 {"server_time", a.receipt.server_time},

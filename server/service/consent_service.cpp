@@ -5,6 +5,7 @@
 #include "consent/banner/banner_view.hpp"
 #include "consent/banner/click.hpp"
 #include "consent/banner/click_outcome.hpp"
+#include "consent/consent/pseudonym.hpp"
 #include "consent/consent/state_json.hpp"
 #include "consent/consent/subject_trust.hpp"
 #include "consent/consent/text_rules.hpp"
@@ -177,6 +178,10 @@ Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_i
     auto speaker = public_speaker(*site, caller.subject_token, request.subject_id);
     if (!speaker) return speaker.error();
     if (auto may = check_speaker(request.subject_id, request.method, *speaker); !may) return may.error();
+    // Who may speak was decided on the id as given; what is stored and signed is its pseudonym.
+    auto stored = stored_subject(site_id, request.subject_id);
+    if (!stored) return stored.error();
+    request.subject_id = std::move(stored).value();
     // The receipt signs where the request came from as the server saw it, not
     // what the client wrote (issue #10): a body's context.origin is ignored.
     request.context.origin = caller.origin && is_origin(*caller.origin) ? caller.origin : std::nullopt;
@@ -257,9 +262,11 @@ Result<Verdict> ConsentService::check(const std::string& site_id, const std::str
     auto notices = notice_context(site_id);
     if (!notices) return notices.error();
     const PolicyContext context{(*notices)->current.notice, (*notices)->last_material_version, clock_(), false};
+    auto stored = stored_subject(site_id, subject_id);
+    if (!stored) return stored.error();
     // A state that cannot be read is an error, not "no decision": the backend
     // must treat the 503 as "not allowed now" and ask again, not as the answer.
-    auto state = store_.subject_state(site_id, subject_id);
+    auto state = store_.subject_state(site_id, *stored);
     if (!state) return state.error();
     return is_allowed(context, purpose, *state);
 }
@@ -281,7 +288,9 @@ Result<json> ConsentService::check_batch(const std::string& site_id, const json&
         const std::string subject = item.string("subject", 128);
         const std::string purpose = item.string("purpose", 64);
         if (!item.ok()) return item.error();
-        auto state = store_.subject_state(site_id, subject);
+        auto stored = stored_subject(site_id, subject);
+        if (!stored) return stored.error();
+        auto state = store_.subject_state(site_id, *stored);
         if (!state) return state.error();
         json verdict = verdict_to_json(is_allowed(context, purpose, *state));
         verdict["subject"] = subject;
@@ -301,8 +310,10 @@ Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, cons
     auto notices = notice_context(site_id);
     if (!notices) return notices.error();
     const StoredNotice& current = (*notices)->current;
+    auto stored = stored_subject(site_id, subject_id);
+    if (!stored) return stored.error();
     json request = {{"decision_id", decision_id},
-                    {"subject_id", subject_id},
+                    {"subject_id", *stored},
                     {"notice_id", current.notice.notice_id},
                     {"notice_version", current.notice.version},
                     {"notice_hash", current.content_hash},
@@ -320,10 +331,14 @@ Result<DecisionAnswer> ConsentService::withdraw(const std::string& site_id, cons
 // A self-contained proof bundle (DESIGN.md "Receipts and the log"): the
 // receipts, the exact notice texts shown, the public keys, a checkpoint and an
 // inclusion proof per receipt, so `consentctl verify` needs nothing else.
-Result<json> ConsentService::export_subject(const std::string& site_id, const std::string& subject_id) {
+Result<json> ConsentService::export_subject(const std::string& site_id, const std::string& asked_id) {
     // Every read must succeed: an export that answered 200 with less than was
     // stored would tell the person (Art. 15) and the auditor a falsehood.
     if (auto site = require_site(store_, site_id); !site) return site.error();
+    // The bundle names the id its receipts sign: an account's pseudonym.
+    auto stored = stored_subject(site_id, asked_id);
+    if (!stored) return stored.error();
+    const std::string& subject_id = *stored;
     const auto receipts = store_.subject_receipts(site_id, subject_id);
     if (!receipts) return receipts.error();
     auto state = store_.subject_state(site_id, subject_id);

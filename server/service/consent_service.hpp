@@ -140,6 +140,12 @@ public:
     std::int64_t now() const { return clock_(); }
     EventHub& events() { return events_; }
 
+    // The id the store keeps and receipts sign for subject_id (consent/consent/pseudonym.hpp):
+    // a browser-made id as it is, any other id its keyed pseudonym. Every route that
+    // takes a subject id maps it here first, so nothing stored holds an account id.
+    // keys.no_site_secrets without secrets (fail closed: never the plain id).
+    Result<std::string> stored_subject(const std::string& site_id, const std::string& subject_id);
+
 private:
     Result<Speaker> public_speaker(const Site& site, const std::string& subject_token, const std::string& subject_id);
     Result<DecisionAnswer> record(const std::string& site_id, const Decision& decision, const StoredNotice& shown);

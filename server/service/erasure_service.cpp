@@ -4,6 +4,7 @@
 // erasure receipt's own transaction.
 #include <algorithm>
 
+#include "consent/consent/pseudonym.hpp"
 #include "consent/consent/retention.hpp"
 #include "consent/consent/subject_trust.hpp"
 #include "consent/consent/text_rules.hpp"
@@ -71,6 +72,15 @@ json proof_json(const std::vector<merkle::Hash>& proof) {
 }  // namespace
 
 // A keyed tag, so the store can answer "already erased" without keeping the id.
+Result<std::string> ConsentService::stored_subject(const std::string& site_id, const std::string& subject_id) {
+    // An id that is no subject id is left for the caller's own check to refuse.
+    if (stored_as_given(subject_id) || !is_subject_id(subject_id)) return subject_id;
+    if (secrets_ == nullptr) return make_error("keys.no_site_secrets", "this service has no site secrets");
+    auto mac = secrets_->mac(site_id, kPseudonymLabel, subject_id);
+    if (!mac) return mac.error();
+    return pseudonym_from_mac(*mac);
+}
+
 Result<std::string> ConsentService::subject_tag(const std::string& site_id, const std::string& subject_id) {
     if (secrets_ == nullptr) return make_error("keys.no_site_secrets", "this service has no site secrets");
     auto mac = secrets_->mac(site_id, "erased-subject", subject_id);
@@ -97,7 +107,9 @@ Result<ErasureAnswer> ConsentService::erase_subject(const std::string& site_id, 
                           "/reason");
     if (auto may = check_erasure_speaker(subject_id, Speaker::backend); !may) return may.error();
     if (auto site = require_site(store_, site_id); !site) return site.error();
-    return erase_stored(site_id, subject_id, reason, requested_by);
+    auto stored = stored_subject(site_id, subject_id);
+    if (!stored) return stored.error();
+    return erase_stored(site_id, *stored, reason, requested_by);
 }
 
 Result<ErasureAnswer> ConsentService::request_erasure(const std::string& site_id, const json& body,

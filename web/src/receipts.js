@@ -31,7 +31,11 @@ export function payloadOf(jws) {
 export function checkReceipt(request, body) {
   const payload = body && typeof body === 'object' && typeof body.receipt_id === 'string' ? payloadOf(body.receipt) : null;
   if (!payload) return 'unreadable';
-  const same = payload.subject === request.subject_id && payload.decision_id === request.decision_id &&
+  // An account id is never stored in plain: the receipt signs its keyed
+  // pseudonym (p_…, docs/erasure.md), which the answer names beside it.
+  const subject = /^b_[A-Za-z0-9_-]{22}$/.test(request.subject_id) ? request.subject_id
+    : typeof body.subject === 'string' && /^p_[A-Za-z0-9_-]{22}$/.test(body.subject) ? body.subject : request.subject_id;
+  const same = payload.subject === subject && payload.decision_id === request.decision_id &&
     payload.receipt_id === body.receipt_id;
   return same ? 'ok' : 'mismatch';
 }

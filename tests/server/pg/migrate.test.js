@@ -3,7 +3,8 @@
 // database of the fixture's cluster; `consentctl audit` passes on the copy, the
 // copy serves the very checkpoint the file served, a subject's export is the
 // same byte for byte, a retry gets the receipt the file answered, and the log
-// goes on from there. A database that is not empty is refused.
+// goes on from there; an erased subject stays erased. A database that is not
+// empty is refused.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -52,19 +53,27 @@ test('an SQLite store migrated to PostgreSQL audits clean, serves the same check
     { ...auth, 'Content-Type': 'application/json' },
     JSON.stringify({ backend: 'newsletter', receipts: [withdrawal.json().receipt_id] }));
   assert.equal(ack.status, 200, ack.text);
+  // An erased subject (issue #13) travels as erased: the blanked rows, the erasure receipt, the tag.
+  const erasure = await request('POST', `${onFile.url}/v1/sites/${SITE}/subjects/${subjects[1]}/erasure`,
+    { ...auth, 'Content-Type': 'application/json' }, JSON.stringify({ reason: 'subject_request' }));
+  assert.equal(erasure.status, 201, erasure.text);
+  assert.equal(erasure.json().erased, 8);
   const firstAnswer = (await post(onFile.url, bodies[7])).json();
   const checkpoint = (await request('GET', `${onFile.url}/v1/log/checkpoint`)).text;
   await onFile.stop();
   servers.pop();
-  const exportOf = (database) =>
-    run(consentctl, ['export', `--database=${database}`, keys, `--site=${SITE}`, `--subject=${subjects[0]}`]);
+  const exportOf = (database, subject = subjects[0]) =>
+    run(consentctl, ['export', `--database=${database}`, keys, `--site=${SITE}`, `--subject=${subject}`]);
   const fileExport = exportOf(file);
+  const erasedExport = exportOf(file, subjects[1]);
+  assert.equal(JSON.parse(erasedExport).erased, true);
 
   psql(clusterUrl, `CREATE DATABASE ${name}`);
   const migrated = run(consentctl, ['migrate', `--from=${file}`, `--to=${url}`]);
-  assert.match(migrated, /^migrated 41 receipts, \d+ checkpoints, 1 sites and 1 notice versions/);
-  assert.match(run(consentctl, ['audit', `--database=${url}`, keys]), /^ok/m);
+  assert.match(migrated, /^migrated 42 receipts, \d+ checkpoints, 1 sites and 1 notice versions/);
+  assert.match(run(consentctl, ['audit', `--database=${url}`, keys]), /^ok: .*8 erased receipts, each named with its leaf hash by one of 1 signed erasure receipts/m);
   assert.equal(exportOf(url), fileExport, "the subject's export, byte for byte");
+  assert.equal(exportOf(url, subjects[1]), erasedExport, "the erased subject's export, byte for byte");
 
   const onPg = await spawnConsentd(consentd, [`--database=${url}`, keys, ...FLAGS]);
   servers.push(onPg);
@@ -74,12 +83,12 @@ test('an SQLite store migrated to PostgreSQL audits clean, serves the same check
   for (const k of ['receipt_id', 'receipt', 'log_index']) assert.equal(retry.json()[k], firstAnswer[k], k);
   const next = await post(onPg.url, decisionBody(notice, subjects[1], { analytics: true }));
   assert.equal(next.status, 201, next.text);
-  assert.equal(next.json().log_index, 41, 'the log goes on where the file ended');
+  assert.equal(next.json().log_index, 42, 'the log goes on where the file ended');
   assert.match(run(consentctl, ['audit', `--database=${url}`, keys]), /^ok/m);
 
   // Into a database that holds a log already: refused, and nothing changes.
   const again = spawnSync(consentctl, ['migrate', `--from=${file}`, `--to=${url}`], { encoding: 'utf8' });
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /migrate\.not_empty/);
-  assert.equal(psql(url, 'SELECT COUNT(*) FROM receipts').trim(), '42');
+  assert.equal(psql(url, 'SELECT COUNT(*) FROM receipts').trim(), '43');
 });
