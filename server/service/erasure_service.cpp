@@ -125,7 +125,10 @@ Result<ErasureAnswer> ConsentService::request_erasure(const std::string& site_id
     auto speaker = public_speaker(*site, caller.subject_token, subject_id);
     if (!speaker) return speaker.error();
     if (auto may = check_erasure_speaker(subject_id, *speaker); !may) return may.error();
-    return erase_stored(site_id, subject_id, std::string(kSubjectRequestReason),
+    // Who may ask was decided on the id as given; what is erased is what is stored for it.
+    auto stored = stored_subject(site_id, subject_id);
+    if (!stored) return stored.error();
+    return erase_stored(site_id, *stored, std::string(kSubjectRequestReason),
                         std::string(public_erasure_requester(*speaker)));
 }
 
