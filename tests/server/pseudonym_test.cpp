@@ -58,7 +58,8 @@ std::string store_bytes(const RunningServer& s) {
     return all;
 }
 
-json vouched_decision(RunningServer& s, SiteBackend& backend, const std::string& decision_id, const std::string& method) {
+json vouched_decision(RunningServer& s, SiteBackend& backend, const std::string& decision_id,
+                      const std::string& method) {
     const json claims = {{"site", "bike-shop"}, {"sub", kAccount}, {"iat", s.now()}, {"exp", s.now() + 600}};
     return body_of(s.client().Post("/v1/sites/bike-shop/decisions",
                                    {{"Origin", kShopOrigin}, {"Consent-Subject-Token", backend.token(claims)}},
@@ -85,21 +86,23 @@ TEST_CASE("an account id is stored and signed only as its keyed pseudonym, and e
                        200);
     };
     CHECK(check("analytics")["allowed"] == true);
-    const json withdrawn = body_of(s.client().Post((subject_path(kAccount) + "/withdrawals").c_str(),
-                                                   bearer(s.shop_key()), R"({"purposes":["analytics"]})",
-                                                   "application/json"),
-                                   201);
+    const json withdrawn =
+        body_of(s.client().Post((subject_path(kAccount) + "/withdrawals").c_str(), bearer(s.shop_key()),
+                                R"({"purposes":["analytics"]})", "application/json"),
+                201);
     CHECK(withdrawn["subject"] == pseudonym);
     CHECK(check("analytics")["reason"] == "withdrawn");
-    const json batch = body_of(s.client().Post("/v1/sites/bike-shop/checks", bearer(s.shop_key()),
-                                               json{{"checks", {{{"subject", kAccount}, {"purpose", "marketing"}}}}}.dump(),
-                                               "application/json"),
-                               200);
+    const json batch =
+        body_of(s.client().Post("/v1/sites/bike-shop/checks", bearer(s.shop_key()),
+                                json{{"checks", {{{"subject", kAccount}, {"purpose", "marketing"}}}}}.dump(),
+                                "application/json"),
+                200);
     CHECK(batch["results"][0]["allowed"] == true);
     CHECK(batch["results"][0]["subject"] == kAccount);  // the answer speaks the caller's id
 
     // The export is a proof bundle of the pseudonym's receipts, and verifies.
-    const json bundle = body_of(s.client().Get((subject_path(kAccount) + "/export").c_str(), bearer(s.shop_key())), 200);
+    const json bundle =
+        body_of(s.client().Get((subject_path(kAccount) + "/export").c_str(), bearer(s.shop_key())), 200);
     CHECK(bundle["subject"] == pseudonym);
     CHECK(bundle["receipts"].size() == 2);
     consent::bundle::Inputs in;
@@ -140,7 +143,8 @@ TEST_CASE("an account's erasure erases its pseudonym's receipts, and a second on
     };
     CHECK(erase(201)["erased"] == 1);
     CHECK(erase(200)["replayed"] == true);
-    const json bundle = body_of(s.client().Get((subject_path(kAccount) + "/export").c_str(), bearer(s.shop_key())), 200);
+    const json bundle =
+        body_of(s.client().Get((subject_path(kAccount) + "/export").c_str(), bearer(s.shop_key())), 200);
     CHECK(bundle["erased"] == true);
     CHECK(bundle["receipts"].empty());
 }
