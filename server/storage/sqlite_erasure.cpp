@@ -75,7 +75,10 @@ Status refold_state(Connection& connection, const std::string& site_id, const st
         if (!decision) return make_error("storage.corrupt_row", "a receipt's decision does not parse");
         apply_decision(state, *decision, r.int64(1), r.text(2));
     }
-    for (const auto& [purpose, record] : state) {
+    // Not a structured binding: a lambda may not capture one in C++17 (clang refuses).
+    for (const auto& entry : state) {
+        const std::string& purpose = entry.first;
+        const PurposeRecord& record = entry.second;
         auto written = run(connection,
                            "INSERT INTO current_state (site_id, subject_id, purpose, state, method, notice_id, "
                            "notice_version, decided_at, receipt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
