@@ -337,6 +337,9 @@ test('Ctrl-C stops everything the demo started; the next run reuses the workspac
   s.second = await startDemo(s.dir, sitePort);
   s.demo = s.second;
   assert.match(s.second.out, /reusing the workspace/);
+  // The export of this id checked whole in the browser (the core's bundle.verify, as consentctl verify).
+  await page().waitForSelector('#bundle-check[data-verified="true"]', { timeout: WAIT_MS });
+  assert.match(await page().textContent('#bundle-check'), /verifies as a proof bundle: \d+ receipt\(s\); all 4 receipt\(s\) this browser kept are in it/);
   assert.equal(fs.readFileSync(path.join(s.dir, 'api-key'), 'utf8').trim(), s.apiKey);
   assert.equal((fs.statSync(path.join(s.dir, 'api-key')).mode & 0o777).toString(8), '600');
   // Same keys, same log: the receipts this browser holds still verify, and consentd remembers the choice.
@@ -366,6 +369,8 @@ test('delete my records from the receipts page: every row says erased and still 
     assert.match(r.text, /Erased .*\(subject_request\)/);
   }
   assert.match(await page().textContent('#erasures'), /\d+ receipt\(s\) · reason subject_request · asked by public:browser_id/);
+  await page().waitForSelector('#bundle-check[data-verified="true"]', { timeout: WAIT_MS });
+  assert.match(await page().textContent('#bundle-check'), /0 receipt\(s\), \d+ erased, named by 1 signed erasure receipt\(s\); all 4 receipt\(s\) this browser kept are in it or erased/);
   const r = await get(`${s.demo.consentd}/v1/sites/bike-shop/subjects/${subject}/purposes/marketing`, { Authorization: `Bearer ${s.apiKey}` });
   assert.equal(JSON.parse(r.text).reason, 'no_decision');
 

@@ -123,6 +123,32 @@
     list.replaceChildren(...items);
   }
 
+  // consentd's export checked whole, as `consentctl verify` checks it (the core's bundle.verify): signatures,
+  // notice hashes, the chain, erasure receipts, the receipts this browser kept (each in the export, or named
+  // erased with its leaf hash), the checkpoint and inclusion. The export's keys must be consentd's own.
+  function checkBundle(ctx, bundle, held) {
+    const out = $('bundle-check');
+    if (!bundle) {
+      out.textContent = '';
+      return;
+    }
+    const published = new Set(((ctx.jwks && ctx.jwks.keys) || []).map((k) => k.kid + ' ' + k.x));
+    const foreign = ((bundle.keys && bundle.keys.keys) || []).filter((k) => !published.has(k.kid + ' ' + k.x));
+    let v;
+    try {
+      v = foreign.length ? { valid: false, message: 'the export carries a key consentd does not publish' }
+        : ctx.core.verifyBundle(bundle, { held: held.map((r) => r.receipt) });
+    } catch (e) {
+      v = { valid: false, message: e.message };
+    }
+    out.dataset.verified = String(v.valid === true);
+    out.textContent = v.valid
+      ? 'consentd\'s export of this id verifies as a proof bundle: ' + v.receipts + ' receipt(s)' +
+        (v.erasures ? ', ' + v.erased + ' erased, named by ' + v.erasures + ' signed erasure receipt(s)' : '') +
+        (v.held ? '; all ' + v.held + ' receipt(s) this browser kept are in it' + (v.held_erased ? ' or erased' : '') : '') + ' ✓'
+      : 'consentd\'s export of this id does not verify ✗ (' + (v.message || v.reason) + ')';
+  }
+
   async function showHeld(ctx, subject = window.Consent.subject(), held = window.Consent.receipts().slice().reverse(),
     erasedNow = false) {
     const bundle = await exportOf(subject);
@@ -130,6 +156,7 @@
     $('subject').textContent = subject + (bundle && bundle.erased ? ' (erased)' : '') +
       (erasedNow ? ' — this browser forgot it: your next choice is made under a new id' : '');
     $('receipts').dataset.erased = String(Boolean(bundle && bundle.erased));
+    checkBundle(ctx, bundle, held);
     await showErasures(ctx, bundle);
     $('log-now').textContent = ctx.current.empty ? 'empty, no receipts yet' : ctx.current.valid ? ctx.current.tree_size + ' receipts, checkpoint signed ✓'
       : 'the checkpoint does not verify ✗ (' + ctx.current.reason + ')';
