@@ -77,6 +77,8 @@ BenchServer::BenchServer(const std::filesystem::path& dir, const nlohmann::json&
     keys_ = std::make_unique<server::KeyRing>(must(server::KeyRing::load(key_dir), "load keys"));
     store_ = must(server::SqliteStore::open((dir / "consentd.db").string(), unix_now), "open store");
     service_ = std::make_unique<server::ConsentService>(*store_, *keys_, unix_now);
+    secrets_ = std::make_unique<server::SiteSecrets>(key_dir);
+    service_->set_site_secrets(*secrets_);
     server::Site site;  // fields by name: the struct grows (subject token keys, …)
     site.site_id = kSite;
     site.allowed_origins = {kOrigin};

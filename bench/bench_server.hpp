@@ -56,6 +56,7 @@ public:
 private:
     server::ServerConfig config_;
     std::unique_ptr<server::KeyRing> keys_;
+    std::unique_ptr<server::SiteSecrets> secrets_;  // as consentd: pseudonyms and erasure tags
     std::unique_ptr<server::SqliteStore> store_;
     std::unique_ptr<server::ConsentService> service_;
     std::unique_ptr<server::HttpServer> http_;

@@ -6,7 +6,7 @@
 
 #include "consent/consent/text_rules.hpp"
 
-TEST_CASE("only a browser-made id is stored as given; an account id, an email or a pseudonym is mapped",
+TEST_CASE("only a browser-made id is stored as given, and an account id, an email or a pseudonym is mapped",
           "[core][pseudonym]") {
     CHECK(consent::stored_as_given("b_dmVyaWZ5LWJ1bmRsZS0wMQ"));
     CHECK_FALSE(consent::stored_as_given("alice@example.com"));

@@ -337,15 +337,15 @@ test('Ctrl-C stops everything the demo started; the next run reuses the workspac
   s.second = await startDemo(s.dir, sitePort);
   s.demo = s.second;
   assert.match(s.second.out, /reusing the workspace/);
-  // The export of this id checked whole in the browser (the core's bundle.verify, as consentctl verify).
-  await page().waitForSelector('#bundle-check[data-verified="true"]', { timeout: WAIT_MS });
-  assert.match(await page().textContent('#bundle-check'), /verifies as a proof bundle: \d+ receipt\(s\); all 4 receipt\(s\) this browser kept are in it/);
   assert.equal(fs.readFileSync(path.join(s.dir, 'api-key'), 'utf8').trim(), s.apiKey);
   assert.equal((fs.statSync(path.join(s.dir, 'api-key')).mode & 0o777).toString(8), '600');
   // Same keys, same log: the receipts this browser holds still verify, and consentd remembers the choice.
   await ready('/receipts.html');
   await page().waitForSelector('#receipts[data-ready="true"]', { timeout: WAIT_MS });
   assert.deepEqual(await page().$$eval('#receipts tbody tr', (trs) => trs.map((tr) => tr.dataset.verified)), ['true', 'true', 'true', 'true']);
+  // The export of this id checked whole in the browser (the core's bundle.verify, as consentctl verify).
+  await page().waitForSelector('#bundle-check[data-verified="true"]', { timeout: WAIT_MS });
+  assert.match(await page().textContent('#bundle-check'), /verifies as a proof bundle: \d+ receipt\(s\); all 4 receipt\(s\) this browser kept are in it/);
   assert.equal((await consentd('marketing')).reason, 'granted');
 });
 

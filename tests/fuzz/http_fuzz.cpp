@@ -49,6 +49,7 @@ T must(Result<T> r, const char* what) {
 struct Consentd {
     fs::path dir;
     std::unique_ptr<server::KeyRing> keys;
+    std::unique_ptr<server::SiteSecrets> secrets;  // as consentd: pseudonyms and erasure tags
     std::unique_ptr<server::SqliteStore> store;
     std::unique_ptr<server::ConsentService> service;
     std::unique_ptr<server::HttpServer> http;
@@ -64,6 +65,8 @@ struct Consentd {
         const auto clock = [] { return fuzz::kNow + 1; };
         store = must(server::SqliteStore::open((dir / "consentd.db").string(), clock), "open store");
         service = std::make_unique<server::ConsentService>(*store, *keys, clock);
+        secrets = std::make_unique<server::SiteSecrets>(key_dir);
+        service->set_site_secrets(*secrets);
         must(store->put_site(server::Site{fuzz::kSite, {fuzz::kShopOrigin}, fuzz::kNow, {fuzz::fixed_key().x()}}),
              "site");
         must(store->put_site(server::Site{"other-site", {}, fuzz::kNow, {}}), "other site");
