@@ -141,6 +141,13 @@ CONSENT_C_EXPORT void consent_table_clear(consent_table* table) {
     table->table.clear();
 }
 
+// An erased subject (an erasure event's "subjects", one by one): forgotten, so
+// it answers no_decision. Returns 1 when the table held it, 0 if not.
+CONSENT_C_EXPORT int consent_table_forget(consent_table* table, const char* subject) {
+    std::unique_lock<std::shared_mutex> lock(table->mutex);
+    return table->table.forget(subject ? subject : "") ? 1 : 0;
+}
+
 // A receipt event's data ({"subject","decision","server_time","receipt_id",…}), in log order.
 // *acknowledge is set to 1 when the backend must acknowledge it, else 0.
 CONSENT_C_EXPORT char* consent_table_apply(consent_table* table, const char* receipt_json, int* acknowledge) {

@@ -75,6 +75,10 @@ class ConsentClient {
     return this._request('POST', `/subjects/${enc(subject)}/withdrawals`, body);
   }
 
+  /** Erases the subject's receipts (docs/erasure.md); mirrors drop the subject on its erasure event. */
+  async erase(subject, reason = 'subject_request') {
+    return this._request('POST', `/subjects/${enc(subject)}/erasure`, { reason });
+  }
   async export(subject) { return this._request('GET', `/subjects/${enc(subject)}/export`); }
   async publishNotice(notice) { return this._request('POST', '/notices', notice); }
   async acknowledge(backend, receipts) { return this._request('POST', '/acknowledgements', { backend, receipts }); }

@@ -68,6 +68,16 @@ class CoreTable {
 
   clear() { this._m._consent_table_clear(this._handle); }
 
+  /** An erased subject (an erasure event): it answers no_decision from now on; true if it was held. */
+  forget(subject) {
+    const subjectPtr = this._strings.copy(subject);
+    try {
+      return this._m._consent_table_forget(this._handle, subjectPtr) !== 0;
+    } finally {
+      this._m._free(subjectPtr);
+    }
+  }
+
   allowed(subject, purpose, now) {
     return (this._check(subject, purpose, now, 0, 0) & ALLOWED_BIT) !== 0;
   }

@@ -28,6 +28,8 @@ export declare class ConsentClient {
   check(subject: string, purpose: string): Promise<Verdict>;
   checkMany(pairs: Array<[string, string]>): Promise<Verdict[]>;
   withdraw(subject: string, options?: { purposes?: string[]; decisionId?: string }): Promise<any>;
+  /** erases the subject's receipts (reason: a word such as subject_request); the erasure receipt answer */
+  erase(subject: string, reason?: string): Promise<any>;
   export(subject: string): Promise<any>;
   publishNotice(notice: object): Promise<{ version: number; hash: string }>;
   acknowledge(backend: string, receipts: string[]): Promise<any>;
@@ -46,6 +48,8 @@ export interface CoreTable {
   /** a receipt event's data as JSON text; true when a backend must acknowledge it */
   apply(receiptJson: string): boolean;
   clear(): void;
+  /** an erased subject: it answers no_decision from now on; true when the table held it */
+  forget(subject: string): boolean;
   /** now: seconds since the Unix epoch, an integer */
   allowed(subject: string, purpose: string, now: number): boolean;
   verdict(subject: string, purpose: string, now: number): Verdict;

@@ -9,6 +9,11 @@
 // and which receipts to acknowledge are the core's; a check is one call into
 // wasm, not a JSON round trip.
 //
+// An erasure event drops the subjects it names (they answer no_decision, as
+// consentd's checks do at once; GDPR Art. 17(2)); one without subjects
+// (consentd restarted and no longer knows whom) reloads the snapshot, stale
+// meanwhile.
+//
 // Fail closed: while the stream is cut, or has sent nothing (no event, no
 // heartbeat) for staleAfterMs, allowed() answers false (verdictAsync() asks
 // consentd instead with fallback: 'ask').
@@ -31,6 +36,7 @@ class Mirror {
     this.eventId = -1;
     this._liveUntil = 0;         // performance.now() deadline; 0 while cut
     this._stopping = false;
+    this._resync = false;        // an erasure without subjects: reload the snapshot before following on
     this._stream = null;
     this._waiters = new Set();
     this._pendingAcks = [];
@@ -135,18 +141,24 @@ class Mirror {
         await this._stream.done;
         backoff = this._reconnectMs;
       } catch (e) {
-        this.errors.push(e);
+        if (!this._resync) this.errors.push(e);  // a stream this mirror closed itself is no fault
       }
       this._liveUntil = 0;  // cut: deny until the stream is back
       this._notify();
       if (this._stopping) return;
+      if (this._resync) {  // reload at once, stale until then
+        this._resync = false;
+        loaded = false;
+        continue;
+      }
       await new Promise((resolve) => setTimeout(resolve, backoff));
       backoff = Math.min(backoff * 2, 5000);
     }
   }
 
   _onEvent(event) {
-    if (this._stopping) return;
+    if (this._stopping || this._resync) return;
+    if (event.type === 'erasure' && event.data && !this._erase(event)) return;
     if (event.type === 'receipt' && event.data) this._apply(event);
     else if (event.type === 'notice' && event.data && this._table) this._table.setNotice(JSON.stringify(event.data));
     this._liveUntil = performance.now() + this.staleAfterMs;
@@ -169,6 +181,23 @@ class Mirror {
         this.errors.push(e);
       }
     }
+  }
+
+  // The erased subjects are forgotten, so they answer no_decision as consentd's
+  // checks do. Without subjects the states may still hold one: stale (deny) and
+  // reload; false then.
+  _erase(event) {
+    const subjects = event.data.subjects;
+    if (!Array.isArray(subjects) || !this._table) {
+      this._liveUntil = 0;
+      this._resync = true;
+      this._notify();
+      if (this._stream) this._stream.close();
+      return false;
+    }
+    for (const subject of subjects) if (typeof subject === 'string') this._table.forget(subject);
+    this.eventId = event.id;
+    return true;
   }
 
   _acknowledge() {

@@ -37,6 +37,16 @@ nlohmann::json recorded_decision(const StoredReceipt& r) {
     return contents ? decision_to_json(contents->decision) : nullptr;
 }
 
+// An erasure receipt (issue #13, docs/erasure.md; GDPR Art. 17(2), 19): the
+// stored subject ids it removed while this process still holds them (EventHub),
+// so a mirror drops exactly those; without "subjects" the reader must reload its
+// snapshot (the ids are nowhere else: the store never keeps them).
+std::string erasure_event_text(const StoredReceipt& r, const std::optional<std::vector<std::string>>& subjects) {
+    nlohmann::json data = {{"erasure_id", r.receipt_id}, {"log_index", r.log_index}, {"server_time", r.server_time}};
+    if (subjects) data["subjects"] = *subjects;
+    return "id: " + std::to_string(r.log_index) + "\nevent: erasure\ndata: " + data.dump() + "\n\n";
+}
+
 std::string event_text(const StoredReceipt& r) {
     const nlohmann::json data = {{"receipt_id", r.receipt_id},   {"subject", r.subject_id},
                                  {"method", r.method},           {"log_index", r.log_index},
@@ -179,7 +189,10 @@ void EventStreams::fill(Stream& s) {
     while (s.behind && s.out.size() < limits_.max_buffer_bytes) {
         const auto batch = source_(s.from.site_id, s.from.last_index, kReadBatch);
         if (!batch) return;
-        for (const auto& r : *batch) append_chunk(s.out, event_text(r));
+        for (const auto& r : *batch)
+            append_chunk(s.out, is_erasure_receipt(r)
+                                    ? erasure_event_text(r, hub_.erased_subjects(s.from.site_id, r.receipt_id))
+                                    : event_text(r));
         if (!batch->empty()) s.from.last_index = batch->back().log_index;
         if (batch->size() < kReadBatch) s.behind = false;
     }

@@ -9,7 +9,11 @@
 // "data: {receipt_id, subject, method, log_index, server_time, decision}" (the
 // decision as the core's decision_to_json gives it, read from the signed
 // payload: a mirror folds it with the core's state.apply); ":" comments are
-// heartbeats (WHATWG HTML §9.2 server-sent events). A stream opened with
+// heartbeats (WHATWG HTML §9.2 server-sent events). An erasure receipt is
+// "event: erasure", "data: {erasure_id, log_index, server_time, subjects}":
+// subjects are the stored subject ids it removed (a mirror forgets them), left
+// out when this process no longer knows them (restarted, or an old erasure):
+// the reader then reloads its snapshot (issue #13). A stream opened with
 // ?notices=1 also gets "event: notice" (no id, so Last-Event-ID is unmoved),
 // "data: {version, hash, last_material_version, notice}", first the current
 // notice and then each newly published one (issue #15: a mirror's policy

@@ -159,8 +159,15 @@ Result<ErasureAnswer> ConsentService::erase_stored(const std::string& site_id, c
     AppendRequest request{site_id, erasure_id, std::move(marker),
                           make_erasure_seal(keys_, std::move(entries), site_id, reason, requested_by),
                           std::move(order)};
+    // The streams name whom to forget (docs/erasure.md): known before the commit, so
+    // a stream that reads the receipt once durable finds the subject; kept in memory only.
+    events_.remember_erasure(site_id, erasure_id, {subject_id});
     auto outcome = store_.erase(std::move(request));
-    if (!outcome) return outcome.error();
+    if (!outcome) {
+        events_.forget_erasure(site_id, erasure_id);
+        return outcome.error();
+    }
+    events_.publish(site_id, outcome->receipt.log_index);
     return erasure_answer(outcome->receipt, false, static_cast<std::int64_t>(receipts->size()), outcome->checkpoint);
 }
 

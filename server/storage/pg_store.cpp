@@ -94,10 +94,9 @@ Result<std::vector<StoredReceipt>> PgStore::subject_receipts(const std::string& 
 
 Result<std::vector<StoredReceipt>> PgStore::receipts_after(const std::string& site_id, std::int64_t after,
                                                            std::size_t limit) try {
-    return pg::receipts(*pool_,
-                        pg::select_receipts("WHERE site_id = $1 AND log_index > $2 AND jws <> '' AND "
-                                            "subject_id <> '#erasure' ORDER BY log_index LIMIT $3"),
-                        {param(site_id), param(after), param(as_sql_limit(limit))});
+    return pg::receipts(
+        *pool_, pg::select_receipts("WHERE site_id = $1 AND log_index > $2 AND jws <> '' ORDER BY log_index LIMIT $3"),
+        {param(site_id), param(after), param(as_sql_limit(limit))});
 } catch (...) {
     return pg::internal_error();
 }

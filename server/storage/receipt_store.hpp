@@ -209,7 +209,8 @@ public:
     virtual Result<std::vector<StoredReceipt>> subject_receipts(const std::string& site_id,
                                                                 const std::string& subject_id) = 0;
     // Receipts of a site with log_index > after, oldest first, at most limit
-    // (event streams): erased receipts and erasure receipts are left out.
+    // (event streams): erased receipts are left out, erasure receipts
+    // (is_erasure_receipt) are included, so a stream can tell its readers to forget.
     virtual Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,
                                                               std::size_t limit) = 0;
     // Receipts of every site with log_index > after, in log order, at most

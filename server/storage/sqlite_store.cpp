@@ -116,8 +116,7 @@ Result<std::vector<StoredReceipt>> SqliteStore::receipts_after(const std::string
                                                                std::size_t limit) try {
     return sqlite::read_rows<StoredReceipt>(
         *reads_,
-        sqlite::select_receipts("WHERE site_id = ?1 AND log_index > ?2 AND jws <> '' AND subject_id <> '#erasure' "
-                                "ORDER BY log_index LIMIT ?3"),
+        sqlite::select_receipts("WHERE site_id = ?1 AND log_index > ?2 AND jws <> '' ORDER BY log_index LIMIT ?3"),
         [&](Statement& s) { s.bind(1, site_id).bind(2, after).bind(3, as_sql_limit(limit)); },
         sqlite::read_receipt_row);
 } catch (...) {

@@ -90,3 +90,20 @@ TEST_CASE("a snapshot row replaces a subject's state, and a new notice applies t
     CHECK(table.notice_version() == 4);
     CHECK(table.verdict("ann", "marketing", kNow).reason == reason::notice_changed);
 }
+
+TEST_CASE("a forgotten (erased) subject answers no_decision, and the others keep their states",
+          "[core][state_table][erasure]") {
+    StateTable table = shop_table();
+    const auto n = shop_notice();
+    table.apply("ann", test_decision(n, Method::accept_all), kNow, "r1");
+    table.apply("bob", test_decision(n, Method::accept_all), kNow, "r2");
+    REQUIRE(table.verdict("ann", "analytics", kNow + 1).allowed);
+    CHECK(table.forget("ann"));
+    CHECK_FALSE(table.forget("ann"));  // already gone: nothing held
+    CHECK_FALSE(table.forget("nobody"));
+    const auto erased = table.verdict("ann", "analytics", kNow + 1);
+    CHECK_FALSE(erased.allowed);
+    CHECK(erased.reason == reason::no_decision);
+    CHECK(table.verdict("bob", "analytics", kNow + 1).allowed);
+    CHECK(table.subjects() == 1);
+}

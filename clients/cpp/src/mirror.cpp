@@ -133,6 +133,11 @@ void Mirror::run() {
         if (!step) note(step.error());
         live_until_ms_ = 0;  // cut: deny until the stream is back
         changed_.notify_all();
+        if (resync_) {  // an erasure this mirror cannot apply: reload at once, stale until then
+            resync_ = false;
+            loaded = false;
+            continue;
+        }
         std::unique_lock<std::mutex> lock(wait_mutex_);
         if (changed_.wait_for(lock, backoff, [this] { return stopping_.load(); })) return;
         backoff = std::min(backoff * 2, milliseconds(5000));
@@ -191,6 +196,8 @@ bool Mirror::on_event(const Event& event) {
     if (stopping_) return false;
     if (event.type == "receipt" && event.id && event.data.is_object()) {
         apply_receipt(event.data, *event.id);
+    } else if (event.type == "erasure" && event.id && event.data.is_object()) {
+        if (!apply_erasure(event.data, *event.id)) return false;
     } else if (event.type == "notice" && event.data.is_object()) {
         auto n = notice_of(event.data);
         if (!n) {
@@ -218,6 +225,23 @@ void Mirror::apply_receipt(const json& data, std::int64_t id) {
     const bool acknowledge = table_.apply(subject, *decision, decided_at, receipt_id);
     event_id_ = id;
     if (!options_.backend.empty() && acknowledge) pending_acks_.push_back(receipt_id);
+}
+
+// The erased subjects are forgotten, so they answer no_decision as consentd's
+// checks do. Without subjects the states may still hold one: answer nothing
+// (stale) until the snapshot is reloaded.
+bool Mirror::apply_erasure(const json& data, std::int64_t id) {
+    const auto subjects = data.find("subjects");
+    if (subjects == data.end() || !subjects->is_array()) {
+        live_until_ms_ = 0;
+        resync_ = true;
+        return false;
+    }
+    std::unique_lock<std::shared_mutex> lock(state_mutex_);
+    for (const auto& subject : *subjects)
+        if (subject.is_string()) table_.forget(subject.get<std::string>());
+    event_id_ = id;
+    return true;
 }
 
 void Mirror::acknowledge_pending() {

@@ -86,6 +86,11 @@ class ConsentClient:
             body["purposes"] = list(purposes)
         return self._request("POST", f"/subjects/{_quote(subject)}/withdrawals", body)
 
+    def erase(self, subject: str, reason: str = "subject_request") -> Dict[str, Any]:
+        """Erases the subject's receipts (docs/erasure.md); the erasure receipt answer.
+        Mirrors following the site drop the subject on its erasure event."""
+        return self._request("POST", f"/subjects/{_quote(subject)}/erasure", {"reason": reason})
+
     def export(self, subject: str) -> Dict[str, Any]:
         """The subject's proof bundle (receipts, notices shown, proofs, keys)."""
         return self._request("GET", f"/subjects/{_quote(subject)}/export")

@@ -65,6 +65,7 @@ def _declare_table(lib: ctypes.CDLL) -> None:
             ("consent_table_set_notice", [table_p, text], out),
             ("consent_table_put_state", [table_p, text, text], out),
             ("consent_table_clear", [table_p], None),
+            ("consent_table_forget", [table_p, text], ctypes.c_int),
             ("consent_table_apply", [table_p, text, ctypes.POINTER(ctypes.c_int)], out),
             ("consent_table_check", [table_p, text, text, ctypes.c_int64, ctypes.c_char_p, ctypes.c_size_t],
              ctypes.c_int),
@@ -98,6 +99,7 @@ class Table:
         self._subjects = lib.consent_table_subjects
         self._notice_version = lib.consent_table_notice_version
         self._clear = lib.consent_table_clear
+        self._forget = lib.consent_table_forget
         # Reason numbers to names, once: a check then maps an int to a str.
         self.reasons = []
         while True:
@@ -125,6 +127,10 @@ class Table:
 
     def clear(self) -> None:
         self._clear(self._handle)
+
+    def forget(self, subject: str) -> bool:
+        """An erased subject (an erasure event): it answers no_decision from now on; True if it was held."""
+        return bool(self._forget(self._handle, subject.encode()))
 
     def apply(self, receipt_json: str) -> bool:
         """One receipt event's data, in log order; True when the backend must acknowledge it."""

@@ -3,7 +3,9 @@
 It loads the snapshot (every subject's state as of one event id), then follows
 the event stream from exactly that id (Last-Event-ID), folding each receipt's
 decision into the subject's state, and taking each notice event as the notice
-in force. The states and the notice live in the core (a consent::StateTable
+in force. An erasure event drops the subjects it names (consentd's checks
+answer no_decision for them at once; GDPR Art. 17(2)); one without subjects
+(consentd restarted and no longer knows whom) reloads the snapshot. The states and the notice live in the core (a consent::StateTable
 behind the shared library's C boundary), so folding, the answer (time-based
 expiry, material notice changes, unknown purposes: the same code consentd's
 checks run) and which receipts to acknowledge are the core's; a check is one
@@ -165,6 +167,9 @@ class Mirror:
                 self._apply(event)
             elif event.type == "notice" and event.data is not None and self._table is not None:
                 self._table.set_notice(json.dumps(event.data))
+            elif event.type == "erasure" and event.data is not None and event.id is not None:
+                if not self._erase(event):
+                    return  # reloaded: the stream resumes from the snapshot's event id
             self._live_until = time.monotonic() + self.stale_after
             if self._pending_acks:
                 self._acknowledge()
@@ -185,6 +190,22 @@ class Mirror:
                 self._on_receipt(data)
             except Exception as e:  # the job's own fault must not stop the mirror
                 self.errors.append(e)
+
+    def _erase(self, event: Event) -> bool:
+        """An erasure (issue #13): the subjects it names are forgotten, so they answer
+        no_decision as consentd's checks do. Without subjects (consentd no longer
+        knows whom) the snapshot is reloaded, stale meanwhile; False then."""
+        data = event.data or {}
+        subjects = data.get("subjects")
+        table = self._table
+        if not isinstance(subjects, list) or table is None:
+            self._live_until = 0.0  # deny (or ask) rather than answer on states that may hold the erased one
+            self.load_snapshot()
+            return False
+        for subject in subjects:
+            table.forget(str(subject))
+        self._event_id = int(event.id or 0)
+        return True
 
     def _acknowledge(self) -> None:
         receipts, self._pending_acks = self._pending_acks, []

@@ -14,6 +14,7 @@
 
 #include "consent_client/client.hpp"
 #include "consent_client/mirror.hpp"
+#include "crypto/site_secrets.hpp"
 #include "server_fixture.hpp"
 
 namespace {
@@ -250,4 +251,64 @@ TEST_CASE("C++ mirror: a stream that goes silent (no event, no heartbeat) makes 
     CHECK(denying.verdict(who, "analytics").reason == "withdrawn");
     denying.stop();
     asking.stop();
+}
+
+namespace {
+
+// Polls (bounded) until the mirror denies: an erasure reaches it through the stream.
+bool denied_within(const Mirror& mirror, const std::string& who, const std::string& purpose) {
+    for (int i = 0; i < 250 && mirror.allowed(who, purpose); ++i) std::this_thread::sleep_for(milliseconds(20));
+    return !mirror.allowed(who, purpose);
+}
+
+}  // namespace
+
+TEST_CASE("C++ mirror: an erased subject answers no_decision, as consentd's check does", "[clients][cpp][mirror]") {
+    RunningServer s;
+    Client client(base_url(s), "bike-shop", s.shop_key());
+    Mirror mirror(base_url(s), "bike-shop", s.shop_key(), options_for(s));
+    REQUIRE(mirror.start());
+    const std::string who = subject_id(30);
+    const std::string other = subject_id(31);
+    decide(s, who, "accept_all");
+    REQUIRE(mirror.wait_for(decide(s, other, "accept_all")["log_index"]));
+    CHECK(mirror.allowed(who, "analytics"));
+    auto erased = s.client().Post(("/v1/sites/bike-shop/subjects/" + who + "/erasure").c_str(),
+                                  {{"Authorization", "Bearer " + s.shop_key()}}, R"({"reason":"subject_request"})",
+                                  "application/json");
+    REQUIRE(erased);
+    REQUIRE(erased->status == 201);
+    CHECK(denied_within(mirror, who, "analytics"));
+    CHECK(mirror.verdict(who, "analytics").reason == "no_decision");
+    CHECK(ok(client.check(who, "analytics")).reason == "no_decision");
+    CHECK(mirror.event_id() >= json::parse(erased->body)["log_index"].get<std::int64_t>());
+    CHECK(mirror.allowed(other, "analytics"));
+    CHECK(mirror.subjects() == 1);
+    CHECK(mirror.errors().empty());
+    mirror.stop();
+}
+
+TEST_CASE("C++ mirror: an erasure consentd cannot name (made by another service) reloads the snapshot",
+          "[clients][cpp][mirror]") {
+    RunningServer s;
+    Mirror mirror(base_url(s), "bike-shop", s.shop_key(), options_for(s));
+    REQUIRE(mirror.start());
+    const std::string who = subject_id(32);
+    const std::string other = subject_id(33);
+    REQUIRE(mirror.wait_for(decide(s, who, "accept_all")["log_index"]));
+    CHECK(mirror.allowed(who, "analytics"));
+    // As consentctl erase does: another service on the same file, so the serving
+    // one never learns whom; its stream sends the erasure without subjects once
+    // the next receipt wakes it.
+    consent::server::ConsentService elsewhere(s.store(), s.keys(), [&s] { return s.now(); });
+    consent::server::SiteSecrets secrets((s.dir() / "keys").string());
+    elsewhere.set_site_secrets(secrets);
+    ok(elsewhere.erase_subject("bike-shop", who, "subject_request", "consentctl"));
+    const json later = decide(s, other, "accept_all");
+    CHECK(denied_within(mirror, who, "analytics"));
+    REQUIRE(mirror.wait_for(later["log_index"], 0, milliseconds(10000)));
+    CHECK(mirror.verdict(who, "analytics").reason == "no_decision");
+    CHECK(mirror.allowed(other, "analytics"));
+    CHECK(mirror.subjects() == 1);
+    mirror.stop();
 }

@@ -92,6 +92,47 @@ test('a withdrawal denies in the mirror, and a restart of consentd leaves no gap
   assert.equal(mirror.subjects, 4);
 });
 
+// Polls (bounded) until the mirror denies: an erasure reaches it through the stream.
+async function deniedWithin(mirror, who, purpose, ms = 5000) {
+  const deadline = performance.now() + ms;
+  while (mirror.allowed(who, purpose) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return !mirror.allowed(who, purpose);
+}
+
+test('an erased subject answers no_decision in the mirror, as consentd forgets it', async (t) => {
+  const { site, client, mirror } = await setUp(t);
+  const who = subjectId(20);
+  const other = subjectId(21);
+  await postDecision(site, who, 'accept_all');
+  assert.ok(await mirror.waitFor((await postDecision(site, other, 'accept_all')).log_index));
+  assert.equal(mirror.allowed(who, 'analytics'), true);
+  const erased = await client.erase(who);
+  assert.ok(await deniedWithin(mirror, who, 'analytics'));
+  assert.equal(mirror.verdict(who, 'analytics').reason, 'no_decision');
+  assert.equal((await client.check(who, 'analytics')).reason, 'no_decision');
+  assert.ok(mirror.eventId >= erased.log_index);
+  assert.equal(mirror.allowed(other, 'analytics'), true);
+  assert.equal(mirror.subjects, 1);
+  assert.deepEqual(mirror.errors, []);
+});
+
+test('an erasure consentd cannot name (consentctl erase) reloads the snapshot', async (t) => {
+  const { site, mirror } = await setUp(t);
+  const who = subjectId(22);
+  const other = subjectId(23);
+  assert.ok(await mirror.waitFor((await postDecision(site, who, 'accept_all')).log_index));
+  assert.equal(mirror.allowed(who, 'analytics'), true);
+  // consentctl erases in its own process: consentd never learns whom, so its
+  // stream sends the erasure without subjects when the next receipt wakes it.
+  site.ctl(['erase', `--site=${SITE}`, `--subject=${who}`, '--reason=subject_request']);
+  const later = await postDecision(site, other, 'accept_all');
+  assert.ok(await deniedWithin(mirror, who, 'analytics', 10000));
+  assert.ok(await mirror.waitFor(later.log_index, 0, 10000));
+  assert.equal(mirror.verdict(who, 'analytics').reason, 'no_decision');
+  assert.equal(mirror.allowed(other, 'analytics'), true);
+  assert.equal(mirror.subjects, 1);
+});
+
 test('a mirror that loses its stream starts denying', async (t) => {
   const { site, mirror } = await setUp(t);
   const who = subjectId(5);

@@ -151,6 +151,40 @@ class MirrorTest(unittest.TestCase):
         finally:
             late.stop()
 
+    def denied_within(self, who: str, purpose: str, seconds: float = 5.0) -> bool:
+        deadline = time.monotonic() + seconds
+        while self.mirror.allowed(who, purpose) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self.mirror.allowed(who, purpose)
+
+    def test_an_erased_subject_is_dropped_by_the_mirror_as_consentd_forgets_it(self) -> None:
+        who, other = subject_id(20), subject_id(21)
+        self.site.decide(who, "accept_all")
+        self.assertTrue(self.mirror.wait_for(self.site.decide(other, "accept_all")["log_index"]))
+        self.assertTrue(self.mirror.allowed(who, "analytics"))
+        erased = self.client.erase(who)
+        self.assertTrue(self.denied_within(who, "analytics"))
+        self.assertEqual(self.mirror.verdict(who, "analytics").reason, "no_decision")
+        self.assertEqual(self.client.check(who, "analytics").reason, "no_decision")
+        self.assertGreaterEqual(self.mirror.event_id, erased["log_index"])
+        self.assertTrue(self.mirror.allowed(other, "analytics"))
+        self.assertEqual(self.mirror.subjects(), 1)
+        self.assertEqual(self.mirror.errors, [])
+
+    def test_an_erasure_consentd_cannot_name_reloads_the_snapshot(self) -> None:
+        who, other = subject_id(22), subject_id(23)
+        self.assertTrue(self.mirror.wait_for(self.site.decide(who, "accept_all")["log_index"]))
+        self.assertTrue(self.mirror.allowed(who, "analytics"))
+        # consentctl erases in its own process: consentd never learns whom, so its
+        # stream sends the erasure without subjects when the next receipt wakes it.
+        self.site.ctl("erase", f"--site={SITE}", f"--subject={who}", "--reason=subject_request")
+        later = self.site.decide(other, "accept_all")
+        self.assertTrue(self.denied_within(who, "analytics", 10.0))
+        self.assertTrue(self.mirror.wait_for(later["log_index"], timeout=10))
+        self.assertEqual(self.mirror.verdict(who, "analytics").reason, "no_decision")
+        self.assertTrue(self.mirror.allowed(other, "analytics"))
+        self.assertEqual(self.mirror.subjects(), 1)
+
     def test_a_mirror_that_loses_its_stream_starts_denying(self) -> None:
         who = subject_id(5)
         self.assertTrue(self.mirror.wait_for(self.site.decide(who, "accept_all")["log_index"]))

@@ -10,6 +10,9 @@
 // "mirror_stale" (or, with fallback = ask, consentd's own check). With a
 // backend name it acknowledges each withdrawal it applied (POST
 // /acknowledgements), the evidence that this backend stopped, and when.
+// An erasure event drops the subjects it names (they answer no_decision, as
+// consentd's checks do at once; GDPR Art. 17(2)); one without subjects (consentd
+// restarted and no longer knows whom) reloads the snapshot, stale meanwhile.
 #pragma once
 
 #include <atomic>
@@ -74,6 +77,8 @@ private:
     Status follow();
     bool on_event(const Event& event);
     void apply_receipt(const nlohmann::json& data, std::int64_t id);
+    // False when the erasure names no subjects: the stream ends and the snapshot is reloaded.
+    bool apply_erasure(const nlohmann::json& data, std::int64_t id);
     void acknowledge_pending();
     void note(const Error& e);
     void touch();
@@ -92,6 +97,7 @@ private:
 
     std::atomic<std::int64_t> live_until_ms_{0};  // steady clock; 0: cut
     std::atomic<bool> stopping_{false};
+    bool resync_ = false;  // mirror thread only: an erasure without subjects ended the stream
     mutable std::mutex wait_mutex_;
     mutable std::condition_variable changed_;
     std::thread thread_;

@@ -39,6 +39,10 @@ public:
     // One receipt, in log order; true when the backend must acknowledge it.
     bool apply(const std::string& subject, const Decision& decision, std::int64_t decided_at,
                const std::string& receipt_id);
+    // The subject was erased (an erasure event, issue #13): nothing of it is
+    // kept, so it answers as one never seen (no_decision), as consentd's checks
+    // do. True when the table held it.
+    bool forget(const std::string& subject) { return subjects_.erase(subject) > 0; }
     void clear() noexcept { subjects_.clear(); }
 
     // Denied with reason no_decision for an unknown subject; no notice yet is
