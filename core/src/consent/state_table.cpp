@@ -31,10 +31,10 @@ bool StateTable::apply(const std::string& subject, const Decision& decision, std
     return must_acknowledge(decision.method, granted_before, state);
 }
 
-Verdict StateTable::verdict(std::string_view subject, std::string_view purpose, std::int64_t now) const {
+Verdict StateTable::verdict(const std::string& subject, std::string_view purpose, std::int64_t now) const {
     static const SubjectState kNone;
     if (!notice_) return Verdict{false, std::string(reason::no_decision), ""};
-    const auto found = subjects_.find(std::string(subject));
+    const auto found = subjects_.find(subject);
     const PolicyContext context{notice_->notice, notice_->last_material_version, now, false};
     return is_allowed(context, purpose, found == subjects_.end() ? kNone : found->second);
 }

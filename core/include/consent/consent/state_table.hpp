@@ -46,8 +46,11 @@ public:
     void clear() noexcept { subjects_.clear(); }
 
     // Denied with reason no_decision for an unknown subject; no notice yet is
-    // the caller's to handle (a mirror that has loaded nothing is stale).
-    [[nodiscard]] Verdict verdict(std::string_view subject, std::string_view purpose, std::int64_t now) const;
+    // the caller's to handle (a mirror that has loaded nothing is stale). The
+    // subject is a std::string: C++17's unordered_map has no lookup by
+    // string_view, and a copy of every id asked (24 bytes, past the short-string
+    // buffer) was a heap allocation per check on a mirror's hot path.
+    [[nodiscard]] Verdict verdict(const std::string& subject, std::string_view purpose, std::int64_t now) const;
     [[nodiscard]] std::size_t subjects() const noexcept { return subjects_.size(); }
 
 private:
