@@ -13,6 +13,7 @@
 #include "storage/pg_pool.hpp"
 #include "storage/pg_rows.hpp"
 #include "storage/pg_store.hpp"
+#include "storage/recorded_decision.hpp"
 
 namespace consent::server::pg {
 namespace {
@@ -45,10 +46,8 @@ Status refold_state(Connection& c, const std::string& site_id, const std::string
     if (!rows) return rows.error();
     SubjectState state;
     for (int r = 0; r < rows->size(); ++r) {
-        auto json = parse_json_strict(rows->text(r, 0));
-        auto decision = json ? parse_decision(*json) : Result<Decision>(json.error());
-        if (!decision) return make_error("storage.corrupt_row", "a receipt's decision does not parse");
-        apply_decision(state, *decision, rows->int64(r, 1), rows->text(r, 2));
+        if (auto folded = fold_recorded_decision(state, rows->text(r, 0), rows->int64(r, 1), rows->text(r, 2)); !folded)
+            return folded;
     }
     for (const auto& [purpose, record] : state) {
         auto written = c.run(

@@ -16,6 +16,7 @@
 #include "storage/pg_pool.hpp"
 #include "storage/pg_rows.hpp"
 #include "storage/pg_schema.hpp"
+#include "storage/recorded_decision.hpp"
 #include "storage/sqlite_rows.hpp"
 
 namespace consent::server {
@@ -157,11 +158,8 @@ Result<std::vector<SubjectSnapshot>> PgStore::states_at(const std::string& site_
     for (int r = 0; r < rows->size(); ++r) {
         const std::string subject = rows->text(r, 0);
         if (out.empty() || out.back().subject_id != subject) out.push_back(SubjectSnapshot{subject, {}, -1});
-        auto json = parse_json_strict(rows->text(r, 4));
-        if (!json) return make_error("storage.corrupt_row", "a receipt's decision is not valid JSON");
-        auto decision = parse_decision(*json);
-        if (!decision) return make_error("storage.corrupt_row", "a receipt's decision does not parse");
-        apply_decision(out.back().state, *decision, rows->int64(r, 3), rows->text(r, 2));
+        auto folded = fold_recorded_decision(out.back().state, rows->text(r, 4), rows->int64(r, 3), rows->text(r, 2));
+        if (!folded) return folded.error();
         out.back().last_index = rows->int64(r, 1);
     }
     return out;

@@ -9,6 +9,7 @@
 #include "consent/json/canonical_json.hpp"
 #include "consent/log/erasure.hpp"
 #include "storage/erasure_audit.hpp"
+#include "storage/recorded_decision.hpp"
 #include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_queries.hpp"
 #include "storage/sqlite_read_pool.hpp"
@@ -70,31 +71,10 @@ Status refold_state(Connection& connection, const std::string& site_id, const st
         auto row = r.step();
         if (!row) return row.error();
         if (!*row) break;
-        auto json = parse_json_strict(r.text(0));
-        auto decision = json ? parse_decision(*json) : Result<Decision>(json.error());
-        if (!decision) return make_error("storage.corrupt_row", "a receipt's decision does not parse");
-        apply_decision(state, *decision, r.int64(1), r.text(2));
+        if (auto folded = fold_recorded_decision(state, r.text(0), r.int64(1), r.text(2)); !folded) return folded;
     }
-    // Not a structured binding: a lambda may not capture one in C++17 (clang refuses).
-    for (const auto& entry : state) {
-        const std::string& purpose = entry.first;
-        const PurposeRecord& record = entry.second;
-        auto written = run(connection,
-                           "INSERT INTO current_state (site_id, subject_id, purpose, state, method, notice_id, "
-                           "notice_version, decided_at, receipt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           [&](Statement& s) {
-                               s.bind(1, site_id)
-                                   .bind(2, subject_id)
-                                   .bind(3, purpose)
-                                   .bind(4, to_string(record.state))
-                                   .bind(5, to_string(record.method))
-                                   .bind(6, record.notice_id)
-                                   .bind(7, record.notice_version)
-                                   .bind(8, record.decided_at)
-                                   .bind(9, record.receipt_id);
-                           });
-        if (!written) return written;
-    }
+    for (const auto& [purpose, record] : state)
+        if (auto written = write_state_row(connection, site_id, subject_id, purpose, record); !written) return written;
     return Unit{};
 }
 

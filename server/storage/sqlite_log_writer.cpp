@@ -78,25 +78,6 @@ Result<std::string> call_signer(const CheckpointSigner& signer, const Checkpoint
     }
 }
 
-Status write_state_row(Connection& connection, const std::string& site_id, const std::string& subject_id,
-                       const std::string& purpose, const PurposeRecord& record) {
-    auto statement = connection.prepare(
-        "INSERT OR REPLACE INTO current_state (site_id, subject_id, purpose, state, method, notice_id, "
-        "notice_version, decided_at, receipt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    if (!statement) return statement.error();
-    return statement.value()
-        .bind(1, site_id)
-        .bind(2, subject_id)
-        .bind(3, purpose)
-        .bind(4, to_string(record.state))
-        .bind(5, to_string(record.method))
-        .bind(6, record.notice_id)
-        .bind(7, record.notice_version)
-        .bind(8, record.decided_at)
-        .bind(9, record.receipt_id)
-        .run();
-}
-
 Status delete_state_row(Connection& connection, const std::string& site_id, const std::string& subject_id,
                         const std::string& purpose) {
     auto statement =

@@ -7,6 +7,7 @@
 #include "consent/consent/decision.hpp"
 #include "consent/consent/policy.hpp"
 #include "consent/json/canonical_json.hpp"
+#include "storage/recorded_decision.hpp"
 #include "storage/sqlite_erasure.hpp"
 #include "storage/sqlite_log_audit.hpp"
 #include "storage/sqlite_receipt_audit.hpp"
@@ -26,18 +27,6 @@ struct SubjectKey {
 Error mismatch(const std::string& site_id, const std::string& subject_id, const std::string& purpose) {
     return make_error("storage.state_mismatch", "the current state differs from the receipts at site '" + site_id +
                                                     "', subject '" + subject_id + "', purpose '" + purpose + "'");
-}
-
-// The receipts table keeps each decision as recorded; the core folds it.
-Status fold(SubjectState& state, const std::string& decision_json, std::int64_t server_time,
-            const std::string& receipt_id) {
-    auto json = parse_json_strict(decision_json);
-    if (!json) return make_error("storage.corrupt_row", "a receipt's decision is not valid JSON");
-    auto decision = parse_decision(*json);
-    if (!decision)
-        return make_error("storage.corrupt_row", "a receipt's decision does not parse: " + decision.error().code);
-    apply_decision(state, *decision, server_time, receipt_id);
-    return Unit{};
 }
 
 std::optional<std::string> first_difference(const SubjectState& rebuilt, const SubjectState& stored) {
@@ -77,7 +66,8 @@ Status check_subjects_with_receipts(Connection& connection) {
             state.clear();
         }
         current = std::move(key);
-        if (auto folded = fold(state, rows.text(2), rows.int64(3), rows.text(4)); !folded) return folded;
+        if (auto folded = fold_recorded_decision(state, rows.text(2), rows.int64(3), rows.text(4)); !folded)
+            return folded;
     }
     return current ? compare_with_stored(connection, *current, state) : Status(Unit{});
 }

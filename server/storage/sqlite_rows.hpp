@@ -21,6 +21,9 @@ std::optional<StoredReceipt> read_receipt_row(const Statement& row);
 // The current_state rows of one subject. A row the code could not have
 // written (unknown state or method) is storage.corrupt_row.
 Result<SubjectState> load_state(Connection& connection, const std::string& site_id, const std::string& subject_id);
+// One current_state row, inserted or replaced (the writer's state update, an erasure's refold).
+Status write_state_row(Connection& connection, const std::string& site_id, const std::string& subject_id,
+                       const std::string& purpose, const PurposeRecord& record);
 
 // The decision as the receipts table keeps it (RFC 8785 canonical JSON of
 // decision_to_json), checked to read back to the same decision: a receipt can

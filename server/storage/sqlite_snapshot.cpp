@@ -6,6 +6,7 @@
 #include "consent/consent/decision.hpp"
 #include "consent/consent/policy.hpp"
 #include "consent/json/canonical_json.hpp"
+#include "storage/recorded_decision.hpp"
 #include "storage/sqlite_queries.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -23,17 +24,6 @@ constexpr const char* kStatesAt =
     "  AND subject_id <> '#erasure'"
     "  ORDER BY subject_id LIMIT ?4) "
     "ORDER BY subject_id, log_index";
-
-// The receipts table keeps each decision as recorded; the core folds it (as rebuild_check does).
-Status fold_into(SubjectState& state, const Statement& row) {
-    auto json = parse_json_strict(row.text(4));
-    if (!json) return make_error("storage.corrupt_row", "a receipt's decision is not valid JSON");
-    auto decision = parse_decision(*json);
-    if (!decision)
-        return make_error("storage.corrupt_row", "a receipt's decision does not parse: " + decision.error().code);
-    apply_decision(state, *decision, row.int64(3), row.text(2));
-    return Unit{};
-}
 
 }  // namespace
 
@@ -66,7 +56,8 @@ Result<std::vector<SubjectSnapshot>> states_at(ReadPool& pool, const std::string
         if (!*row) return out;
         const std::string subject = rows.text(0);
         if (out.empty() || out.back().subject_id != subject) out.push_back(SubjectSnapshot{subject, {}, -1});
-        if (auto folded = fold_into(out.back().state, rows); !folded) return folded.error();
+        if (auto folded = fold_recorded_decision(out.back().state, rows.text(4), rows.int64(3), rows.text(2)); !folded)
+            return folded.error();
         out.back().last_index = rows.int64(1);
     }
 }

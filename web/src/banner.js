@@ -7,6 +7,7 @@ import { cookiePatterns, deleteCookies } from './cookies.js';
 import { pushUpdate } from './consent_mode.js';
 import { buildRequest } from './request.js';
 import { loadErasure } from './erasure_loader.js';
+import { isBrowserSubjectId } from './storage.js';
 
 // Shown only when even the erasure's own texts could not be fetched (offline before they ever loaded).
 const ERASURE_UNAVAILABLE = 'Deleting your records is not possible right now: please try again later. Nothing was deleted.';
@@ -169,7 +170,7 @@ export class Banner {
   erasable() {
     const subject = this.identity.subject();
     const made = this.store.get('receipts', []).length || this.outbox.pending() || Object.keys(this.state()).length;
-    return Boolean(made) && (/^b_[A-Za-z0-9_-]{22}$/.test(subject) || Boolean(this.identity.tokenFor(subject)));
+    return Boolean(made) && (isBrowserSubjectId(subject) || Boolean(this.identity.tokenFor(subject)));
   }
 
   /** "Delete my records": the explanation, the confirmation, the request and the forgetting (erasure/main.js). */

@@ -3,6 +3,8 @@
 // the receipt of the decision sent. consentd keeps every receipt and exports
 // them all (GET …/export); the browser keeps a bounded copy.
 
+import { isBrowserSubjectId } from './storage.js';
+
 /** The newest receipts kept, whatever they name. */
 export const RECEIPT_LIMIT = 20;
 
@@ -33,7 +35,7 @@ export function checkReceipt(request, body) {
   if (!payload) return 'unreadable';
   // An account id is never stored in plain: the receipt signs its keyed
   // pseudonym (p_…, docs/erasure.md), which the answer names beside it.
-  const subject = /^b_[A-Za-z0-9_-]{22}$/.test(request.subject_id) ? request.subject_id
+  const subject = isBrowserSubjectId(request.subject_id) ? request.subject_id
     : typeof body.subject === 'string' && /^p_[A-Za-z0-9_-]{22}$/.test(body.subject) ? body.subject : request.subject_id;
   const same = payload.subject === subject && payload.decision_id === request.decision_id &&
     payload.receipt_id === body.receipt_id;

@@ -24,6 +24,11 @@ export function randomId() {
   return base64url(crypto.getRandomValues(new Uint8Array(16)));
 }
 
+/** A browser-made subject id: b_ and 128 random bits in base64url (the core's is_browser_subject_id). */
+export function isBrowserSubjectId(id) {
+  return typeof id === 'string' && /^b_[A-Za-z0-9_-]{22}$/.test(id);
+}
+
 export class Store {
   constructor(site, storage) {
     this.prefix = 'consent:' + site + ':';
@@ -79,7 +84,7 @@ export class Store {
 
   subject() {
     let id = this.get('subject', '');
-    if (!/^b_[A-Za-z0-9_-]{22}$/.test(id)) {
+    if (!isBrowserSubjectId(id)) {
       id = 'b_' + randomId();
       this.set('subject', id);
     }
