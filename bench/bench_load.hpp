@@ -33,6 +33,7 @@ struct LoadResult {
     std::size_t items = 0;
     std::size_t failures = 0;
     double seconds = 0.0;
+    double cpu_seconds = 0.0;          // the whole process's, over the window
     std::vector<double> latencies_ms;  // successful requests only
 
     double items_per_second() const { return seconds > 0.0 ? static_cast<double>(items) / seconds : 0.0; }
@@ -43,5 +44,7 @@ struct LoadResult {
 httplib::Client make_client(int port);
 
 LoadResult run_load(int port, const LoadPlan& plan, const RequestFn& request);
+
+double process_cpu_seconds();
 
 }  // namespace consent::bench

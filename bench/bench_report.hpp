@@ -16,6 +16,7 @@ struct Row {
     std::vector<double> rates;   // per repetition, per second; empty: not a throughput
     std::vector<double> p50_ms;  // per repetition
     std::vector<double> p99_ms;  // per repetition
+    std::vector<double> cpu_us;  // per repetition: process CPU microseconds per item
     std::size_t failures = 0;    // over all repetitions
     double per_sign = 0.0;       // rate ÷ Ed25519 signatures/s (0: not applicable)
     double per_commit = 0.0;     // rate ÷ SQLite durable commits/s

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -199,16 +200,25 @@ std::string Scenarios::grant_fresh_subject(httplib::Client& client) {
     return r && r->status == 201 ? subject : std::string();
 }
 
+// A backend that keeps checking while the withdrawal is sent (on a connection
+// of its own): the time until its first check answers denied. The withdrawal's
+// own answer must still come (201), or the sample counts as failed.
 Samples Scenarios::withdrawal_to_denied(std::size_t count) {
     httplib::Client client = make_client(server_.port());
+    httplib::Client sender = make_client(server_.port());
     const httplib::Headers headers = backend_headers();
     Samples out;
     for (std::size_t i = 0; i < count; ++i) {
         const std::string subject = grant_fresh_subject(client);
+        if (subject.empty()) {
+            ++out.failures;
+            continue;
+        }
         const auto start = Clock::now();
-        const bool denied = !subject.empty() && withdraw(client, headers, subject) &&
-                            wait_denied(client, headers, subject, start + kAnswerWait);
-        if (denied) out.latencies_ms.push_back(milliseconds_between(start, Clock::now()));
+        auto sent = std::async(std::launch::async, [&] { return withdraw(sender, headers, subject).has_value(); });
+        const bool denied = wait_denied(client, headers, subject, start + kAnswerWait);
+        const auto seen = Clock::now();
+        if (denied && sent.get()) out.latencies_ms.push_back(milliseconds_between(start, seen));
         else ++out.failures;
     }
     return out;
@@ -235,6 +245,40 @@ Samples Scenarios::withdrawal_to_event(std::size_t count) {
         else ++out.failures;
     }
     return out;
+}
+
+Scenarios::Background::Background(Scenarios& scenarios, std::size_t clients, double per_second)
+    : started_(Clock::now()) {
+    const auto interval = std::chrono::duration<double>(static_cast<double>(clients) / per_second);
+    for (std::size_t id = 0; id < clients; ++id) {
+        const std::uint64_t seed = scenarios.seed_++;
+        threads_.emplace_back([this, &scenarios, interval, seed, id, clients] {
+            httplib::Client client = make_client(scenarios.server_.port());
+            std::mt19937_64 rng(seed);
+            const httplib::Headers headers = {{"Origin", kOrigin}};
+            // Staggered so the clients' requests spread over each interval.
+            auto next = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           interval * (static_cast<double>(id) / static_cast<double>(clients)));
+            while (!stopping_) {
+                std::this_thread::sleep_until(next);
+                next += std::chrono::duration_cast<Clock::duration>(interval);
+                const std::string body =
+                    decision_body(scenarios.server_.notice(), "b_" + random_token(rng), "dec_" + random_token(rng));
+                if (says(client.Post(site_path("/decisions"), headers, body, "application/json"), 201, "\"receipt\""))
+                    ++stored_;
+            }
+        });
+    }
+}
+
+Scenarios::Background::~Background() { stop(); }
+
+double Scenarios::Background::stop() {
+    stopping_ = true;
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+    const double seconds = milliseconds_between(started_, Clock::now()) / 1000.0;
+    return seconds > 0.0 ? static_cast<double>(stored_) / seconds : 0.0;
 }
 
 }  // namespace consent::bench

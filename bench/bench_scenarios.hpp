@@ -3,9 +3,11 @@
 // withdrawal takes to show in a check and in the event stream.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_load.hpp"
@@ -36,10 +38,27 @@ public:
     LoadResult single_checks(std::size_t clients);
     // POST /v1/sites/{site}/checks with `pairs` (subject, purpose) pairs per request; items are pairs.
     LoadResult batch_checks(std::size_t clients, std::size_t pairs);
-    // Grant (untimed), then time from sending the backend withdrawal until a check answers denied.
+    // Grant (untimed), then time from sending the backend withdrawal until a
+    // check, made again and again meanwhile on another connection, answers denied.
     Samples withdrawal_to_denied(std::size_t count);
     // Same withdrawals, timed until the site's event stream delivers the receipt's event.
     Samples withdrawal_to_event(std::size_t count);
+
+    // Receipts posted by `clients` threads at `per_second` in all, paced (an
+    // open loop: a slow answer does not lower the offered rate), from start()
+    // until stop(); stop() returns how many were stored per second.
+    class Background {
+    public:
+        Background(Scenarios& scenarios, std::size_t clients, double per_second);
+        ~Background();
+        double stop();
+
+    private:
+        std::atomic<bool> stopping_{false};
+        std::atomic<std::size_t> stored_{0};
+        Clock::time_point started_;
+        std::vector<std::thread> threads_;
+    };
 
     std::size_t granted_subjects() const { return granted_.size(); }
     // How long each load scenario runs (a warm-up runs shorter than a measurement).

@@ -98,6 +98,7 @@ void add_run(Row& row, const LoadResult& run) {
     row.rates.push_back(run.items_per_second());
     row.p50_ms.push_back(percentile(run.latencies_ms, 50));
     row.p99_ms.push_back(percentile(run.latencies_ms, 99));
+    if (run.items > 0) row.cpu_us.push_back(run.cpu_seconds * 1e6 / static_cast<double>(run.items));
     row.failures += run.failures;
 }
 
@@ -199,6 +200,27 @@ std::vector<Row> measure_withdrawals(Scenarios& scenarios) {
     return {denied, event};
 }
 
+const Row* find_row(const std::vector<Row>& rows, const std::string& name, const std::string& clients);
+
+// Issue #11: a withdrawal must take effect at once while the server is busy,
+// not only when it is idle. The same withdrawals as above, while receipts are
+// offered at half the rate 64 clients stored (paced, 16 clients).
+std::vector<Row> measure_withdrawals_under_load(Scenarios& scenarios, const std::vector<Row>& rows) {
+    const Row* full = find_row(rows, "receipts stored (signed, durable)", "64");
+    const double offered = full != nullptr ? full->rate() / 2.0 : 500.0;
+    progress("withdrawals while " + std::to_string(static_cast<long>(offered)) + " receipts/s are offered");
+    Scenarios::Background load(scenarios, 16, offered);
+    std::this_thread::sleep_for(kWarmUp);
+    Row denied = samples_row("withdrawal -> denied, under load", scenarios.withdrawal_to_denied(kWithdrawals));
+    Row event = samples_row("withdrawal -> its event, under load", scenarios.withdrawal_to_event(kWithdrawals));
+    const double stored = load.stop();
+    char note[96];
+    std::snprintf(note, sizeof note, "; %.0f receipts/s stored meanwhile (%.0f offered)", stored, offered);
+    denied.note = denied.note.substr(0, denied.note.find(", idle")) + note;
+    event.note = event.note.substr(0, event.note.find(", idle")) + note;
+    return {denied, event};
+}
+
 const Row* find_row(const std::vector<Row>& rows, const std::string& name, const std::string& clients) {
     for (const auto& r : rows)
         if (r.name == name && r.clients == clients) return &r;
@@ -279,6 +301,7 @@ int main(int argc, char** argv) try {
     if (!options.receipts_only) {
         append(rows, measure_checks(options, scenarios));
         append(rows, measure_withdrawals(scenarios));
+        append(rows, measure_withdrawals_under_load(scenarios, rows));
     }
     add_ratios(rows);
     const auto receipts = static_cast<std::size_t>(*server.store().receipt_count());

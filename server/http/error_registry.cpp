@@ -137,6 +137,7 @@ const std::vector<ErrorInfo>& error_registry() {
         {"merkle.empty_tree", 400, false, "a proof asked of an empty tree"},
         {"merkle.frontier_mismatch", 500, false, "the stored right edge of the Merkle tree does not fit the log size"},
         {"merkle.index_out_of_range", 400, false, "a leaf index beyond the tree size"},
+        {"merkle.node_missing", 500, false, "a batch's proofs need a node the batch did not complete"},
         {"merkle.proof_not_empty", 400, false, "a proof between equal sizes must be empty"},
         {"merkle.proof_wrong_length", 400, false, "a proof with more or fewer hashes than its sizes need"},
         {"merkle.root_mismatch", 400, false, "a proof does not lead to the expected root"},

@@ -198,17 +198,18 @@ Result<DecisionAnswer> ConsentService::submit_decision(const std::string& site_i
 
 Result<DecisionAnswer> ConsentService::record(const std::string& site_id, const Decision& decision,
                                               const StoredNotice& shown) {
-    AppendRequest append{site_id, random_id("rcpt_", 16), decision, make_seal(keys_, shown, decision, site_id)};
+    AppendRequest append{site_id, ordered_random_id("rcpt_", clock_(), 12), decision,
+                         make_seal(keys_, shown, decision, site_id)};
     auto outcome = store_.append(std::move(append));
     if (!outcome) return outcome.error();
     if (!outcome->replayed) events_.publish(site_id, outcome->receipt.log_index);
-    DecisionAnswer answer{outcome->receipt, outcome->replayed, outcome->checkpoint, {}};
+    DecisionAnswer answer{outcome->receipt, outcome->replayed, outcome->checkpoint, std::move(outcome->inclusion)};
     // The banner keeps the proof with the receipt: anyone holding a later
     // checkpoint can then show the receipt was never dropped (RFC 9162 §2.1.3).
     // The receipt is durable by now: a proof that cannot be read is left out
     // (the export and the proof route give it later) rather than failing an
     // answer whose retry would only replay it.
-    if (answer.checkpoint.tree_size > answer.receipt.log_index) {
+    if (answer.inclusion.empty() && answer.checkpoint.tree_size > answer.receipt.log_index) {
         auto proof = store_.inclusion_proof(answer.receipt.log_index, answer.checkpoint.tree_size);
         if (proof) answer.inclusion = std::move(proof).value();
     }
@@ -256,6 +257,19 @@ Result<std::shared_ptr<const ConsentService::NoticeContext>> ConsentService::not
     return std::shared_ptr<const NoticeContext>(context);
 }
 
+// What a check goes by: the stored state with the denials of decisions still
+// being written (a withdrawal counts from its arrival, not its commit). The
+// pending ones are read first: a decision leaves them only once committed, so
+// one that arrived before this check is in one or the other. A state that
+// cannot be read is an error, not "no decision": the backend must treat the
+// 503 as "not allowed now" and ask again, not as the answer.
+Result<SubjectState> ConsentService::current_state(const std::string& site_id, const std::string& stored_subject) {
+    const std::vector<Decision> pending = store_.pending_decisions(site_id, stored_subject);
+    auto state = store_.subject_state(site_id, stored_subject);
+    if (!state || pending.empty()) return state;
+    return with_pending_denials(*state, pending, clock_());
+}
+
 Result<Verdict> ConsentService::check(const std::string& site_id, const std::string& subject_id,
                                       const std::string& purpose) {
     if (!is_subject_id(subject_id)) return make_error("request.invalid_subject", "not a subject id");
@@ -264,9 +278,7 @@ Result<Verdict> ConsentService::check(const std::string& site_id, const std::str
     const PolicyContext context{(*notices)->current.notice, (*notices)->last_material_version, clock_(), false};
     auto stored = stored_subject(site_id, subject_id);
     if (!stored) return stored.error();
-    // A state that cannot be read is an error, not "no decision": the backend
-    // must treat the 503 as "not allowed now" and ask again, not as the answer.
-    auto state = store_.subject_state(site_id, *stored);
+    auto state = current_state(site_id, *stored);
     if (!state) return state.error();
     return is_allowed(context, purpose, *state);
 }
@@ -290,7 +302,7 @@ Result<json> ConsentService::check_batch(const std::string& site_id, const json&
         if (!item.ok()) return item.error();
         auto stored = stored_subject(site_id, subject);
         if (!stored) return stored.error();
-        auto state = store_.subject_state(site_id, *stored);
+        auto state = current_state(site_id, *stored);
         if (!state) return state.error();
         json verdict = verdict_to_json(is_allowed(context, purpose, *state));
         verdict["subject"] = subject;

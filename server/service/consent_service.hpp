@@ -147,6 +147,7 @@ public:
     Result<std::string> stored_subject(const std::string& site_id, const std::string& subject_id);
 
 private:
+    Result<SubjectState> current_state(const std::string& site_id, const std::string& stored_subject);
     Result<Speaker> public_speaker(const Site& site, const std::string& subject_token, const std::string& subject_id);
     Result<DecisionAnswer> record(const std::string& site_id, const Decision& decision, const StoredNotice& shown);
     // The current notice and the newest material version, read once and kept

@@ -1,5 +1,8 @@
 #include "storage/append_pipeline.hpp"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -28,7 +31,9 @@ struct AppendPipeline::Entry {
     std::shared_ptr<Head> head;
     std::string head_key;
     ReceiptSlot slot;
-    StoredReceipt receipt;  // once sealed
+    StoredReceipt receipt;                // once sealed
+    merkle::Hash leaf{};                  // its leaf hash, once sealed
+    std::vector<merkle::Hash> inclusion;  // filled by the backend's write, if it can
     std::optional<Result<AppendOutcome>> outcome;
     std::condition_variable changed;
 };
@@ -96,7 +101,7 @@ StoredReceipt make_stored(const AppendRequest& request, const ReceiptSlot& slot,
 
 Result<AppendOutcome> replay_of(const AppendOutcome& first, const Decision& recorded, const Decision& decision) {
     if (!is_retry_of(recorded, decision)) return id_conflict();
-    return AppendOutcome{first.receipt, true, first.checkpoint};
+    return AppendOutcome{first.receipt, true, first.checkpoint, first.inclusion};
 }
 
 Result<std::optional<Checkpoint>> guarded_write(AppendBackend& backend, const std::vector<SealedAppend>& batch) {
@@ -132,6 +137,24 @@ AppendPipeline::~AppendPipeline() {
     }
     writer_wake_.notify_one();
     writer_.join();
+}
+
+std::vector<Decision> AppendPipeline::pending_decisions(const std::string& site_id,
+                                                        const std::string& subject_id) const {
+    if (pending_count_.load() == 0) return {};
+    std::vector<std::pair<std::uint64_t, Decision>> found;
+    {
+        // Copied under the lock: a decision belongs to its caller, who may
+        // return (and free it) as soon as its entry leaves pending_.
+        std::lock_guard<std::mutex> lock(pending_mutex_);
+        const auto range = pending_.equal_range(pair_key(site_id, subject_id));
+        for (auto it = range.first; it != range.second; ++it) found.emplace_back(it->second.first, *it->second.second);
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Decision> decisions;
+    decisions.reserve(found.size());
+    for (auto& entry : found) decisions.push_back(std::move(entry.second));
+    return decisions;
 }
 
 std::size_t AppendPipeline::in_flight() const {
@@ -175,10 +198,30 @@ Result<AppendOutcome> AppendPipeline::append(const AppendRequest& request, const
         claims_.emplace(key, claim);
     }
     Result<AppendOutcome> result = make_error("storage.internal", "the append was not answered");
+    const std::string subject = pair_key(request.site_id, request.decision.subject_id);
+    std::uint64_t arrival = 0;  // found again by it: a rehash invalidates iterators
+    {
+        std::lock_guard<std::mutex> pending_lock(pending_mutex_);
+        arrival = arrivals_++;
+        pending_.emplace(subject, std::make_pair(arrival, &request.decision));
+        ++pending_count_;
+    }
     try {
         result = append_claimed(request, decision_json);
     } catch (...) {
         result = make_error("storage.internal", "the append failed unexpectedly");
+    }
+    {
+        // Only now, after the commit (or the refusal): a check that found it
+        // here before sees it in the store's state afterwards.
+        std::lock_guard<std::mutex> pending_lock(pending_mutex_);
+        const auto range = pending_.equal_range(subject);
+        for (auto it = range.first; it != range.second; ++it)
+            if (it->second.first == arrival) {
+                pending_.erase(it);
+                break;
+            }
+        --pending_count_;
     }
     std::lock_guard<std::mutex> lock(mutex_);
     if (claim->waiters > 0) {
@@ -234,7 +277,7 @@ Result<AppendOutcome> AppendPipeline::replay(StoredReceipt receipt) {
         latest = checkpoint_now();
         if (!latest) return latest.error();
     }
-    AppendOutcome outcome{std::move(receipt), true, {}};
+    AppendOutcome outcome{std::move(receipt), true, {}, {}};
     if (*latest && (*latest)->tree_size > outcome.receipt.log_index) outcome.checkpoint = **latest;
     return outcome;
 }
@@ -300,8 +343,10 @@ Result<std::shared_ptr<AppendPipeline::Entry>> AppendPipeline::sequence(const Ap
 
 std::optional<Result<AppendOutcome>> AppendPipeline::post_and_wait(const std::shared_ptr<Entry>& entry,
                                                                    Result<SealedReceipt> sealed) {
-    // Hashed before the lock: it is what the subject's next receipt names.
+    // Hashed before the lock: what the subject's next receipt names, and the
+    // log's leaf (hashing on the callers' threads keeps it off the writer's).
     const std::string chain_hash = sealed ? receipt_hash(sealed->jws) : std::string();
+    const merkle::Hash leaf = sealed ? merkle::leaf_hash(sealed->jws) : merkle::Hash{};
     std::unique_lock<std::mutex> lock(mutex_);
     if (entry->state == Entry::State::reseal) return std::nullopt;
     if (!sealed) {
@@ -309,6 +354,7 @@ std::optional<Result<AppendOutcome>> AppendPipeline::post_and_wait(const std::sh
         return Result<AppendOutcome>(sealed.error());
     }
     entry->receipt = make_stored(*entry->request, entry->slot, std::move(sealed.value()));
+    entry->leaf = leaf;
     entry->head->hash = chain_hash;
     entry->head->state = Head::State::known;
     entry->head->changed.notify_all();
@@ -367,6 +413,8 @@ bool AppendPipeline::writer_has_work() const {
 }
 
 void AppendPipeline::run_writer() {
+    // Named so that top -H and perf show the log's one serial thread apart.
+    pthread_setname_np(pthread_self(), "consentd-log");
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
         writer_wake_.wait(lock, [&] { return writer_has_work() || (stopping_ && entries_.empty()); });
@@ -388,9 +436,10 @@ void AppendPipeline::write_ready_run(std::unique_lock<std::mutex>& lock) {
             it->first != written_index_ + static_cast<std::int64_t>(batch.size()))
             break;
         entry.state = Entry::State::writing;  // from now on nobody changes it but this thread
+        entry.inclusion.clear();              // a proof from a failed earlier round is no proof
         batch.push_back(it->second);
-        appends.push_back(
-            SealedAppend{entry.request, entry.decision_json, &entry.receipt, &entry.slot.previous_receipt_hash});
+        appends.push_back(SealedAppend{entry.request, entry.decision_json, &entry.receipt,
+                                       &entry.slot.previous_receipt_hash, entry.leaf, &entry.inclusion});
     }
     lock.unlock();
     auto written = guarded_write(backend_, appends);
@@ -415,15 +464,22 @@ void AppendPipeline::write_ready_run(std::unique_lock<std::mutex>& lock) {
     const std::optional<Checkpoint>& checkpoint = written.value();
     for (const auto& entry : batch) {
         entries_.erase(entry->slot.log_index);
-        AppendOutcome outcome{std::move(entry->receipt), false, {}};
+        AppendOutcome outcome{std::move(entry->receipt), false, {}, {}};
         // Without a signer there is no checkpoint, and the receipt gets none.
-        if (checkpoint && checkpoint->tree_size > outcome.receipt.log_index) outcome.checkpoint = *checkpoint;
+        if (checkpoint && checkpoint->tree_size > outcome.receipt.log_index) {
+            outcome.checkpoint = *checkpoint;
+            outcome.inclusion = std::move(entry->inclusion);
+        }
         entry->outcome = std::move(outcome);
         entry->state = Entry::State::done;
         release_head(entry);
-        entry->changed.notify_one();
     }
     written_index_ += static_cast<std::int64_t>(batch.size());
+    // Woken after the lock is let go: a caller woken while the writer still
+    // holds it would only block on it again (two more switches per receipt).
+    lock.unlock();
+    for (const auto& entry : batch) entry->changed.notify_one();
+    lock.lock();
 }
 
 void AppendPipeline::sign_requested_checkpoint(std::unique_lock<std::mutex>& lock) {

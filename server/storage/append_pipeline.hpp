@@ -21,6 +21,7 @@
 // it, or decision.id_conflict); one already committed is found in the store.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "consent/base/result.hpp"
+#include "consent/log/merkle.hpp"
 #include "storage/receipt_store.hpp"
 
 namespace consent::server {
@@ -54,6 +56,10 @@ struct SealedAppend {
     const std::string* decision_json = nullptr;  // as recorded with the receipt (receipts.decision)
     const StoredReceipt* receipt = nullptr;
     const std::string* previous_receipt_hash = nullptr;
+    merkle::Hash leaf_hash{};  // RFC 9162 leaf hash of receipt->jws, made on the caller's thread
+    // Where a backend that can puts the receipt's inclusion proof at the size
+    // of the checkpoint it signs for the batch (left empty otherwise).
+    std::vector<merkle::Hash>* inclusion = nullptr;
 };
 
 // What the pipeline needs of a store.
@@ -93,6 +99,10 @@ public:
     // Blocks until the receipt is durable (or refused: then nothing of it was
     // written). decision_json must outlive the call.
     Result<AppendOutcome> append(const AppendRequest& request, const std::string& decision_json);
+
+    // The subject's decisions received and not yet answered, in arrival order
+    // (ReceiptStore::pending_decisions). Cheap when nothing is in flight.
+    std::vector<Decision> pending_decisions(const std::string& site_id, const std::string& subject_id) const;
 
     std::size_t in_flight() const;       // requests holding an index, not yet answered
     std::size_t sealed_waiting() const;  // of those, the ones signed and waiting for their commit
@@ -138,6 +148,14 @@ private:
     bool stopping_ = false;
     std::condition_variable writer_wake_;
     std::condition_variable checkpoint_done_;
+    // Decisions from their arrival to their answer, by pair_key(site, subject),
+    // with the arrival number that orders them. Apart from mutex_ so that
+    // checks never wait on the pipeline's sequencing.
+    mutable std::mutex pending_mutex_;
+    std::unordered_multimap<std::string, std::pair<std::uint64_t, const Decision*>> pending_;
+    std::uint64_t arrivals_ = 0;
+    std::atomic<std::size_t> pending_count_{0};
+
     std::thread writer_;  // last: started once everything above exists
 };
 

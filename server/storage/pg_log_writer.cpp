@@ -116,7 +116,7 @@ Status insert_nodes(Connection& c, const std::vector<SealedAppend>& batch, merkl
     std::vector<std::int64_t> levels, indexes;
     std::vector<std::string> hashes;
     for (const auto& a : batch) {
-        for (const merkle::Node& n : tree.append(merkle::leaf_hash(a.receipt->jws))) {
+        for (const merkle::Node& n : tree.append(a.leaf_hash)) {
             levels.push_back(static_cast<std::int64_t>(n.level));
             indexes.push_back(static_cast<std::int64_t>(n.index));
             hashes.push_back(hex_encode(n.hash.data(), n.hash.size()));

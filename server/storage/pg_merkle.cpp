@@ -1,5 +1,7 @@
 #include "storage/pg_merkle.hpp"
 
+#include "consent/log/merkle_spans.hpp"
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -10,22 +12,9 @@ namespace {
 
 using merkle::Hash;
 
-// Leaves [start, start + size): a subtree whose MTH is a proof element or a root.
-struct Span {
-    std::uint64_t start;
-    std::uint64_t size;
-};
+using merkle::Span;  // the span arithmetic is the core's (merkle_spans.hpp)
 
 using Position = std::pair<std::uint64_t, std::uint64_t>;  // (level, index)
-
-constexpr int kTopLevel = 62;
-
-// RFC 9162 §2.1.1: the largest power of two smaller than n (n >= 2).
-std::uint64_t split_point(std::uint64_t n) noexcept {
-    std::uint64_t k = 1;
-    while (k < n - k) k <<= 1;
-    return k;
-}
 
 Error bad_request(const std::string& message) { return make_error("storage.bad_proof_request", message); }
 
@@ -34,18 +23,10 @@ Error log_mismatch(std::uint64_t level, std::uint64_t index, const std::string& 
                                                   std::to_string(index) + " " + what);
 }
 
-// Every span RFC 9162's recursion names starts at a multiple of the power of
-// two at or above its size, so it is the stored complete subtrees of its
-// size's binary digits, largest first (one node when it is complete).
-std::vector<Position> span_parts(Span span) {
+// The stored nodes merkle::span_parts names, as map keys.
+std::vector<Position> part_positions(const Span& span) {
     std::vector<Position> parts;
-    std::uint64_t start = span.start;
-    for (int level = kTopLevel; level >= 0; --level) {
-        const std::uint64_t width = std::uint64_t{1} << level;
-        if ((span.size & width) == 0) continue;
-        parts.emplace_back(static_cast<std::uint64_t>(level), start >> level);
-        start += width;
-    }
+    for (const auto& p : merkle::span_parts(span)) parts.emplace_back(p.level, p.index);
     return parts;
 }
 
@@ -73,69 +54,23 @@ Result<std::map<Position, Hash>> read_nodes(Connection& c, const std::vector<Pos
     return nodes;
 }
 
-// MTH of each span: node(part1, node(part2, … partN)), a fold from the right.
+// MTH of each span (merkle::fold_span_parts), with one read for all their nodes.
 Result<std::vector<Hash>> span_roots(Connection& c, const std::vector<Span>& spans) {
     std::vector<Position> wanted;
     for (const Span& s : spans) {
-        const auto parts = span_parts(s);
+        const auto parts = part_positions(s);
         wanted.insert(wanted.end(), parts.begin(), parts.end());
     }
     auto nodes = read_nodes(c, wanted);
     if (!nodes) return nodes.error();
     std::vector<Hash> roots;
     for (const Span& s : spans) {
-        const auto parts = span_parts(s);
-        if (parts.empty()) {
-            roots.push_back(merkle::empty_root());
-            continue;
-        }
-        Hash root = nodes->at(parts.back());
-        for (auto part = parts.rbegin() + 1; part != parts.rend(); ++part)
-            root = merkle::node_hash(nodes->at(*part), root);
+        std::vector<Hash> hashes;
+        for (const auto& part : part_positions(s)) hashes.push_back(nodes->at(part));
+        const Hash root = merkle::fold_span_parts(hashes);
         roots.push_back(root);
     }
     return roots;
-}
-
-// RFC 9162 §2.1.3.1 PATH(m, D[n]) as the spans whose roots make the proof, bottom-up.
-std::vector<Span> inclusion_spans(std::uint64_t m, std::uint64_t n) {
-    std::vector<Span> top_down;
-    std::uint64_t start = 0;
-    while (n > 1) {
-        const std::uint64_t k = split_point(n);
-        if (m < k) {
-            top_down.push_back({start + k, n - k});
-            n = k;
-        } else {
-            top_down.push_back({start, k});
-            m -= k;
-            start += k;
-            n -= k;
-        }
-    }
-    return {top_down.rbegin(), top_down.rend()};
-}
-
-// RFC 9162 §2.1.4.1 SUBPROOF(m, D[n], true) as spans, bottom-up; `whole` is its b.
-std::vector<Span> consistency_spans(std::uint64_t m, std::uint64_t n) {
-    std::vector<Span> top_down;
-    std::uint64_t start = 0;
-    bool whole = true;
-    while (m != n) {
-        const std::uint64_t k = split_point(n);
-        if (m <= k) {
-            top_down.push_back({start + k, n - k});
-            n = k;
-        } else {
-            top_down.push_back({start, k});
-            m -= k;
-            start += k;
-            n -= k;
-            whole = false;
-        }
-    }
-    if (!whole) top_down.push_back({start, n});
-    return {top_down.rbegin(), top_down.rend()};
 }
 
 Status check_size(Connection& c, std::int64_t size, const char* name) {
@@ -187,7 +122,7 @@ Result<std::vector<merkle::Hash>> inclusion_proof(Connection& c, std::int64_t in
     if (index >= size)
         return bad_request("leaf index " + std::to_string(index) + " is not below tree size " + std::to_string(size));
     if (auto checked = check_size(c, size, "tree size"); !checked) return checked.error();
-    return span_roots(c, inclusion_spans(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(size)));
+    return span_roots(c, merkle::inclusion_spans(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(size)));
 }
 
 Result<std::vector<merkle::Hash>> consistency_proof(Connection& c, std::int64_t from, std::int64_t to) {
@@ -197,7 +132,7 @@ Result<std::vector<merkle::Hash>> consistency_proof(Connection& c, std::int64_t 
     if (from > to)
         return bad_request("old tree size " + std::to_string(from) + " is larger than tree size " + std::to_string(to));
     if (auto checked = check_size(c, to, "tree size"); !checked) return checked.error();
-    return span_roots(c, consistency_spans(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
+    return span_roots(c, merkle::consistency_spans(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
 }
 
 }  // namespace consent::server::pg

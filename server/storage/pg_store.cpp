@@ -219,6 +219,12 @@ Result<std::vector<merkle::Hash>> PgStore::consistency_proof(std::int64_t from, 
 
 std::int64_t PgStore::commit_count() const { return pipeline_->commit_count(); }
 
+// This replica's only: a decision being written through another replica is
+// not known here until its commit (then the state read has it).
+std::vector<Decision> PgStore::pending_decisions(const std::string& site_id, const std::string& subject_id) {
+    return pipeline_->pending_decisions(site_id, subject_id);
+}
+
 std::size_t PgStore::queue_depth() const { return pipeline_->in_flight(); }
 
 }  // namespace consent::server

@@ -62,6 +62,7 @@ public:
 
     Result<AppendOutcome> append(AppendRequest request) override;
     Result<SubjectState> subject_state(const std::string& site_id, const std::string& subject_id) override;
+    std::vector<Decision> pending_decisions(const std::string& site_id, const std::string& subject_id) override;
     Result<std::vector<StoredReceipt>> subject_receipts(const std::string& site_id,
                                                         const std::string& subject_id) override;
     Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,

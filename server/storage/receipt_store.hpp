@@ -184,6 +184,9 @@ struct AppendOutcome {
     StoredReceipt receipt;
     bool replayed = false;  // the decision id was already recorded: this is that receipt
     Checkpoint checkpoint;  // a checkpoint whose tree includes the receipt
+    // The receipt's inclusion proof in that checkpoint's tree, when the writer
+    // made it from memory with the batch; empty: read it (inclusion_proof).
+    std::vector<merkle::Hash> inclusion;
 };
 
 class ReceiptStore {
@@ -206,6 +209,11 @@ public:
     // Receipts. Blocks until durable (or failed: then nothing of it was written).
     virtual Result<AppendOutcome> append(AppendRequest request) = 0;
     virtual Result<SubjectState> subject_state(const std::string& site_id, const std::string& subject_id) = 0;
+    // The subject's decisions this store has received and not yet answered
+    // (being signed or written), in the order received: checks let their
+    // denials count at once (consent::with_pending_denials). Read it before
+    // subject_state: a decision leaves this list only after its commit.
+    virtual std::vector<Decision> pending_decisions(const std::string& site_id, const std::string& subject_id) = 0;
     virtual Result<std::vector<StoredReceipt>> subject_receipts(const std::string& site_id,
                                                                 const std::string& subject_id) = 0;
     // Receipts of a site with log_index > after, oldest first, at most limit

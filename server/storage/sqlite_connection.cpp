@@ -117,6 +117,27 @@ Connection::~Connection() {
     sqlite3_close_v2(db_);
 }
 
+void Connection::on_wal_commit(WalHook hook) {
+    wal_hook_ = std::move(hook);
+    if (wal_hook_) sqlite3_wal_hook(db_, &Connection::wal_trampoline, this);
+    else sqlite3_wal_autocheckpoint(db_, 1000);  // SQLite's default again
+}
+
+int Connection::wal_trampoline(void* self, sqlite3*, const char*, int frames) {
+    // The commit is durable before SQLite calls this: nothing here may fail it.
+    try {
+        static_cast<Connection*>(self)->wal_hook_(frames);
+    } catch (...) {
+    }
+    return SQLITE_OK;
+}
+
+Status Connection::checkpoint_passive() {
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(db_);
+    return Unit{};
+}
+
 Result<Statement> Connection::prepare(const std::string& sql) {
     auto found = cache_.find(sql);
     if (found != cache_.end()) return Statement(db_, found->second);

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,10 +84,20 @@ public:
     // SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM and a few others).
     bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
+    // Called after each commit on this connection with the WAL's length in
+    // frames. It replaces SQLite's automatic checkpoint on this connection,
+    // which would otherwise copy the WAL back into the file inside the commit.
+    using WalHook = std::function<void(int frames)>;
+    void on_wal_commit(WalHook hook);
+    // A PASSIVE checkpoint: copies what it can without waiting for anyone.
+    Status checkpoint_passive();
+
 private:
     explicit Connection(sqlite3* db) noexcept : db_(db) {}
+    static int wal_trampoline(void* self, sqlite3* db, const char* name, int frames);
     sqlite3* db_;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
+    WalHook wal_hook_;
 };
 
 // BEGIN … COMMIT that rolls back unless committed; also for read snapshots.

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <exception>
+#include <unordered_map>
 #include <utility>
 
 #include "consent/consent/decision.hpp"
 #include "consent/consent/policy.hpp"
 #include "consent/log/merkle.hpp"
+#include "consent/log/merkle_spans.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_erasure.hpp"
 #include "storage/sqlite_merkle.hpp"
@@ -17,6 +19,7 @@ namespace {
 
 constexpr int kReceiptColumns = 11;
 constexpr int kNodeColumns = 3;
+constexpr int kStateColumns = 9;
 // Rows per INSERT: one statement per chunk saves the per-statement work of
 // SQLite's VM for most of a batch; a few fixed shapes keep the statement cache small.
 constexpr std::size_t kChunks[] = {32, 8, 1};
@@ -140,12 +143,11 @@ Result<std::optional<Checkpoint>> LogWriter::write_in_transaction(const std::vec
     std::vector<merkle::Node> nodes;
     nodes.reserve(batch.size() * 2 + 64);
     for (const auto& append : batch) {
-        auto completed = tree.append(merkle::leaf_hash(append.receipt->jws));
+        auto completed = tree.append(append.leaf_hash);
         nodes.insert(nodes.end(), completed.begin(), completed.end());
     }
     if (auto inserted = insert_nodes(nodes); !inserted) return commit_failed(inserted.error());
-    for (const auto& append : batch)
-        if (auto updated = update_state(append); !updated) return commit_failed(updated.error());
+    if (auto updated = update_states(batch); !updated) return commit_failed(updated.error());
     // An erasure receipt erases what it names in its own transaction (issue #13).
     for (const auto& append : batch)
         if (append.request->erasure)
@@ -153,7 +155,21 @@ Result<std::optional<Checkpoint>> LogWriter::write_in_transaction(const std::vec
     // Without its checkpoint, no receipt of the batch is acknowledged.
     auto checkpoint = checkpoint_for(tree);
     if (!checkpoint) return checkpoint_failed(checkpoint.error());
+    if (*checkpoint && (*checkpoint)->tree_size == static_cast<std::int64_t>(tree.size()))
+        hand_out_proofs(batch, nodes, tree.size());
     return checkpoint;
+}
+
+// Each receipt's inclusion proof in the checkpoint just signed, from the edge
+// the batch started on and the nodes it completed (merkle_spans.hpp): the
+// answer carries it without reading a node back. Should the core refuse (it
+// would be a bug), the proofs stay empty and are read from the file instead.
+void LogWriter::hand_out_proofs(const std::vector<SealedAppend>& batch, const std::vector<merkle::Node>& nodes,
+                                std::uint64_t size) const {
+    auto proofs = merkle::appended_inclusion_proofs(frontier_, nodes, size);
+    if (!proofs || proofs->size() != batch.size()) return;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        if (batch[i].inclusion != nullptr) *batch[i].inclusion = std::move((*proofs)[i]);
 }
 
 Status LogWriter::insert_receipts(const std::vector<SealedAppend>& batch) {
@@ -186,29 +202,66 @@ Status LogWriter::insert_nodes(const std::vector<merkle::Node>& nodes) {
                        });
 }
 
-// The core folds the decision (apply_decision); this only stores the rows
-// that changed, whatever the rule made of them. Earlier receipts of the same
-// subject in this batch are visible here: same transaction.
-Status LogWriter::update_state(const SealedAppend& append) {
-    const AppendRequest& request = *append.request;
-    const StoredReceipt& receipt = *append.receipt;
-    const std::string& subject_id = request.decision.subject_id;
-    auto before = load_state(*connection_, request.site_id, subject_id);
-    if (!before) return before.error();
-    SubjectState after = before.value();
-    apply_decision(after, request.decision, receipt.server_time, receipt.receipt_id);
-    for (const auto& [purpose, record] : after) {
-        const auto old = before->find(purpose);
-        if (old != before->end() && same_record(old->second, record)) continue;
-        auto written = write_state_row(*connection_, request.site_id, subject_id, purpose, record);
-        if (!written) return written.error();
+// The core folds each decision (apply_decision), in log order: a subject with
+// several receipts in the batch is folded on from where its previous one left
+// it. Only the rows that differ from those stored before the batch are written,
+// all of them in multi-row statements (one per chunk instead of one per row).
+Status LogWriter::update_states(const std::vector<SealedAppend>& batch) {
+    struct Folded {
+        const std::string* site_id;
+        const std::string* subject_id;
+        SubjectState before;
+        SubjectState after;
+    };
+    std::vector<Folded> folded;
+    std::unordered_map<std::string, std::size_t> by_subject;
+    for (const auto& append : batch) {
+        const AppendRequest& request = *append.request;
+        const std::string& subject_id = request.decision.subject_id;
+        std::string key = request.site_id;  // ids are printable, so NUL separates them unambiguously
+        key.push_back('\0');
+        key.append(subject_id);
+        const auto [found, fresh] = by_subject.emplace(std::move(key), folded.size());
+        if (fresh) {
+            auto stored = load_state(*connection_, request.site_id, subject_id);
+            if (!stored) return stored.error();
+            folded.push_back(Folded{&request.site_id, &subject_id, stored.value(), std::move(stored.value())});
+        }
+        apply_decision(folded[found->second].after, request.decision, append.receipt->server_time,
+                       append.receipt->receipt_id);
     }
-    for (const auto& entry : before.value()) {
-        if (after.count(entry.first) != 0) continue;
-        auto deleted = delete_state_row(*connection_, request.site_id, subject_id, entry.first);
-        if (!deleted) return deleted.error();
+    struct Row {
+        const Folded* subject;
+        const std::string* purpose;
+        const PurposeRecord* record;
+    };
+    std::vector<Row> rows;
+    for (const Folded& f : folded) {
+        for (const auto& [purpose, record] : f.after) {
+            const auto old = f.before.find(purpose);
+            if (old == f.before.end() || !same_record(old->second, record)) rows.push_back(Row{&f, &purpose, &record});
+        }
+        for (const auto& entry : f.before) {
+            if (f.after.count(entry.first) != 0) continue;
+            auto deleted = delete_state_row(*connection_, *f.site_id, *f.subject_id, entry.first);
+            if (!deleted) return deleted.error();
+        }
     }
-    return Unit{};
+    return insert_rows(*connection_,
+                       "INSERT OR REPLACE INTO current_state (site_id, subject_id, purpose, state, method, notice_id, "
+                       "notice_version, decided_at, receipt_id)",
+                       kStateColumns, rows.size(), [&](Statement& s, int p, std::size_t i) {
+                           const Row& row = rows[i];
+                           s.bind(p, *row.subject->site_id)
+                               .bind(p + 1, *row.subject->subject_id)
+                               .bind(p + 2, *row.purpose)
+                               .bind(p + 3, to_string(row.record->state))
+                               .bind(p + 4, to_string(row.record->method))
+                               .bind(p + 5, row.record->notice_id)
+                               .bind(p + 6, row.record->notice_version)
+                               .bind(p + 7, row.record->decided_at)
+                               .bind(p + 8, row.record->receipt_id);
+                       });
 }
 
 void LogWriter::set_checkpoint_signer(CheckpointSigner signer) {

@@ -42,9 +42,11 @@ public:
 private:
     Result<std::optional<Checkpoint>> write_in_transaction(const std::vector<SealedAppend>& batch,
                                                            merkle::Frontier& tree);
+    void hand_out_proofs(const std::vector<SealedAppend>& batch, const std::vector<merkle::Node>& nodes,
+                         std::uint64_t size) const;
     Status insert_receipts(const std::vector<SealedAppend>& batch);
     Status insert_nodes(const std::vector<merkle::Node>& nodes);
-    Status update_state(const SealedAppend& append);
+    Status update_states(const std::vector<SealedAppend>& batch);
     Result<std::optional<Checkpoint>> checkpoint_for(const merkle::Frontier& tree);
     CheckpointSigner current_signer() const;
 

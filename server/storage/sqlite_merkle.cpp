@@ -1,5 +1,7 @@
 #include "storage/sqlite_merkle.hpp"
 
+#include "consent/log/merkle_spans.hpp"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -9,23 +11,7 @@ namespace {
 
 using merkle::Hash;
 
-// Leaves [start, start + size) of the log: a subtree whose MTH is a proof
-// element (size >= 1) or a tree's root.
-struct Span {
-    std::uint64_t start;
-    std::uint64_t size;
-};
-
-// Sizes are below 2^63 (SQLite integers), so levels stay below 63.
-constexpr int kTopLevel = 62;
-
-// RFC 9162 §2.1.1: k is the largest power of two smaller than n (n >= 2).
-// Written as k < n - k so that doubling k can never overflow.
-std::uint64_t split_point(std::uint64_t n) noexcept {
-    std::uint64_t k = 1;
-    while (k < n - k) k <<= 1;
-    return k;
-}
+using merkle::Span;  // the span arithmetic is the core's (merkle_spans.hpp)
 
 Error bad_request(const std::string& message) { return make_error("storage.bad_proof_request", message); }
 
@@ -42,29 +28,15 @@ Result<Hash> read_node(Connection& connection, std::uint64_t level, std::uint64_
     return *hash;
 }
 
-// MTH(D[start:start + size]). Every span that RFC 9162's recursion names
-// starts at a multiple of the power of two at or above its size (the left
-// part of each split is a power of two), so:
-// - a complete span (size a power of two) is exactly one stored node;
-// - an incomplete one, only ever at the tree's right edge, splits by §2.1.1
-//   into the complete subtrees of its size's binary digits, largest first:
-//   MTH = node(part1, node(part2, ... partN)), a fold from the right.
-// A span of no leaves is the empty tree, MTH({}) = SHA-256().
-Result<Hash> span_root(Connection& connection, Span span) {
-    if (span.size == 0) return merkle::empty_root();
-    std::vector<Hash> parts;  // left to right
-    std::uint64_t start = span.start;
-    for (int level = kTopLevel; level >= 0; --level) {
-        const std::uint64_t width = std::uint64_t{1} << level;
-        if ((span.size & width) == 0) continue;
-        auto node = read_node(connection, static_cast<std::uint64_t>(level), start >> level);
+// MTH(D[start:start + size]) from the stored nodes merkle::span_parts names.
+Result<Hash> span_root(Connection& connection, const Span& span) {
+    std::vector<Hash> parts;
+    for (const auto& position : merkle::span_parts(span)) {
+        auto node = read_node(connection, position.level, position.index);
         if (!node) return node.error();
         parts.push_back(*node);
-        start += width;
     }
-    Hash root = parts.back();
-    for (auto part = parts.rbegin() + 1; part != parts.rend(); ++part) root = merkle::node_hash(*part, root);
-    return root;
+    return merkle::fold_span_parts(parts);
 }
 
 Result<std::vector<Hash>> span_roots(Connection& connection, const std::vector<Span>& spans) {
@@ -76,52 +48,6 @@ Result<std::vector<Hash>> span_roots(Connection& connection, const std::vector<S
         hashes.push_back(*root);
     }
     return hashes;
-}
-
-// RFC 9162 §2.1.3.1 PATH(m, D[n]) as the spans whose roots make the proof.
-// The recursion descends into the half holding leaf m and appends the other
-// half's MTH after the deeper part, so the spans found top-down are reversed.
-std::vector<Span> inclusion_spans(std::uint64_t m, std::uint64_t n) {
-    std::vector<Span> top_down;
-    std::uint64_t start = 0;
-    while (n > 1) {
-        const std::uint64_t k = split_point(n);
-        if (m < k) {
-            top_down.push_back({start + k, n - k});
-            n = k;
-        } else {
-            top_down.push_back({start, k});
-            m -= k;
-            start += k;
-            n -= k;
-        }
-    }
-    return {top_down.rbegin(), top_down.rend()};
-}
-
-// RFC 9162 §2.1.4.1 PROOF(m, D[n]) = SUBPROOF(m, D[n], true), 0 < m <= n.
-// `whole` is SUBPROOF's b: it turns false once the recursion enters a right
-// half, after which the old tree's subtree D[m] is not known to the verifier
-// and is sent first.
-std::vector<Span> consistency_spans(std::uint64_t m, std::uint64_t n) {
-    std::vector<Span> top_down;
-    std::uint64_t start = 0;
-    bool whole = true;
-    while (m != n) {
-        const std::uint64_t k = split_point(n);
-        if (m <= k) {
-            top_down.push_back({start + k, n - k});
-            n = k;
-        } else {
-            top_down.push_back({start, k});
-            m -= k;
-            start += k;
-            n -= k;
-            whole = false;
-        }
-    }
-    if (!whole) top_down.push_back({start, n});
-    return {top_down.rbegin(), top_down.rend()};
 }
 
 // Sizes and indexes arrive from callers as int64: negative is a bad request,
@@ -179,7 +105,8 @@ Result<std::vector<merkle::Hash>> inclusion_proof(Connection& connection, std::i
     if (index >= size)
         return bad_request("leaf index " + std::to_string(index) + " is not below tree size " + std::to_string(size));
     if (auto checked = check_size(connection, size, "tree size"); !checked) return checked.error();
-    return span_roots(connection, inclusion_spans(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(size)));
+    return span_roots(connection,
+                      merkle::inclusion_spans(static_cast<std::uint64_t>(index), static_cast<std::uint64_t>(size)));
 }
 
 Result<std::vector<merkle::Hash>> consistency_proof(Connection& connection, std::int64_t from, std::int64_t to) {
@@ -191,7 +118,8 @@ Result<std::vector<merkle::Hash>> consistency_proof(Connection& connection, std:
     if (from > to)
         return bad_request("old tree size " + std::to_string(from) + " is larger than tree size " + std::to_string(to));
     if (auto checked = check_size(connection, to, "tree size"); !checked) return checked.error();
-    return span_roots(connection, consistency_spans(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
+    return span_roots(connection,
+                      merkle::consistency_spans(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
 }
 
 }  // namespace consent::server::sqlite

@@ -65,16 +65,12 @@ Result<SubjectState> load_state(Connection& connection, const std::string& site_
     }
 }
 
+// That this text reads back as the same decision (what a retry is compared
+// with) is the decision fuzz target's property: checking it again here for
+// every receipt cost about a twentieth of the write path's CPU (issue #11).
 Result<std::string> recorded_decision_json(const Decision& decision) {
-    const nlohmann::json recorded = decision_to_json(decision);
-    auto text = canonicalize(recorded);
+    auto text = canonicalize(decision_to_json(decision));
     if (!text) return make_error("storage.invalid_decision", text.error().message, text.error().path);
-    auto json = parse_json_strict(*text);
-    if (!json) return make_error("storage.invalid_decision", json.error().message, json.error().path);
-    auto read_back = parse_decision(*json);
-    if (!read_back) return make_error("storage.invalid_decision", read_back.error().message, read_back.error().path);
-    if (decision_to_json(*read_back) != recorded)
-        return make_error("storage.invalid_decision", "the decision does not read back unchanged");
     return text;
 }
 

@@ -17,6 +17,7 @@
 #include "storage/sqlite_rebuild_check.hpp"
 #include "storage/sqlite_rows.hpp"
 #include "storage/sqlite_schema.hpp"
+#include "storage/sqlite_wal_checkpointer.hpp"
 
 namespace consent::server {
 namespace {
@@ -57,8 +58,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     auto reads = std::make_unique<sqlite::ReadPool>(path, options.busy_timeout_ms);
     auto probed = probe_reader(*reads);
     if (!probed) return probed.error();
+    // The log writer's commits leave the WAL's copying to its own thread.
+    auto checkpointer = sqlite::WalCheckpointer::start(path, options.busy_timeout_ms);
+    if (!checkpointer) return checkpointer.error();
+    Connection& writing = *writer.value();
+    sqlite::WalCheckpointer& background = *checkpointer.value();
+    writing.on_wal_commit([&writing, &background](int frames) {
+        if (!background.committed(frames)) (void)writing.checkpoint_passive();
+    });
     auto log = std::make_unique<sqlite::LogWriter>(std::move(writer.value()), clock);
-    std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(log), std::move(admin.value()), std::move(reads)));
+    std::unique_ptr<SqliteStore> store(
+        new SqliteStore(std::move(checkpointer.value()), std::move(log), std::move(admin.value()), std::move(reads)));
     auto pipeline = AppendPipeline::start(*store->backend_, std::move(clock), options.max_batch);
     if (!pipeline) return pipeline.error();
     store->pipeline_ = std::move(pipeline.value());
@@ -67,9 +77,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     return sqlite::internal_error();
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::LogWriter> writer, std::unique_ptr<Connection> admin,
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
+                         std::unique_ptr<sqlite::LogWriter> writer, std::unique_ptr<Connection> admin,
                          std::unique_ptr<sqlite::ReadPool> reads)
-    : writer_(std::move(writer)),
+    : checkpointer_(std::move(checkpointer)),
+      writer_(std::move(writer)),
       admin_(std::move(admin)),
       reads_(std::move(reads)),
       backend_(std::make_unique<sqlite::AppendBackendImpl>(*writer_, *reads_)) {}
@@ -86,6 +98,10 @@ Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
     return pipeline_->append(request, decision_json.value());
 } catch (...) {
     return sqlite::internal_error();
+}
+
+std::vector<Decision> SqliteStore::pending_decisions(const std::string& site_id, const std::string& subject_id) {
+    return pipeline_->pending_decisions(site_id, subject_id);
 }
 
 Result<SubjectState> SqliteStore::subject_state(const std::string& site_id, const std::string& subject_id) try {

@@ -31,6 +31,7 @@ class Connection;
 class AppendBackendImpl;
 class LogWriter;
 class ReadPool;
+class WalCheckpointer;
 }  // namespace sqlite
 class AppendPipeline;
 
@@ -69,6 +70,7 @@ public:
 
     Result<AppendOutcome> append(AppendRequest request) override;
     Result<SubjectState> subject_state(const std::string& site_id, const std::string& subject_id) override;
+    std::vector<Decision> pending_decisions(const std::string& site_id, const std::string& subject_id) override;
     Result<std::vector<StoredReceipt>> subject_receipts(const std::string& site_id,
                                                         const std::string& subject_id) override;
     Result<std::vector<StoredReceipt>> receipts_after(const std::string& site_id, std::int64_t after,
@@ -113,9 +115,10 @@ public:
     std::size_t sealed_waiting() const;  // of those, the signed ones waiting for their commit
 
 private:
-    SqliteStore(std::unique_ptr<sqlite::LogWriter> writer, std::unique_ptr<sqlite::Connection> admin,
-                std::unique_ptr<sqlite::ReadPool> reads);
+    SqliteStore(std::unique_ptr<sqlite::WalCheckpointer> checkpointer, std::unique_ptr<sqlite::LogWriter> writer,
+                std::unique_ptr<sqlite::Connection> admin, std::unique_ptr<sqlite::ReadPool> reads);
 
+    std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // first: outlives the writer's connection
     std::unique_ptr<sqlite::LogWriter> writer_;
     std::unique_ptr<sqlite::Connection> admin_;
     std::mutex admin_mutex_;

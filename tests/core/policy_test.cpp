@@ -115,6 +115,34 @@ TEST_CASE("a withdrawal after a grant denies the purpose (Art. 7(3))", "[core][p
     check_verdict(consent::is_allowed(context_for(n, kNow + 1), "marketing", state), true, reason::granted, "r1");
 }
 
+// Issue #11: a withdrawal stops processing from the moment the server has it,
+// not from its commit; a grant in flight allows nothing until it is durable.
+TEST_CASE("a withdrawal still being written denies at once, and a grant in flight allows nothing yet",
+          "[core][policy][withdraw]") {
+    const Notice n = shop_notice();
+    SubjectState committed;
+    record(committed, decision(n, Method::accept_all), kNow, "r1");
+    const PolicyContext ctx = context_for(n, kNow + 1);
+    const auto method = GENERATE(Method::withdraw, Method::server_withdraw);
+    CAPTURE(consent::to_string(method));
+    const SubjectState pending =
+        consent::with_pending_denials(committed, {decision(n, method, {}, {"analytics"})}, kNow + 1);
+    check_verdict(consent::is_allowed(ctx, "analytics", pending), false, reason::withdrawn, "");
+    check_verdict(consent::is_allowed(ctx, "marketing", pending), true, reason::granted, "r1");
+    // Nothing in flight: the committed state as it is.
+    check_verdict(consent::is_allowed(ctx, "analytics", consent::with_pending_denials(committed, {}, kNow + 1)), true,
+                  reason::granted, "r1");
+
+    SubjectState refused;
+    record(refused, decision(n, Method::reject_all), kNow, "r1");
+    const SubjectState granting = consent::with_pending_denials(refused, {decision(n, Method::accept_all)}, kNow + 1);
+    check_verdict(consent::is_allowed(ctx, "analytics", granting), false, reason::denied, "r1");
+    // A rejection in flight behind a grant in flight still denies.
+    const SubjectState both = consent::with_pending_denials(
+        committed, {decision(n, Method::accept_all), decision(n, Method::reject_all)}, kNow + 1);
+    check_verdict(consent::is_allowed(ctx, "marketing", both), false, reason::denied, "");
+}
+
 TEST_CASE("a withdrawal of everything denies every consent purpose but not necessary ones",
           "[core][policy][withdraw]") {
     const Notice n = shop_notice();

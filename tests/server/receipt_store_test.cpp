@@ -36,6 +36,7 @@
 #include "server_fixture.hpp"
 #include "storage/receipt_store.hpp"
 #include "storage/sqlite_store.hpp"
+#include "storage/sqlite_wal_checkpointer.hpp"
 #include "store_conformance.hpp"
 #include "store_conformance_cases.hpp"
 
@@ -164,6 +165,45 @@ TEST_CASE("sqlite: 64 threads appending at once share commits and leave a gaples
     CHECK(static_cast<std::int64_t>(signer.calls().size()) == store->commit_count());
     REQUIRE(store->latest_checkpoint().ok());
     CHECK(store->latest_checkpoint()->tree_size == appends);
+}
+
+// The log writer's commits leave the copying of the WAL into the database
+// file to a thread of its own (issue #11): the receipts reach the file while
+// appends go on, and the WAL does not grow without bound.
+TEST_CASE("sqlite: the WAL is copied into the file beside the appends and stays bounded",
+          "[server][storage][sqlite][concurrency]") {
+    SqliteHarness h;
+    auto store = h.open();
+    const auto file_size = [](const std::string& path) {
+        std::error_code ignored;
+        const auto size = std::filesystem::file_size(path, ignored);
+        return ignored ? std::uintmax_t{0} : size;
+    };
+    const std::uintmax_t empty_file = file_size(h.db_path());
+    // Enough receipts for several times the checkpoint threshold of frames.
+    const std::int64_t appends = conformance::concurrent_appends(*store, 16, 400);
+    REQUIRE(appends == 6400);
+    // Without a checkpoint the file would still be the empty schema.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (file_size(h.db_path()) < empty_file + 4 * 1024 * 1024 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(file_size(h.db_path()) >= empty_file + 4 * 1024 * 1024);
+    const std::uintmax_t wal_bound = std::uintmax_t{consent::server::sqlite::WalCheckpointer::kLimit} * (4096 + 24);
+    CHECK(file_size(h.db_path() + "-wal") <= wal_bound);
+    // Every receipt is there for a connection that reads the file.
+    RawConnection raw(h.db_path());
+    CHECK(raw.column("SELECT COUNT(*) FROM receipts") == std::vector<std::string>{"6400"});
+}
+
+TEST_CASE("sqlite: past the WAL's limit the writer checkpoints itself", "[server][storage][sqlite]") {
+    using consent::server::sqlite::WalCheckpointer;
+    SqliteHarness h;
+    auto store = h.open();  // the file must exist
+    auto checkpointer = WalCheckpointer::start(h.db_path(), 1000);
+    REQUIRE(checkpointer.ok());
+    CHECK((*checkpointer)->committed(WalCheckpointer::kThreshold - 1));
+    CHECK((*checkpointer)->committed(WalCheckpointer::kThreshold));
+    CHECK_FALSE((*checkpointer)->committed(WalCheckpointer::kLimit));
 }
 
 TEST_CASE("sqlite: no connection can update or delete or replace a receipt", "[server][storage][sqlite]") {

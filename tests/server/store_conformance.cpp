@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -413,6 +414,58 @@ void previous_hash_chains_a_subject(const StoreFactory& open) {
     CHECK(payload_of(a3.receipt)["prev"] == hash_of(a2.receipt.jws));
     const auto chain = consent::test::read_ok(store->subject_receipts(kShop, "subj-a"));
     CHECK(indexes_of(chain) == std::vector<std::int64_t>{0, 2, 4});
+}
+
+// Issue #11: checks see a withdrawal from the moment the store has it
+// (pending_decisions), and once it is answered, in the state instead.
+void pending_decisions_until_answered(const StoreFactory& open) {
+    auto store = open();
+    setup_site(*store, kShop);
+    append_ok(*store, request(kShop, grant_all("decision-1", "subj-a")));
+    CHECK(store->pending_decisions(kShop, "subj-a").empty());
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool sealing = false;
+    bool release = false;
+    const Decision withdrawal = decide("decision-2", "subj-a", Method::withdraw, {}, {"analytics"});
+    // Its seal waits until the test has looked: the decision is in flight meanwhile.
+    std::optional<Result<AppendOutcome>> written;  // asserted on this thread, after the join
+    std::thread writer([&] {
+        written = store->append(request(kShop, withdrawal, [&](const ReceiptSlot& slot) {
+            std::unique_lock<std::mutex> lock(mutex);
+            sealing = true;
+            changed.notify_all();
+            changed.wait(lock, [&] { return release; });
+            return receipt_seal(kShop, withdrawal)(slot);
+        }));
+    });
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return sealing; });
+    }
+    const std::vector<Decision> pending = store->pending_decisions(kShop, "subj-a");
+    const auto before = consent::test::read_ok(store->subject_state(kShop, "subj-a"));
+    CHECK(store->pending_decisions(kShop, "subj-b").empty());
+    CHECK(store->pending_decisions(kBlog, "subj-a").empty());
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        release = true;
+    }
+    changed.notify_all();
+    writer.join();
+    REQUIRE(written.has_value());
+    REQUIRE(written->ok());
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].decision_id == "decision-2");
+    // In flight, the committed state still granted; with the pending denial it did not.
+    CHECK(consent::is_allowed(policy_context(), "analytics", before).allowed);
+    CHECK(consent::is_allowed(policy_context(), "analytics",
+                              consent::with_pending_denials(before, pending, policy_context().now))
+              .reason == "withdrawn");
+    CHECK(store->pending_decisions(kShop, "subj-a").empty());
+    CHECK(consent::is_allowed(policy_context(), "analytics",
+                              consent::test::read_ok(store->subject_state(kShop, "subj-a")))
+              .reason == "withdrawn");
 }
 
 void withdrawal_after_grant_denies(const StoreFactory& open) {

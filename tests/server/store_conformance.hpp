@@ -157,6 +157,7 @@ void retried_decision_is_replayed(const StoreFactory& open);
 void reused_decision_id_is_a_conflict(const StoreFactory& open);
 void previous_hash_chains_a_subject(const StoreFactory& open);
 void withdrawal_after_grant_denies(const StoreFactory& open);
+void pending_decisions_until_answered(const StoreFactory& open);
 void rebuild_check_passes(const StoreFactory& open);
 void failing_seal_writes_nothing(const StoreFactory& open);
 void append_to_unknown_site_is_refused(const StoreFactory& open);

@@ -40,6 +40,9 @@
                                    previous_hash_chains_a_subject(h.factory()))                                       \
     CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "", Harness, "a withdrawal after a grant denies the purpose",        \
                                    withdrawal_after_grant_denies(h.factory()))                                        \
+    CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "[concurrency]", Harness,                                            \
+                                   "a decision is pending from its arrival until its answer, then in the state",      \
+                                   pending_decisions_until_answered(h.factory()))                                     \
     CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "", Harness, "the current state equals a rebuild from the receipts", \
                                    rebuild_check_passes(h.factory()))                                                 \
     CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "", Harness, "a failing seal writes nothing",                        \

@@ -45,6 +45,16 @@ void apply_decision(SubjectState& state, const Decision& d, std::int64_t decided
         state[purpose] = PurposeRecord{value, d.method, d.notice_id, d.notice_version, decided_at, receipt_id};
 }
 
+SubjectState with_pending_denials(const SubjectState& committed, const std::vector<Decision>& in_flight,
+                                  std::int64_t now) {
+    SubjectState state = committed;
+    for (const Decision& d : in_flight)
+        for (const auto& [purpose, value] : d.purposes)
+            if (value == PurposeState::denied)
+                state[purpose] = PurposeRecord{value, d.method, d.notice_id, d.notice_version, now, {}};
+    return state;
+}
+
 Verdict is_allowed(const PolicyContext& ctx, std::string_view purpose_id, const SubjectState& state) {
     const Purpose* p = ctx.notice.find_purpose(purpose_id);
     if (p == nullptr) return {false, std::string(reason::unknown_purpose), {}};

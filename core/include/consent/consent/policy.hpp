@@ -37,6 +37,16 @@ using SubjectState = std::map<std::string, PurposeRecord>;
 void apply_decision(SubjectState& state, const Decision& decision, std::int64_t decided_at,
                     const std::string& receipt_id);
 
+// What a check must go by while decisions of the subject are still being
+// written (received, not yet durable): each purpose one of them denies (a
+// rejection, a withdrawal) reads as denied at once, from the moment the server
+// has the decision, so that a withdrawal stops processing now rather than
+// after its commit. What they grant counts only once durable: a grant whose
+// write then fails must never have been acted on. Denials carry no receipt id
+// yet. `in_flight` in the order received.
+[[nodiscard]] SubjectState with_pending_denials(const SubjectState& committed, const std::vector<Decision>& in_flight,
+                                                std::int64_t now);
+
 struct PolicyContext {
     const Notice& notice;                // the current version
     std::int64_t last_material_version;  // see last_material_version()

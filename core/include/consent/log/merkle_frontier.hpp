@@ -36,6 +36,8 @@ public:
     static Result<Frontier> from_parts(std::uint64_t size, std::vector<Hash> parts);
 
     std::uint64_t size() const noexcept { return size_; }
+    // The hashes at frontier_positions(size()), largest first.
+    const std::vector<Hash>& parts() const noexcept { return parts_; }
     // Appends the leaf with this leaf hash and returns every node it completes,
     // the leaf itself first (level 0), then upwards: what the store writes.
     std::vector<Node> append(const Hash& leaf);
