@@ -30,21 +30,22 @@ std::vector<std::uint8_t> bytes(const merkle::Hash& h) { return {h.begin(), h.en
 
 TEST_CASE("a run's inclusion proofs from the old edge and its own nodes equal the whole tree's", "[core][merkle]") {
     const auto all = leaves(80);
-    for (std::uint64_t old_size = 0; old_size <= 40; ++old_size) {
+    // size_t indexes (32 bits in wasm), uint64 tree sizes.
+    for (std::size_t old_size = 0; old_size <= 40; ++old_size) {
         merkle::Frontier before;
-        for (std::uint64_t i = 0; i < old_size; ++i) before.append(all[i]);
-        for (std::uint64_t run = 1; old_size + run <= all.size() && run <= 40; ++run) {
+        for (std::size_t i = 0; i < old_size; ++i) before.append(all[i]);
+        for (std::size_t run = 1; old_size + run <= all.size() && run <= 40; ++run) {
             CAPTURE(old_size, run);
             merkle::Frontier after = before;
             std::vector<merkle::Node> completed;
-            for (std::uint64_t i = old_size; i < old_size + run; ++i)
+            for (std::size_t i = old_size; i < old_size + run; ++i)
                 for (const auto& node : after.append(all[i])) completed.push_back(node);
-            const std::uint64_t size = old_size + run;
+            const std::size_t size = old_size + run;
             const auto proofs = merkle::appended_inclusion_proofs(before, completed, size);
             REQUIRE(proofs.ok());
             REQUIRE(proofs->size() == run);
             const std::vector<merkle::Hash> tree(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(size));
-            for (std::uint64_t k = 0; k < run; ++k) {
+            for (std::size_t k = 0; k < run; ++k) {
                 const auto expected = merkle::inclusion_proof(tree, old_size + k);
                 REQUIRE(expected.ok());
                 CHECK((*proofs)[k] == *expected);
