@@ -3,15 +3,15 @@
 // site can serve them "Cache-Control: public, max-age=31536000, immutable":
 //   consent.<h>.js             the banner (our code + the core's JS API), minified
 //   consent.<h>.css            its styles, minified
-//   consent-banner.<h>.{js,wasm}  the core's banner operations and their Emscripten
-//                              glue, fetched by consent.js only when the core is needed
+//   consent-banner.<h>.wasm    the core's banner operations (no glue: consent.js holds its
+//                              host, wasm/js/banner_module.js), fetched only when the core is needed
 //   consent-core.<h>.{js,wasm}, consent_core.<h>.js  the full core, for pages that verify receipts
 //   consent-erase.<h>.js       "Delete my records" (its texts and steps), fetched by consent.js
 //                              only once the visitor opens the privacy choices that offer it
 //   manifest.json              logical name -> {file, integrity} (SRI, sha384): what a
 //                              site's templates read to write the tag; not itself hashed,
 //                              so never serve it immutable (or do not serve it at all)
-// consent.js fetches its stylesheet, glue and wasm by the hashed names and
+// consent.js fetches its stylesheet and wasm by the hashed names and
 // integrity written into it here (web/src/assets.js is replaced), so nothing
 // but consent.js's own tag has to know them.
 //
@@ -29,7 +29,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const wasmDir = join(root, 'build/wasm/wasm');
 const out = join(root, 'build/web/dist');
 const pkg = join(root, 'build/web/package');
-const WASM_FILES = ['consent-banner.js', 'consent-banner.wasm', 'consent-core.js', 'consent-core.wasm'];
+const WASM_FILES = ['consent-banner.wasm', 'consent-core.js', 'consent-core.wasm'];
 
 for (const f of WASM_FILES) {
   if (!existsSync(join(wasmDir, f))) {
@@ -87,7 +87,7 @@ emit('consent-erase.js', await bundle({
   outfile: 'consent-erase.js',
 }));
 
-const fetched = assetsPlugin(['consent.css', 'consent-banner.js', 'consent-banner.wasm', 'consent-erase.js']);
+const fetched = assetsPlugin(['consent.css', 'consent-banner.wasm', 'consent-erase.js']);
 emit('consent.js', await bundle({
   entryPoints: [join(root, 'web/src/main.js')], minify: true, format: 'iife', plugins: [fetched], outfile: 'consent.js',
 }));

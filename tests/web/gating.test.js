@@ -51,6 +51,27 @@ test('"Accept all" brings gated scripts and frames alive without a reload, and t
   assert.equal((await bench.server.check(subject, 'marketing')).reason, 'granted');
 });
 
+test('"Accept all": the gated script runs first in the click\'s task, the choice is stored in that same task, and nothing runs or is stored while the question waits', async (t) => {
+  const { page } = await visit(t);
+  await page.locator('.cs-dialog').waitFor();
+  // The banner's idle preparation (first_visit.js _warm) starts and stores nothing.
+  await page.waitForTimeout(300);
+  const keys = () => page.evaluate(() => Object.keys(localStorage).filter((k) => /:(outbox|unapplied|state)$/.test(k) && localStorage.getItem(k) !== '[]'));
+  assert.deepEqual(await keys(), []);
+  assert.deepEqual(await ran(page), { analytics: 0, marketing: 0, frame: null });
+  const seen = await page.evaluate(() => {
+    const stored = () => ['outbox', 'unapplied'].some((k) => (localStorage.getItem('consent:bike-shop:' + k) || '[]') !== '[]');
+    let storedWhenRan = null;
+    let pendingAtChange = null;
+    Object.defineProperty(window, 'analyticsRan', { configurable: true, set(v) { storedWhenRan = stored(); this._ran = v; }, get() { return this._ran; } });
+    Consent.on('change', () => { pendingAtChange = Consent.pending(); });
+    document.querySelector('[data-action="accept"]').click();
+    return { ran: window.analyticsRan, storedWhenRan, storedAfter: stored(), pendingAtChange };
+  });
+  assert.deepEqual(seen, { ran: 1, storedWhenRan: false, storedAfter: true, pendingAtChange: 1 });
+  await waitForReceipts(page, 1);
+});
+
 test('granting one purpose allows only that one', async (t) => {
   const { page } = await visit(t);
   await page.click('[data-action="choose"]');

@@ -40,7 +40,7 @@ test('the banner package packs, installs offline from its tarball alone, and bun
   const expected = ['README.md', 'consent.css', 'consent.d.ts', 'dist/manifest.json', 'index.mjs', 'package.json',
     ...Object.values(manifest).map((m) => 'dist/' + m.file)].sort();
   assert.deepEqual(packed.files.map((f) => f.path).sort(), expected);
-  for (const name of ['consent.js', 'consent.css', 'consent-banner.js', 'consent-banner.wasm'])
+  for (const name of ['consent.js', 'consent.css', 'consent-banner.wasm'])
     assert.ok(manifest[name], `the manifest names ${name}`);
 
   // A scratch site installs the tarball with no registry: the package has no runtime dependencies.
@@ -65,9 +65,9 @@ test('the banner package packs, installs offline from its tarball alone, and bun
     const ext = path.extname(name);
     assert.equal(entry.file, `${name.slice(0, -ext.length)}.${hex.slice(0, 8)}${ext}`);
   }
-  // consent.js fetches its glue, wasm and stylesheet by their hashed names, checked by their integrity.
+  // consent.js fetches its wasm and stylesheet by their hashed names, checked by their integrity.
   const tag = fs.readFileSync(path.join(installed, 'dist', served['consent.js'].file), 'utf8');
-  for (const name of ['consent-banner.js', 'consent-banner.wasm', 'consent.css']) {
+  for (const name of ['consent-banner.wasm', 'consent.css']) {
     assert.ok(tag.includes(served[name].file), `consent.js names ${served[name].file}`);
     assert.ok(tag.includes(served[name].integrity), `consent.js carries the integrity of ${name}`);
   }

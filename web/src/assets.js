@@ -6,6 +6,5 @@
 // source tree would fetch.
 export const ASSETS = {
   'consent.css': { file: 'consent.css', integrity: '' },
-  'consent-banner.js': { file: 'consent-banner.js', integrity: '' },
   'consent-banner.wasm': { file: 'consent-banner.wasm', integrity: '' },
 };

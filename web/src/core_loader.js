@@ -1,9 +1,11 @@
 // Starts the banner's wasm module (the core's rules, compiled from the same C++
-// as consentd). Its Emscripten glue (consent-banner.<hash>.js) and the module
-// (consent-banner.<hash>.wasm) sit beside consent.js and are fetched side by
-// side, only when the core is needed, each checked against the integrity hash
-// the build wrote into consent.js (assets.js).
+// as consentd): consent-banner.<hash>.wasm, beside consent.js, fetched only
+// when the core is needed and checked against the integrity hash the build
+// wrote into consent.js (assets.js). It is linked without Emscripten's glue:
+// its host is wasm/js/banner_module.js, bundled here, so the core is one
+// request, not two.
 import { loadConsentCore } from '../../wasm/js/consent_core.js';
+import { imports, moduleOf } from '../../wasm/js/banner_module.js';
 import { ASSETS } from './assets.js';
 
 // crossorigin=anonymous: integrity needs a CORS answer when the files come from
@@ -34,22 +36,9 @@ async function instantiate(responsePromise, imports) {
 
 export function loadCore(win, base) {
   const module = ASSETS['consent-banner.wasm'];
-  const glue = ASSETS['consent-banner.js'];
   // With an integrity the body is checked before the response settles: the
   // module then compiles from the whole download rather than while it streams.
   const wasm = win.fetch(base + module.file, module.integrity
     ? { credentials: 'same-origin', integrity: module.integrity } : { credentials: 'same-origin' });
-  let fail;
-  const failed = new Promise((resolve, reject) => { fail = reject; });
-  const core = loadScript(win.document, base + glue.file, glue.integrity).then(() => loadConsentCore({
-    createModule: win.createConsentBannerModule,
-    // The glue hands its imports over and waits for the instance we make.
-    instantiateWasm(imports, receive) {
-      instantiate(wasm, imports).then((r) => receive(r.instance, r.module), fail);
-      return {};
-    },
-  }));
-  // A module that fails to instantiate never settles the glue's promise: fail here instead.
-  wasm.catch(fail);
-  return Promise.race([core, failed]);
+  return loadConsentCore({ createModule: () => instantiate(wasm, imports()).then((r) => moduleOf(r.instance)) });
 }

@@ -7,11 +7,11 @@
 // the page are there.
 //
 // A click on "Accept all" or "Reject all" is carried out at once from that
-// answer: the request goes into the outbox (the server's core checks and
-// records it) and into "unapplied" (the wasm core applies it to the stored
-// state whenever it next runs: on this page if the visitor opens the second
-// layer, or on the next visit), and the gated scripts the server's core said
-// are allowed start in the same task. The wasm core is fetched only when it is
+// answer: the gated scripts the server's core said are allowed start first,
+// then, in the same task, the request goes into the outbox (the server's core
+// checks and records it) and into "unapplied" (the wasm core applies it to the
+// stored state whenever it next runs: on this page if the visitor opens the
+// second layer, or on the next visit). The wasm core is fetched only when it is
 // needed: the second layer, a choice made in another tab, or a refusal.
 import { Dialog } from './ui/dialog.js';
 import { buildRequest } from './request.js';
@@ -96,6 +96,8 @@ export class FirstVisit {
     }
     this.dialog.showReopen(answer.view, () => this.showChoices());
     this.dialog.showFirst(answer.view);
+    // Once the question is on screen, before any click can come.
+    setTimeout(() => this._warm(), 50);
     // Answered in another tab of the site: the core comes to carry that out here.
     this.win.addEventListener('storage', (e) => {
       if (this.banner || !this.store.owns(e.key) || !/:(state|unapplied)$/.test(e.key) || !e.newValue) return;
@@ -155,6 +157,10 @@ export class FirstVisit {
     if (this.banner) return this.banner.decide(action, choices);
     // What the button records comes from the server's core (its `clicks`); a save carries the switches.
     const click = this.answer.clicks[action];
+    // Accept and reject: what the server's core said the click allows is carried out first, so that the gated
+    // scripts start before anything else the click does; the choice is stored right after, in the same task.
+    const before = this.allowing ? this.verdicts : {};   // on a first visit: the necessary purposes
+    if (click.allowed) this._carryOut(click);
     const record = { method: click.method };
     if (click.choices) record.choices = click.choices;
     if (action === 'save') record.choices = choices || {};
@@ -163,20 +169,39 @@ export class FirstVisit {
     });
     this.store.set('unapplied', boundRequests(this.store.get('unapplied', []).concat([request])));
     this.outbox.add(request, { token: this.identity.tokenFor(request.subject_id) });
-    // Stored: now carried out (the gated scripts start in this task), then the rest.
-    if (click.allowed) this._carryOut(click, request.method);
     this.dialog.hideAfterChoice();
-    if (!click.allowed) this.needCore();   // a save's outcome depends on the switches: the wasm core works it out
-    else this.answered();
-    // The notice it was made on, for the core that applies it later (perhaps once a newer version is out).
-    this.store.set('unapplied_notice', { hash: this.answer.hash, notice: this.answer.notice });
-    // Sent from the next task: starting a request costs the click milliseconds, and the outbox has it already.
-    setTimeout(() => this.outbox.flush(true), 0);
+    if (click.allowed) {
+      // Listeners hear of it once it is stored (Consent.pending() holds it).
+      const granted = Object.keys(this.verdicts).filter((p) => this.verdicts[p] && !before[p]);
+      this.events.emit('change', { allowed: Object.assign({}, this.verdicts), granted, revoked: [], method: request.method });
+      this.answered();
+    } else {
+      this.needCore();   // a save's outcome depends on the switches: the wasm core works it out
+    }
+    // From the next task: starting a request costs the click milliseconds, and the outbox has it already; the
+    // notice it was made on, for the core that applies it later (perhaps once a newer version is out), is a few
+    // KB to write, and until then the notice boot keeps (store 'notice') is that same one.
+    setTimeout(() => {
+      this.store.set('unapplied_notice', { hash: this.answer.hash, notice: this.answer.notice });
+      this.outbox.flush(true);
+    }, 0);
   }
 
-  /** The server core's outcome of the click, carried out in the click's own task: Consent Mode, gating, listeners. */
-  _carryOut(click, method) {
-    const before = this.allowing ? this.verdicts : {};   // on a first visit: the necessary purposes
+  /**
+   * V8 compiles a function the first time it is called: the click's own steps are called once here, idle,
+   * with nothing to act on (a request built and dropped, the gated elements looked at with nothing allowed,
+   * nothing stored or started), so that the click runs compiled code and its gated scripts start sooner.
+   */
+  _warm() {
+    if (this.banner || this.choseHere) return;
+    boundRequests(this.store.get('unapplied', []).concat([buildRequest({
+      win: this.win, record: { method: 'reject_all' }, meta: this.answer, subject: '', language: '',
+    })]));
+    new Gate(this.win.document, () => false).apply();
+  }
+
+  /** The server core's outcome of the click, carried out at its start: Consent Mode, then the gated elements. */
+  _carryOut(click) {
     this.verdicts = Object.assign({}, click.allowed);
     this.allowing = true;
     this.choseHere = true;
@@ -184,7 +209,5 @@ export class FirstVisit {
     if (!this.gate) this.gate = new Gate(this.win.document, (p) => this.allowed(p));
     this.gate.apply();
     this.gate.watch();
-    const granted = Object.keys(this.verdicts).filter((p) => this.verdicts[p] && !before[p]);
-    this.events.emit('change', { allowed: Object.assign({}, this.verdicts), granted, revoked: [], method });
   }
 }

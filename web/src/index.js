@@ -1,7 +1,7 @@
 // The package's entry for a site's own bundle (import { start } from
 // '@consent-sdk/banner'). Importing it does nothing; start() does what the
-// consent.js tag does, with its settings as arguments. The wasm core, its glue
-// and the stylesheet are still fetched from `assets`, the folder where the
+// consent.js tag does, with its settings as arguments. The wasm core and the
+// stylesheet are still fetched from `assets`, the folder where the
 // site serves the package's dist/ files (their hashed names are built in).
 import { pushDefaults } from './consent_mode.js';
 import { checkConfig } from './config.js';

@@ -9,7 +9,7 @@
 namespace consent {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 std::string envelope(const Result<json>& result) {
     // Replace rather than throw on invalid UTF-8: an answer must always be JSON.
@@ -35,6 +35,8 @@ std::string dispatch(std::initializer_list<const api::OperationTable*> tables, s
 
 }  // namespace
 
+// consent-banner.wasm's core (CONSENT_SMALL_JSON) has the page's operations only: no proof verifiers.
+#ifndef CONSENT_SMALL_JSON
 const std::vector<std::string>& json_api_operations() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> out;
@@ -49,6 +51,8 @@ const std::vector<std::string>& json_api_operations() {
 std::string call_json_api(std::string_view operation, std::string_view input_json) {
     return dispatch({&api::banner_operations(), &api::proof_operations()}, operation, input_json);
 }
+
+#endif
 
 std::string call_banner_api(std::string_view operation, std::string_view input_json) {
     return dispatch({&api::page_operations()}, operation, input_json);

@@ -15,7 +15,7 @@
 namespace consent::api {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 // Arguments shared by the policy operations:
 // {"notice":{…}, "last_material_version":n?, "now":s, "gpc":bool?, "state":{…}?, "languages":[…]?}

@@ -7,13 +7,13 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "consent/json/json.hpp"
 
 #include "consent/base/result.hpp"
 
 namespace consent::api {
 
-using Operation = Result<nlohmann::json> (*)(const nlohmann::json&);
+using Operation = Result<Json> (*)(const Json&);
 using OperationTable = std::map<std::string, Operation, std::less<>>;
 
 // Notices, banner view (and banner.evaluate: view + verdicts + Consent Mode

@@ -5,7 +5,7 @@
 namespace consent {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 std::string to_lower(std::string s) {
     for (char& c : s)

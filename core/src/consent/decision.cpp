@@ -9,7 +9,7 @@
 namespace consent {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 constexpr std::array<std::string_view, 6> kMethodNames{"accept_all", "reject_all", "custom",
                                                        "withdraw",   "gpc",        "server_withdraw"};

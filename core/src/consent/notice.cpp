@@ -7,7 +7,7 @@
 namespace consent {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 json purpose_texts_to_json(const std::map<std::string, PurposeText>& texts) {
     json out = json::object();

@@ -13,7 +13,7 @@
 namespace consent {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 constexpr std::size_t kMaxTitle = 200;
 constexpr std::size_t kMaxBody = 4000;

@@ -6,7 +6,7 @@
 namespace consent {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 constexpr std::int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 

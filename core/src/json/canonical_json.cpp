@@ -18,7 +18,7 @@
 namespace consent {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 // ---------------------------------------------------------------------------
 // JSON pointers (RFC 6901) for error paths
@@ -100,6 +100,7 @@ bool utf16_code_units(std::string_view text, std::u16string& units) {
     return true;
 }
 
+#ifndef CONSENT_SMALL_JSON
 // Error messages may quote input (nlohmann's "last read: ..."); they must stay
 // valid UTF-8 so that the HTTP and wasm layers can put them in JSON.
 std::string printable_utf8(std::string_view text) {
@@ -116,6 +117,7 @@ std::string printable_utf8(std::string_view text) {
     }
     return out;
 }
+#endif
 
 // ---------------------------------------------------------------------------
 // Numbers: RFC 8785 §3.2.2.3 = ECMA-262 Number::toString(x) for radix 10
@@ -126,6 +128,7 @@ struct Decimal {
     int exponent = 0;
 };
 
+#ifndef CONSENT_SMALL_JSON
 // The decimal with `precision` significant digits nearest to v (printf rounds
 // correctly), read back from "%e" without relying on the locale's point.
 Decimal nearest_decimal(double v, int precision) {
@@ -179,6 +182,7 @@ Decimal shortest_decimal(double v) {
     }
     return nearest_decimal(v, 17);  // 17 significant digits always round-trip a double
 }
+#endif
 
 // Below 2^53 every integer is exact and the double's neighbours are at most 1
 // away, so its own digits are the shortest round trip. The common case
@@ -226,8 +230,16 @@ Status append_number(std::string& out, double v) {
     }
     if (v < 0) out += '-';
     const double magnitude = std::fabs(v);
+#ifdef CONSENT_SMALL_JSON
+    // consent-banner.wasm hashes notices, which hold integers only (notice_to_json); it carries no
+    // printf to search for a fraction's shortest digits, and refuses one instead (fail closed).
+    if (!is_exact_integer(magnitude))
+        return make_error("jcs.unsupported_value", "this build of the core writes integers only");
+    Decimal decimal{std::to_string(static_cast<std::int64_t>(magnitude)), 0};
+#else
     Decimal decimal = is_exact_integer(magnitude) ? Decimal{std::to_string(static_cast<std::int64_t>(magnitude)), 0}
                                                   : shortest_decimal(magnitude);
+#endif
     int n = 0;
     to_significand(decimal, n);
     out += ecmascript_layout(decimal.digits, n);
@@ -251,9 +263,10 @@ void append_ascii(std::string& out, char c) {
         default: break;
     }
     if (static_cast<unsigned char>(c) < 0x20) {
-        char buffer[8];
-        std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
-        out += buffer;
+        constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out.push_back(kHex[(c >> 4) & 0xF]);
+        out.push_back(kHex[c & 0xF]);
     } else {
         out.push_back(c);
     }
@@ -361,6 +374,7 @@ Status append_value(std::string& out, const json& value, std::size_t depth) {
     return make_error("jcs.unsupported_value", "binary and discarded values have no JSON form");
 }
 
+#ifndef CONSENT_SMALL_JSON
 // ---------------------------------------------------------------------------
 // Strict parsing: nlohmann's SAX parser plus our own DOM builder, because the
 // stock builder silently keeps the last of two equal member names.
@@ -506,6 +520,7 @@ Result<json> StrictDomBuilder::finish(bool parsed) && {
     if (!parsed) return make_error("json.parse_error", "malformed JSON");
     return std::move(root_);
 }
+#endif
 
 }  // namespace
 
@@ -516,6 +531,9 @@ Result<std::string> canonicalize(const json& value) {
     return out;
 }
 
+#ifdef CONSENT_SMALL_JSON
+Result<json> parse_json_strict(std::string_view json_text) { return parse_small_json_strict(json_text); }
+#else
 Result<json> parse_json_strict(std::string_view json_text) {
     // RFC 8259 §8.1: a parser MAY ignore a byte order mark; a strict one refuses
     // it, so that the bytes signed are the bytes every verifier parses.
@@ -527,6 +545,7 @@ Result<json> parse_json_strict(std::string_view json_text) {
     const bool parsed = json::sax_parse(begin, begin + json_text.size(), &builder);
     return std::move(builder).finish(parsed);
 }
+#endif
 
 Result<std::string> canonicalize_text(std::string_view json_text) {
     Result<json> parsed = parse_json_strict(json_text);

@@ -4,7 +4,7 @@
 
 namespace consent {
 
-using nlohmann::json;
+using json = Json;
 
 std::string json_pointer_append(const std::string& base, std::string_view token) {
     std::string out = base + "/";

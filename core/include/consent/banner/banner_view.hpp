@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "consent/json/json.hpp"
 
 #include "consent/consent/notice.hpp"
 #include "consent/consent/policy.hpp"
@@ -53,6 +53,6 @@ struct BannerView {
 BannerView banner_view(const PolicyContext& ctx, const std::vector<std::string>& preferred_languages,
                        const SubjectState& state);
 
-nlohmann::json banner_view_to_json(const BannerView& view);
+Json banner_view_to_json(const BannerView& view);
 
 }  // namespace consent

@@ -12,8 +12,6 @@
 #include <limits>
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
 namespace consent {
 
 constexpr std::optional<std::int64_t> checked_add(std::int64_t a, std::int64_t b) noexcept {
@@ -42,13 +40,16 @@ constexpr std::optional<std::int64_t> checked_mul(std::int64_t a, std::int64_t b
 
 // A JSON integer that fits int64, or nullopt: nlohmann keeps integers above
 // INT64_MAX as unsigned, and reading one as int64 would wrap it to a negative.
-inline std::optional<std::int64_t> json_int64(const nlohmann::json& value) noexcept {
+// A template over the JSON type (nlohmann's, or SmallJson's in consent-banner.wasm), so that this base
+// header includes no JSON library.
+template <class J>
+std::optional<std::int64_t> json_int64(const J& value) noexcept {
     if (value.is_number_unsigned()) {
-        const auto u = value.get<std::uint64_t>();
+        const auto u = value.template get<std::uint64_t>();
         if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
         return static_cast<std::int64_t>(u);
     }
-    if (value.is_number_integer()) return value.get<std::int64_t>();
+    if (value.is_number_integer()) return value.template get<std::int64_t>();
     return std::nullopt;
 }
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "consent/json/json.hpp"
 
 #include "consent/base/result.hpp"
 #include "consent/consent/notice.hpp"
@@ -62,7 +62,7 @@ struct Decision {
     DecisionContext context;
 };
 
-Result<DecisionRequest> parse_decision_request(const nlohmann::json& json);
+Result<DecisionRequest> parse_decision_request(const Json& json);
 
 // notice is the version the request names and notice_hash its content hash.
 Result<Decision> make_decision(const Notice& notice, const std::string& notice_hash, const DecisionRequest& request);
@@ -76,8 +76,8 @@ Result<Decision> make_decision(const Notice& notice, const std::string& notice_h
 // purposes, whatever notice version is current by then.
 bool is_retry_of(const Decision& recorded, const Decision& retry);
 
-nlohmann::json decision_to_json(const Decision& decision);
+Json decision_to_json(const Decision& decision);
 // Reads back what decision_to_json wrote (from storage or a receipt).
-Result<Decision> parse_decision(const nlohmann::json& json);
+Result<Decision> parse_decision(const Json& json);
 
 }  // namespace consent

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "consent/json/json.hpp"
 
 #include "consent/base/result.hpp"
 
@@ -90,11 +90,11 @@ struct Notice {
 };
 
 // Strict parse; every rejection names the field by JSON pointer.
-Result<Notice> parse_notice(const nlohmann::json& json);
+Result<Notice> parse_notice(const Json& json);
 Result<Notice> parse_notice_text(std::string_view json_text);
 
 // The normalized form (defaults filled in) that is hashed, stored and served.
-nlohmann::json notice_to_json(const Notice& notice);
+Json notice_to_json(const Notice& notice);
 
 // Lowercase hex SHA-256 over RFC 8785 canonical JSON of notice_to_json().
 std::string notice_content_hash(const Notice& notice);

@@ -2,7 +2,7 @@
 // server's storage and the CLI so that every side reads and writes the same shape.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "consent/json/json.hpp"
 
 #include "consent/base/result.hpp"
 #include "consent/consent/policy.hpp"
@@ -11,10 +11,10 @@ namespace consent {
 
 // {"analytics": {"state":"granted","method":"custom","notice_id":"…","notice_version":3,
 //                "decided_at":1767225600,"receipt_id":"…"}, …}
-nlohmann::json subject_state_to_json(const SubjectState& state);
-Result<SubjectState> parse_subject_state(const nlohmann::json& json);
+Json subject_state_to_json(const SubjectState& state);
+Result<SubjectState> parse_subject_state(const Json& json);
 
-nlohmann::json verdict_to_json(const Verdict& verdict);
-nlohmann::json prompt_verdict_to_json(const PromptVerdict& verdict);
+Json verdict_to_json(const Verdict& verdict);
+Json prompt_verdict_to_json(const PromptVerdict& verdict);
 
 }  // namespace consent

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "consent/json/json.hpp"
 
 #include "consent/base/result.hpp"
 
@@ -26,7 +26,7 @@ inline constexpr std::size_t kJsonMaxDepth = 256;
 // and discarded values have no JSON form ("jcs.unsupported_value"); nesting
 // deeper than kJsonMaxDepth is "json.too_deep". Errors carry the JSON pointer
 // of the offending value.
-Result<std::string> canonicalize(const nlohmann::json& value);
+Result<std::string> canonicalize(const Json& value);
 
 // Parse JSON text then canonicalize. Malformed text is "json.parse_error";
 // duplicate member names are "jcs.duplicate_key" (I-JSON, RFC 7493 §2.3).
@@ -39,6 +39,6 @@ Result<std::string> canonicalize_text(std::string_view json_text);
 // refuse it), numbers outside the double range are "jcs.number_not_finite",
 // nesting deeper than kJsonMaxDepth is "json.too_deep"; each with its path.
 // Never throws, also when built with exceptions disabled.
-Result<nlohmann::json> parse_json_strict(std::string_view json_text);
+Result<Json> parse_json_strict(std::string_view json_text);
 
 }  // namespace consent

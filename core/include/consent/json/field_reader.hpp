@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "consent/json/json.hpp"
 
 #include "consent/base/result.hpp"
 
@@ -23,7 +23,7 @@ std::string json_pointer_append(const std::string& base, std::size_t index);
 class FieldReader {
 public:
     // domain prefixes the codes ("notice", "decision", ...); path is obj's own pointer.
-    FieldReader(const nlohmann::json& object, std::string path, std::string domain);
+    FieldReader(const Json& object, std::string path, std::string domain);
 
     bool ok() const noexcept { return !error_.has_value(); }
     const Error& error() const { return *error_; }
@@ -38,8 +38,8 @@ public:
     bool boolean(std::string_view key);
     bool boolean_or(std::string_view key, bool fallback);
     // nullptr when absent (optional) or on error; the error is recorded.
-    const nlohmann::json* object(std::string_view key, bool required);
-    const nlohmann::json* array(std::string_view key, bool required);
+    const Json* object(std::string_view key, bool required);
+    const Json* array(std::string_view key, bool required);
 
     bool has(std::string_view key) const;
     // Every member not in known is "<domain>.unknown_field".
@@ -48,14 +48,14 @@ public:
     void fail(std::string code_suffix, std::string message, std::string path);
 
 private:
-    const nlohmann::json* member(std::string_view key, bool required);
-    const nlohmann::json& object_;
+    const Json* member(std::string_view key, bool required);
+    const Json& object_;
     std::string path_;
     std::string domain_;
     std::optional<Error> error_;
 };
 
 // Checks that the value at path is an object, recording "<domain>.wrong_type".
-Status expect_object(const nlohmann::json& value, const std::string& path, const std::string& domain);
+Status expect_object(const Json& value, const std::string& path, const std::string& domain);
 
 }  // namespace consent
