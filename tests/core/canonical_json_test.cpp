@@ -321,7 +321,8 @@ TEST_CASE("malformed JSON text is json.parse_error with the byte where it failed
                                       "\"\xED\xA0\x80\"",      // UTF-8 encoded surrogate
                                       "\"\xF4\x90\x80\x80\"",  // beyond U+10FFFF
                                       "\xEF\xBB\xBF{}",        // byte order mark
-                                      std::string("[1,\0]", 5));
+                                      std::string("[1,\0]", 5), std::string("1\0junk", 6),  // a NUL after a whole value
+                                      std::string("{}\0", 3));
     CAPTURE(text);
     const consent::Result<json> parsed = consent::parse_json_strict(text);
     REQUIRE_FALSE(parsed.ok());

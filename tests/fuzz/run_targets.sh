@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${CONSENT_FUZZ_SECONDS:-25}
 if [ $# -gt 0 ]; then targets=("$@"); else
-  targets=(canonical_json notice decision json_api receipt checkpoint merkle subject_token bundle http)
+  targets=(canonical_json small_json notice decision json_api receipt checkpoint merkle subject_token bundle http)
 fi
 findings=build/fuzz-findings
 mkdir -p "$findings"

@@ -543,7 +543,17 @@ Result<json> parse_json_strict(std::string_view json_text) {
     StrictDomBuilder builder;
     const char* begin = json_text.data();
     const bool parsed = json::sax_parse(begin, begin + json_text.size(), &builder);
-    return std::move(builder).finish(parsed);
+    Result<json> value = std::move(builder).finish(parsed);
+    // nlohmann's lexer takes a NUL byte for the end of the input, so "1\0junk"
+    // parsed as 1. No JSON text holds a raw NUL (RFC 8259 §7: control
+    // characters are escaped), so a text it accepted with one is malformed
+    // (found by the small_json fuzz target: SmallJson, the banner's parser,
+    // refused it). Checked after, so that an earlier fault is the one named.
+    if (value) {
+        if (const auto nul = json_text.find('\0'); nul != std::string_view::npos)
+            return make_error("json.parse_error", "malformed JSON at byte " + std::to_string(nul) + ": a NUL byte");
+    }
+    return value;
 }
 #endif
 

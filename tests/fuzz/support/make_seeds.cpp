@@ -44,7 +44,10 @@ std::string read(const fs::path& p) { return fuzz::read_source_file(fs::relative
 void json_seeds() {
     for (const auto& f : files_below(fs::path(CONSENT_SOURCE_DIR) / "tests/vectors/jcs/input", ".json"))
         write("canonical_json", f.filename().string(), read(f));
+    for (const auto& f : files_below(fs::path(CONSENT_SOURCE_DIR) / "tests/vectors/jcs/input", ".json"))
+        write("small_json", f.filename().string(), read(f));
     const fs::path notices = fs::path(CONSENT_SOURCE_DIR) / "tests/data/notices";
+    for (const auto& f : files_below(notices, ".json")) write("small_json", "notice-" + f.filename().string(), read(f));
     for (const auto& f : files_below(notices, ".json"))
         write("notice",
               fs::relative(f, notices).string() == "shop.json" ? "shop.json" : "invalid-" + f.filename().string(),
