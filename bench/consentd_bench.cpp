@@ -102,12 +102,12 @@ void add_run(Row& row, const LoadResult& run) {
     row.failures += run.failures;
 }
 
-Row samples_row(const std::string& name, const Samples& s) {
+Row samples_row(const std::string& name, const Samples& s, const std::string& condition = "idle server") {
     Row row = make_row(kServer, name, "1");
     row.p50_ms = {percentile(s.latencies_ms, 50)};
     row.p99_ms = {percentile(s.latencies_ms, 99)};
     row.failures = s.failures;
-    row.note = "n=" + std::to_string(s.latencies_ms.size()) + ", idle server";
+    row.note = "n=" + std::to_string(s.latencies_ms.size()) + ", " + condition;
     return row;
 }
 
@@ -200,7 +200,13 @@ std::vector<Row> measure_withdrawals(Scenarios& scenarios) {
     return {denied, event};
 }
 
-const Row* find_row(const std::vector<Row>& rows, const std::string& name, const std::string& clients);
+const Row* find_row(const std::vector<Row>& rows, const std::string& name, const std::string& clients) {
+    for (const auto& r : rows)
+        if (r.name == name && r.clients == clients) return &r;
+    return nullptr;  // a part that was not measured (--receipts-only)
+}
+
+double rate_of(const Row* row) { return row != nullptr ? row->rate() : 0.0; }
 
 // Issue #11: a withdrawal must take effect at once while the server is busy,
 // not only when it is idle. The same withdrawals as above, while receipts are
@@ -211,23 +217,14 @@ std::vector<Row> measure_withdrawals_under_load(Scenarios& scenarios, const std:
     progress("withdrawals while " + std::to_string(static_cast<long>(offered)) + " receipts/s are offered");
     Scenarios::Background load(scenarios, 16, offered);
     std::this_thread::sleep_for(kWarmUp);
-    Row denied = samples_row("withdrawal -> denied, under load", scenarios.withdrawal_to_denied(kWithdrawals));
-    Row event = samples_row("withdrawal -> its event, under load", scenarios.withdrawal_to_event(kWithdrawals));
+    const Samples denied = scenarios.withdrawal_to_denied(kWithdrawals);
+    const Samples event = scenarios.withdrawal_to_event(kWithdrawals);
     const double stored = load.stop();
-    char note[96];
-    std::snprintf(note, sizeof note, "; %.0f receipts/s stored meanwhile (%.0f offered)", stored, offered);
-    denied.note = denied.note.substr(0, denied.note.find(", idle")) + note;
-    event.note = event.note.substr(0, event.note.find(", idle")) + note;
-    return {denied, event};
+    char condition[96];
+    std::snprintf(condition, sizeof condition, "%.0f receipts/s stored meanwhile (%.0f offered)", stored, offered);
+    return {samples_row("withdrawal -> denied, under load", denied, condition),
+            samples_row("withdrawal -> its event, under load", event, condition)};
 }
-
-const Row* find_row(const std::vector<Row>& rows, const std::string& name, const std::string& clients) {
-    for (const auto& r : rows)
-        if (r.name == name && r.clients == clients) return &r;
-    return nullptr;  // a part that was not measured (--receipts-only)
-}
-
-double rate_of(const Row* row) { return row != nullptr ? row->rate() : 0.0; }
 
 // Ratios to the ceilings: receipts against signing and durable commits, single
 // checks against bare HTTP at the same client count; batches against single checks.

@@ -119,14 +119,14 @@ Connection::~Connection() {
 
 void Connection::on_wal_commit(WalHook hook) {
     wal_hook_ = std::move(hook);
-    if (wal_hook_) sqlite3_wal_hook(db_, &Connection::wal_trampoline, this);
-    else sqlite3_wal_autocheckpoint(db_, 1000);  // SQLite's default again
+    sqlite3_wal_hook(db_, &Connection::wal_trampoline, this);
 }
 
 int Connection::wal_trampoline(void* self, sqlite3*, const char*, int frames) {
     // The commit is durable before SQLite calls this: nothing here may fail it.
     try {
-        static_cast<Connection*>(self)->wal_hook_(frames);
+        const WalHook& hook = static_cast<Connection*>(self)->wal_hook_;
+        if (hook) hook(frames);
     } catch (...) {
     }
     return SQLITE_OK;

@@ -85,8 +85,9 @@ public:
     bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
     // Called after each commit on this connection with the WAL's length in
-    // frames. It replaces SQLite's automatic checkpoint on this connection,
-    // which would otherwise copy the WAL back into the file inside the commit.
+    // frames. It replaces SQLite's automatic checkpoint on this connection for
+    // good (which would otherwise copy the WAL back into the file inside the
+    // commit): whoever sets it takes over checkpointing.
     using WalHook = std::function<void(int frames)>;
     void on_wal_commit(WalHook hook);
     // A PASSIVE checkpoint: copies what it can without waiting for anyone.

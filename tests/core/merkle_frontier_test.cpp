@@ -10,16 +10,13 @@
 
 #include "consent/log/merkle.hpp"
 #include "consent/log/merkle_frontier.hpp"
+#include "fixtures.hpp"
 
 namespace merkle = consent::merkle;
 
 namespace {
 
-std::vector<merkle::Hash> leaves(std::size_t n) {
-    std::vector<merkle::Hash> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(merkle::leaf_hash("leaf " + std::to_string(i)));
-    return out;
-}
+std::vector<merkle::Hash> leaves(std::size_t n) { return consent::test::numbered_leaf_hashes(n); }
 
 // MTH of leaves [index << level, (index + 1) << level), straight from the RFC's definition.
 merkle::Hash subtree(const std::vector<merkle::Hash>& all, std::uint64_t level, std::uint64_t index) {

@@ -13,16 +13,13 @@
 #include "consent/log/merkle.hpp"
 #include "consent/log/merkle_frontier.hpp"
 #include "consent/log/merkle_spans.hpp"
+#include "fixtures.hpp"
 
 namespace merkle = consent::merkle;
 
 namespace {
 
-std::vector<merkle::Hash> leaves(std::size_t n) {
-    std::vector<merkle::Hash> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(merkle::leaf_hash("leaf " + std::to_string(i)));
-    return out;
-}
+std::vector<merkle::Hash> leaves(std::size_t n) { return consent::test::numbered_leaf_hashes(n); }
 
 std::vector<std::uint8_t> bytes(const merkle::Hash& h) { return {h.begin(), h.end()}; }
 

@@ -9,6 +9,7 @@
 
 #include "consent/crypto/encoding.hpp"
 #include "consent/log/merkle.hpp"
+#include "fixtures.hpp"
 #include "test_files.hpp"
 
 namespace merkle = consent::merkle;
@@ -56,13 +57,7 @@ std::vector<Hash> reference_leaf_hashes() {
     return hashes;
 }
 
-std::vector<Hash> numbered_leaf_hashes(std::size_t count) {
-    std::vector<Hash> hashes;
-    for (std::size_t i = 0; i < count; ++i) {
-        hashes.push_back(merkle::leaf_hash("leaf " + std::to_string(i)));
-    }
-    return hashes;
-}
+using consent::test::numbered_leaf_hashes;
 
 std::vector<Hash> prefix(const std::vector<Hash>& hashes, std::size_t n) {
     return std::vector<Hash>(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(n));

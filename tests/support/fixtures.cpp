@@ -32,4 +32,10 @@ Decision test_decision(const Notice& notice, Method method, std::map<std::string
     return std::move(d).value();
 }
 
+std::vector<merkle::Hash> numbered_leaf_hashes(std::size_t count) {
+    std::vector<merkle::Hash> hashes;
+    for (std::size_t i = 0; i < count; ++i) hashes.push_back(merkle::leaf_hash("leaf " + std::to_string(i)));
+    return hashes;
+}
+
 }  // namespace consent::test

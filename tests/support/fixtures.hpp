@@ -9,6 +9,7 @@
 
 #include "consent/consent/decision.hpp"
 #include "consent/consent/notice.hpp"
+#include "consent/log/merkle.hpp"
 
 namespace consent::test {
 
@@ -21,6 +22,9 @@ Notice shop_notice();
 // throws with the error code if the core refuses it.
 Decision test_decision(const Notice& notice, Method method, std::map<std::string, bool> choices = {},
                        std::vector<std::string> withdraw = {});
+
+// Leaf hashes of "leaf 0", "leaf 1", ...: the Merkle tests' trees.
+std::vector<merkle::Hash> numbered_leaf_hashes(std::size_t count);
 
 // Days to seconds, for readable policy tests.
 constexpr std::int64_t days(std::int64_t n) { return n * 86400; }
