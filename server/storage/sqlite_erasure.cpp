@@ -1,7 +1,9 @@
 #include "storage/sqlite_erasure.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "consent/consent/decision.hpp"
 #include "consent/consent/policy.hpp"
@@ -18,6 +20,11 @@
 
 namespace consent::server::sqlite {
 namespace {
+
+// How long an erasure waits for a background checkpoint to let go of the
+// WAL before it answers "erase again": 40 x 5 ms.
+constexpr int kScrubAttempts = 40;
+constexpr auto kScrubPause = std::chrono::milliseconds(5);
 
 Error conflict(std::int64_t index, const std::string& why) {
     return make_error("storage.erasure_conflict", "log index " + std::to_string(index) + " " + why);
@@ -104,14 +111,21 @@ Status apply_erasure(Connection& connection, const SealedAppend& append) {
 Status scrub_files(Connection& connection) {
     // (busy, WAL frames, frames checkpointed); busy = 1 when a reader or the
     // writer held on past the busy timeout: the WAL then still holds old pages.
-    auto statement = connection.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
-    if (!statement) return statement.error();
-    auto row = statement.value().step();
-    if (!row) return row.error();
-    if (!*row || statement.value().int64(0) != 0)
-        return make_error("storage.unavailable",
-                          "the erasure is committed, but the WAL could not be truncated yet: erase again to finish");
-    return Unit{};
+    // It is 1 at once, without the busy timeout, while the WAL checkpointer's
+    // thread (sqlite_wal_checkpointer.hpp) copies pages: that takes tens of
+    // milliseconds, so the truncation is tried again for a while first.
+    for (int attempt = 0;; ++attempt) {
+        auto statement = connection.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+        if (!statement) return statement.error();
+        auto row = statement.value().step();
+        if (!row) return row.error();
+        if (*row && statement.value().int64(0) == 0) return Unit{};
+        if (attempt >= kScrubAttempts)
+            return make_error(
+                "storage.unavailable",
+                "the erasure is committed, but the WAL could not be truncated yet: erase again to finish");
+        std::this_thread::sleep_for(kScrubPause);
+    }
 }
 
 Result<std::vector<StoredReceipt>> subject_erasures(ReadPool& reads, const std::string& site_id,
