@@ -9,6 +9,7 @@
 #   bench/run.sh --reps=5 --seconds=3 # longer, steadier
 #   bench/run.sh --only=consentd      # only consentd_bench (default: consentd, then log, then banner)
 #   bench/run.sh --only=consentd --receipts-only  # ceilings and receipts only: quick rounds on the write path
+#   bench/run.sh --only=consentd --checks-only    # ceilings, a 2 s fill of receipts, then checks and withdrawals: the read path
 #   bench/run.sh --only=log           # only log_bench: the receipt log at 10^3/10^5/10^6 leaves (<= ~4 min of appending)
 #   bench/run.sh --log-budget=120     # --log-X=V is passed to log_bench as --X=V (budget, max-leaves, threads, samples)
 #   bench/run.sh --only=banner        # only the banner bench: ours vs four peers in Chromium, three profiles (~10 min)

@@ -91,8 +91,8 @@ Status delete_state_row(Connection& connection, const std::string& site_id, cons
 
 }  // namespace
 
-LogWriter::LogWriter(std::unique_ptr<Connection> connection, std::function<std::int64_t()> clock)
-    : connection_(std::move(connection)), clock_(std::move(clock)) {}
+LogWriter::LogWriter(std::unique_ptr<Connection> connection, std::function<std::int64_t()> clock, StateCache& states)
+    : connection_(std::move(connection)), clock_(std::move(clock)), states_(states) {}
 
 Result<std::int64_t> LogWriter::load_log() {
     auto snapshot = Transaction::begin(*connection_, Transaction::Mode::deferred);
@@ -105,6 +105,8 @@ Result<std::int64_t> LogWriter::load_log() {
     if (!latest) return latest.error();
     frontier_ = std::move(frontier.value());
     signed_size_ = *latest ? (*latest)->tree_size : 0;
+    states_.clear();
+    committed_size_ = *size;
     return *size;
 }
 
@@ -121,7 +123,8 @@ Result<std::optional<Checkpoint>> LogWriter::write_batch(const std::vector<Seale
                                                                  ", not at " + std::to_string(expected) +
                                                                  ": another process wrote to it"));
     merkle::Frontier tree = frontier_;
-    auto checkpoint = write_in_transaction(batch, tree);
+    std::vector<FoldedState> folded;
+    auto checkpoint = write_in_transaction(batch, tree, folded);
     if (!checkpoint) return checkpoint.error();
     // After an automatic rollback (a full disk, say) COMMIT would fail anyway;
     // this names the cause instead.
@@ -131,11 +134,24 @@ Result<std::optional<Checkpoint>> LogWriter::write_batch(const std::vector<Seale
     if (!committed) return commit_failed(committed.error());  // the transaction rolls back
     frontier_ = std::move(tree);
     if (*checkpoint) signed_size_ = (*checkpoint)->tree_size;
+    publish_states(batch, folded);
+    committed_size_ = static_cast<std::int64_t>(frontier_.size());
     return checkpoint;
 }
 
+// Durable now, and nobody answered yet: a check that finds a decision no
+// longer pending finds its state here. An erasure deleted and refolded its
+// subject's rows (sqlite_erasure.cpp): that subject is read from the file again.
+void LogWriter::publish_states(const std::vector<SealedAppend>& batch, std::vector<FoldedState>& folded) {
+    for (FoldedState& f : folded) states_.put(subject_cache_key(*f.site_id, *f.subject_id), std::move(f.after));
+    for (const auto& append : batch)
+        if (append.request->erasure)
+            states_.forget(subject_cache_key(append.request->site_id, append.request->erasure->subject_id));
+}
+
 Result<std::optional<Checkpoint>> LogWriter::write_in_transaction(const std::vector<SealedAppend>& batch,
-                                                                  merkle::Frontier& tree) {
+                                                                  merkle::Frontier& tree,
+                                                                  std::vector<FoldedState>& folded) {
     if (auto inserted = insert_receipts(batch); !inserted) return commit_failed(inserted.error());
     // RFC 9162 §2.1.1: leaf data is the compact JWS, byte for byte as handed
     // out, so anyone holding a receipt can recompute its leaf hash. Children
@@ -147,7 +163,7 @@ Result<std::optional<Checkpoint>> LogWriter::write_in_transaction(const std::vec
         nodes.insert(nodes.end(), completed.begin(), completed.end());
     }
     if (auto inserted = insert_nodes(nodes); !inserted) return commit_failed(inserted.error());
-    if (auto updated = update_states(batch); !updated) return commit_failed(updated.error());
+    if (auto updated = update_states(batch, folded); !updated) return commit_failed(updated.error());
     // An erasure receipt erases what it names in its own transaction (issue #13).
     for (const auto& append : batch)
         if (append.request->erasure)
@@ -206,37 +222,27 @@ Status LogWriter::insert_nodes(const std::vector<merkle::Node>& nodes) {
 // several receipts in the batch is folded on from where its previous one left
 // it. Only the rows that differ from those stored before the batch are written,
 // all of them in multi-row statements (one per chunk instead of one per row).
-Status LogWriter::update_states(const std::vector<SealedAppend>& batch) {
-    struct Folded {
-        const std::string* site_id;
-        const std::string* subject_id;
-        SubjectState before;
-        SubjectState after;
-    };
-    std::vector<Folded> folded;
+Status LogWriter::update_states(const std::vector<SealedAppend>& batch, std::vector<FoldedState>& folded) {
     std::unordered_map<std::string, std::size_t> by_subject;
     for (const auto& append : batch) {
         const AppendRequest& request = *append.request;
         const std::string& subject_id = request.decision.subject_id;
-        std::string key = request.site_id;  // ids are printable, so NUL separates them unambiguously
-        key.push_back('\0');
-        key.append(subject_id);
-        const auto [found, fresh] = by_subject.emplace(std::move(key), folded.size());
+        const auto [found, fresh] = by_subject.emplace(subject_cache_key(request.site_id, subject_id), folded.size());
         if (fresh) {
-            auto stored = load_state(*connection_, request.site_id, subject_id);
+            auto stored = state_before(request.site_id, subject_id);
             if (!stored) return stored.error();
-            folded.push_back(Folded{&request.site_id, &subject_id, stored.value(), std::move(stored.value())});
+            folded.push_back(FoldedState{&request.site_id, &subject_id, stored.value(), std::move(stored.value())});
         }
         apply_decision(folded[found->second].after, request.decision, append.receipt->server_time,
                        append.receipt->receipt_id);
     }
     struct Row {
-        const Folded* subject;
+        const FoldedState* subject;
         const std::string* purpose;
         const PurposeRecord* record;
     };
     std::vector<Row> rows;
-    for (const Folded& f : folded) {
+    for (const FoldedState& f : folded) {
         for (const auto& [purpose, record] : f.after) {
             const auto old = f.before.find(purpose);
             if (old == f.before.end() || !same_record(old->second, record)) rows.push_back(Row{&f, &purpose, &record});
@@ -262,6 +268,17 @@ Status LogWriter::update_states(const std::vector<SealedAppend>& batch) {
                                .bind(p + 7, row.record->decided_at)
                                .bind(p + 8, row.record->receipt_id);
                        });
+}
+
+// The cache holds what the file holds: this batch checked, under the write
+// lock, that the log ends where this writer left it, so no other process
+// wrote a receipt (and no state changes without one) since the cache was last
+// dropped (load_log); what readers filled in was read from committed data
+// (read_cache.hpp says why it is never older than the writer's last put).
+Result<SubjectState> LogWriter::state_before(const std::string& site_id, const std::string& subject_id) {
+    StateCache::Ticket ticket;
+    if (auto cached = states_.find(subject_cache_key(site_id, subject_id), &ticket)) return *cached;
+    return load_state(*connection_, site_id, subject_id);
 }
 
 void LogWriter::set_checkpoint_signer(CheckpointSigner signer) {

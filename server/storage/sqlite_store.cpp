@@ -10,6 +10,7 @@
 #include "storage/sqlite_append_backend.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_connection.hpp"
+#include "storage/sqlite_foreign_writes.hpp"
 #include "storage/sqlite_log_writer.hpp"
 #include "storage/sqlite_merkle.hpp"
 #include "storage/sqlite_queries.hpp"
@@ -66,9 +67,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     writing.on_wal_commit([&writing, &background](int frames) {
         if (!background.committed(frames)) (void)writing.checkpoint_passive();
     });
-    auto log = std::make_unique<sqlite::LogWriter>(std::move(writer.value()), clock);
-    std::unique_ptr<SqliteStore> store(
-        new SqliteStore(std::move(checkpointer.value()), std::move(log), std::move(admin.value()), std::move(reads)));
+    auto states = std::make_unique<ReadCache<SubjectState>>(options.state_cache_subjects);
+    auto log = std::make_unique<sqlite::LogWriter>(std::move(writer.value()), clock, *states);
+    std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(states), std::move(checkpointer.value()),
+                                                       std::move(log), std::move(admin.value()), std::move(reads)));
+    SqliteStore& s = *store;
+    auto watch = sqlite::ForeignWriteWatch::start(
+        path, options.busy_timeout_ms,
+        {[&s] { return s.writer_->committed_size(); }, [&s] { s.states_->clear(); }, [&s] { s.keys_.clear(); }});
+    if (!watch) return watch.error();
+    store->watch_ = std::move(watch.value());
+    // After the watch: its first look at the keys comes before any is cached,
+    // and the writer's load_log (here) sets the log's end it compares with.
     auto pipeline = AppendPipeline::start(*store->backend_, std::move(clock), options.max_batch);
     if (!pipeline) return pipeline.error();
     store->pipeline_ = std::move(pipeline.value());
@@ -77,10 +87,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     return sqlite::internal_error();
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
+SqliteStore::SqliteStore(std::unique_ptr<ReadCache<SubjectState>> states,
+                         std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
                          std::unique_ptr<sqlite::LogWriter> writer, std::unique_ptr<Connection> admin,
                          std::unique_ptr<sqlite::ReadPool> reads)
-    : checkpointer_(std::move(checkpointer)),
+    : states_(std::move(states)),
+      checkpointer_(std::move(checkpointer)),
       writer_(std::move(writer)),
       admin_(std::move(admin)),
       reads_(std::move(reads)),
@@ -88,6 +100,7 @@ SqliteStore::SqliteStore(std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
 
 SqliteStore::~SqliteStore() {
     pipeline_.reset();  // answers and joins before the write connection closes
+    watch_.reset();     // it reads the writer
 }
 
 Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
@@ -100,14 +113,26 @@ Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
     return sqlite::internal_error();
 }
 
+ReadCacheStats SqliteStore::state_cache_stats() const { return states_->stats(); }
+ReadCacheStats SqliteStore::key_cache_stats() const { return keys_.stats(); }
+std::int64_t SqliteStore::foreign_writes_seen() const { return watch_ ? watch_->foreign_writes() : 0; }
+
 std::vector<Decision> SqliteStore::pending_decisions(const std::string& site_id, const std::string& subject_id) {
     return pipeline_->pending_decisions(site_id, subject_id);
 }
 
+// From memory when the subject was read or written lately (read_cache.hpp:
+// the writer puts each commit's states before answering anyone, so a
+// decision that left pending_decisions is found here).
 Result<SubjectState> SqliteStore::subject_state(const std::string& site_id, const std::string& subject_id) try {
+    const std::string key = subject_cache_key(site_id, subject_id);
+    ReadCache<SubjectState>::Ticket ticket;
+    if (auto cached = states_->find(key, &ticket)) return *cached;
     auto lease = reads_->acquire();
     if (!lease) return lease.error();
-    return sqlite::load_state(*lease.value(), site_id, subject_id);
+    auto state = sqlite::load_state(*lease.value(), site_id, subject_id);
+    if (state) states_->fill(key, ticket, *state);
+    return state;
 } catch (...) {
     return sqlite::internal_error();
 }

@@ -13,6 +13,9 @@
 // One consentd writes a file: the writer keeps the log's end in memory, and a
 // batch finding the file's log moved by another process is refused
 // (storage.log_moved, retryable) and the writer reads the log's end again.
+// Subjects' current states and API keys are also kept in memory (read_cache.hpp:
+// the writer puts what it committed, readers fill what they missed); what
+// another process writes to the file drops them (sqlite_foreign_writes.hpp).
 #pragma once
 
 #include <cstddef>
@@ -22,6 +25,7 @@
 #include <mutex>
 #include <string>
 
+#include "storage/read_cache.hpp"
 #include "storage/receipt_store.hpp"
 
 namespace consent::server {
@@ -32,6 +36,7 @@ class AppendBackendImpl;
 class LogWriter;
 class ReadPool;
 class WalCheckpointer;
+class ForeignWriteWatch;
 }  // namespace sqlite
 class AppendPipeline;
 
@@ -39,10 +44,14 @@ class AppendPipeline;
 inline constexpr std::size_t kDefaultMaxBatch = 512;
 // How long a connection waits for a lock held by another before storage.sqlite_error.
 inline constexpr int kDefaultBusyTimeoutMs = 5000;
+// Subjects whose current state is kept in memory (about 1 KB each with three
+// purposes): the most recently used; the rest are read from the file.
+inline constexpr std::size_t kDefaultStateCacheSubjects = 100000;
 
 struct SqliteOptions {
     std::size_t max_batch = kDefaultMaxBatch;
     int busy_timeout_ms = kDefaultBusyTimeoutMs;
+    std::size_t state_cache_subjects = kDefaultStateCacheSubjects;
 };
 
 class SqliteStore final : public ReceiptStore {
@@ -113,19 +122,26 @@ public:
     std::int64_t commit_count() const;   // group commits so far (since open)
     std::size_t queue_depth() const;     // appends holding a log index, not yet answered
     std::size_t sealed_waiting() const;  // of those, the signed ones waiting for their commit
+    ReadCacheStats state_cache_stats() const;
+    ReadCacheStats key_cache_stats() const;
+    std::int64_t foreign_writes_seen() const;  // times another process's writes dropped a cache
 
 private:
-    SqliteStore(std::unique_ptr<sqlite::WalCheckpointer> checkpointer, std::unique_ptr<sqlite::LogWriter> writer,
-                std::unique_ptr<sqlite::Connection> admin, std::unique_ptr<sqlite::ReadPool> reads);
+    SqliteStore(std::unique_ptr<ReadCache<SubjectState>> states, std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
+                std::unique_ptr<sqlite::LogWriter> writer, std::unique_ptr<sqlite::Connection> admin,
+                std::unique_ptr<sqlite::ReadPool> reads);
 
-    std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // first: outlives the writer's connection
+    std::unique_ptr<ReadCache<SubjectState>> states_;  // first: the writer puts into it
+    ReadCache<ApiKeyRecord> keys_{4096, 16};
+    std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // outlives the writer's connection
     std::unique_ptr<sqlite::LogWriter> writer_;
     std::unique_ptr<sqlite::Connection> admin_;
     std::mutex admin_mutex_;
     std::mutex erase_mutex_;  // one erasure at a time: each reads what it erases first
     std::unique_ptr<sqlite::ReadPool> reads_;
     std::unique_ptr<sqlite::AppendBackendImpl> backend_;
-    std::unique_ptr<AppendPipeline> pipeline_;  // declared last: stopped before the rest closes
+    std::unique_ptr<sqlite::ForeignWriteWatch> watch_;  // reads the writer and the caches
+    std::unique_ptr<AppendPipeline> pipeline_;          // declared last: stopped before the rest closes
 };
 
 }  // namespace consent::server

@@ -215,7 +215,7 @@ Status SqliteStore::put_api_key(const ApiKeyRecord& key) try {
 
 Status SqliteStore::revoke_api_key(const std::string& key_id, std::int64_t now) try {
     std::lock_guard<std::mutex> lock(admin_mutex_);
-    return sqlite::in_transaction(*admin_, [&](Connection& c) -> Status {
+    Status revoked = sqlite::in_transaction(*admin_, [&](Connection& c) -> Status {
         auto found =
             sqlite::has_row(c, "SELECT 1 FROM api_keys WHERE key_id = ?1", [&](Statement& s) { s.bind(1, key_id); });
         if (!found) return found.error();
@@ -225,17 +225,27 @@ Status SqliteStore::revoke_api_key(const std::string& key_id, std::int64_t now) 
         if (!statement) return statement.error();
         return statement.value().bind(1, key_id).bind(2, now).run();
     });
+    // Committed (or failed: then the key may still be as it was): read it afresh.
+    keys_.forget(key_id);
+    return revoked;
 } catch (...) {
     return sqlite::internal_error();
 }
 
+// Every backend request asks: from memory once read (read_cache.hpp). A key
+// revoked here is forgotten at its commit; one revoked by another process
+// within the foreign-write watch's period. An unknown id is not kept.
 Result<ApiKeyRecord> SqliteStore::api_key(const std::string& key_id) try {
-    return sqlite::only_row(
+    ReadCache<ApiKeyRecord>::Ticket ticket;
+    if (auto cached = keys_.find(key_id, &ticket)) return *cached;
+    auto key = sqlite::only_row(
         sqlite::read_rows<ApiKeyRecord>(
             *reads_,
             "SELECT key_id, site_id, key_hash, created_at, revoked_at, backend FROM api_keys WHERE key_id = ?1",
             [&](Statement& s) { s.bind(1, key_id); }, read_api_key),
         "API key");
+    if (key) keys_.fill(key_id, ticket, *key);
+    return key;
 } catch (...) {
     return sqlite::internal_error();
 }
