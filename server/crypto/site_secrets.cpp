@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "consent/crypto/encoding.hpp"
+#include "storage/memory_only.hpp"
 
 namespace consent::server {
 namespace {
@@ -85,6 +86,8 @@ Result<std::vector<std::uint8_t>> read_secret(const std::string& path) {
 Result<std::vector<std::uint8_t>> SiteSecrets::secret(const std::string& site_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (const auto hit = cache_.find(site_id); hit != cache_.end()) return hit->second;
+    if (refuse_storage_io())
+        return make_error("storage.unavailable", "the site secret is not read on the connection loop");
     if (auto dir = make_dir(dir_); !dir) return dir.error();
     const std::string path = dir_ + "/" + site_id + ".secret";
     if (::access(path.c_str(), F_OK) != 0)

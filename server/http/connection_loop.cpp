@@ -47,8 +47,13 @@ void refuse_at_accept(int fd, const Refusal& refusal) {
 
 }  // namespace
 
-ConnectionLoop::ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams)
-    : limits_(limits), workers_(workers), respond_(std::move(respond)), streams_(streams) {}
+ConnectionLoop::ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams,
+                               AnswerAtOnce at_once)
+    : limits_(limits),
+      workers_(workers),
+      respond_(std::move(respond)),
+      streams_(streams),
+      at_once_(std::move(at_once)) {}
 
 ConnectionLoop::~ConnectionLoop() {
     while (!connections_.empty()) close_connection(connections_.begin()->first);
@@ -289,6 +294,16 @@ void ConnectionLoop::advance_reading(Connection& c) {
 
 void ConnectionLoop::dispatch(Connection& c, const FramedRequest& request) {
     const bool close = request.close || c.served + 1 >= limits_.keep_alive_max_requests || stopping_;
+    if (at_once_) {
+        auto answer = at_once_(std::string_view(c.in.data(), request.total()), c.peer, close);
+        if (answer) {
+            c.in.erase(0, request.total());
+            c.state = State::busy;
+            c.continue_sent = false;
+            clear_deadline(c);
+            return on_answer(c.fd, std::move(*answer));
+        }
+    }
     auto bytes = std::make_shared<std::string>(c.in.substr(0, request.total()));
     c.in.erase(0, request.total());
     c.state = State::busy;

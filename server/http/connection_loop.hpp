@@ -8,6 +8,9 @@
 // deadline. An answer that opens an event stream hands the socket over to
 // EventStreams. Refusals close the connection after a short lingering drain
 // so that the client reads the answer instead of a reset (RFC 9112 §9.6).
+// A request the answer of which is in memory (a consent check: see
+// storage/memory_only.hpp) may be answered on the loop's own thread, without
+// the two thread hand-offs a worker costs (issue #11).
 #pragma once
 
 #include <atomic>
@@ -16,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -47,8 +51,13 @@ struct ConnectionLimits {
 class ConnectionLoop {
 public:
     using Respond = std::function<RoutedAnswer(std::string_view request, const Peer& peer, bool close)>;
+    // Called on the loop's thread for every complete request: an answer made
+    // without waiting on anything, or none (the request goes to a worker).
+    using AnswerAtOnce =
+        std::function<std::optional<RoutedAnswer>(std::string_view request, const Peer& peer, bool close)>;
 
-    ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams);
+    ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams,
+                   AnswerAtOnce at_once = nullptr);
     ConnectionLoop(const ConnectionLoop&) = delete;
     ConnectionLoop& operator=(const ConnectionLoop&) = delete;
     ~ConnectionLoop();
@@ -114,6 +123,7 @@ private:
     WorkerPool& workers_;
     Respond respond_;
     EventStreams& streams_;
+    AnswerAtOnce at_once_;
     int listen_ = -1;
     WakeablePoll poll_;  // woken for: stop, and answers from the workers
     Peer local_;

@@ -15,6 +15,7 @@
 #include "http/api_keys.hpp"
 #include "http/byte_exchange.hpp"
 #include "http/connection_loop.hpp"
+#include "http/deferred_log.hpp"
 #include "http/error_mapping.hpp"
 #include "http/event_streams.hpp"
 #include "http/request_router.hpp"
@@ -22,6 +23,7 @@
 #include "service/acknowledgements.hpp"
 #include "service/opt_in_stats.hpp"
 #include "service/state_snapshot.hpp"
+#include "storage/memory_only.hpp"
 
 namespace consent::server {
 namespace {
@@ -32,6 +34,16 @@ using nlohmann::json;
 
 const std::string kSite = R"(/v1/sites/([a-z0-9][a-z0-9_-]{0,63}))";
 const std::string kSubject = R"(/subjects/([A-Za-z0-9_.:@-]{1,128}))";
+
+// The single check's route (GET kSite kSubject /purposes/{purpose}), told
+// from its request line alone; the router still matches it as ever.
+bool is_single_check(std::string_view request) {
+    constexpr std::string_view kStart = "GET /v1/sites/";
+    if (request.substr(0, kStart.size()) != kStart) return false;
+    const std::string_view line = request.substr(0, request.find('\r'));
+    const auto purposes = line.find("/purposes/");
+    return purposes != std::string_view::npos && line.find("/subjects/") < purposes;
+}
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -208,6 +220,7 @@ public:
         : service_(service),
           config_(std::move(config)),
           log_(log),
+          deferred_log_(log),
           limiter_(config_.public_rate_per_minute, config_.public_rate_burst, config_.rate_limit_buckets),
           open_limiter_(config_.open_rate_per_minute, config_.open_rate_burst, config_.rate_limit_buckets),
           streams_(
@@ -217,7 +230,7 @@ public:
               },
               [this](const std::string& site) { return notice_event(site); }, stream_limits(config_)),
           workers_(config_.worker_threads),
-          loop_(connection_limits(config_), workers_, respond_function(), streams_) {
+          loop_(connection_limits(config_), workers_, respond_function(), streams_, at_once_function()) {
         configure();
         public_routes();
         backend_routes();
@@ -277,9 +290,33 @@ private:
         };
     }
 
+    // A single consent check, answered on the connection loop's thread when
+    // everything it needs is in memory (storage/memory_only.hpp): no worker
+    // wakes for it and the loop does not wait for one. Anything else, or a
+    // check that would read the file, goes to a worker as before.
+    ConnectionLoop::AnswerAtOnce at_once_function() {
+        return [this](std::string_view request, const Peer& peer, bool close) -> std::optional<RoutedAnswer> {
+            if (!is_single_check(request)) return std::nullopt;
+            if (deferred_log_.enabled() && !deferred_log_.has_room()) return std::nullopt;
+            const auto started = std::chrono::steady_clock::now();
+            MemoryOnlyScope scope;
+            RoutedAnswer answer = server_.respond(request, peer, close);
+            if (scope.refused()) return std::nullopt;
+            metrics_.checks_at_once++;
+            if (deferred_log_.enabled()) {
+                answer.record.latency_us =
+                    std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+                        .count();
+                deferred_log_.offer(answer.record);
+            }
+            return answer;
+        };
+    }
+
     ConsentService& service_;
     ServerConfig config_;
     RequestLog log_;
+    DeferredLog deferred_log_;  // the lines of answers made on the loop's thread
     RateLimiter limiter_;       // the banner's routes
     RateLimiter open_limiter_;  // the log's proofs, checkpoint and keys
     RequestRouter server_;
@@ -313,6 +350,7 @@ void HttpServer::Impl::configure() {
         send_error(res, make_error("server.internal", "an unexpected error occurred"));
     });
     server_.set_post_routing_handler([this](const Request&, Response& res) {
+        if (storage_io_refused()) return;  // this attempt is dropped and answered by a worker
         metrics_.requests++;
         if (res.status >= 500) metrics_.server_errors++;
         else if (res.status >= 400) metrics_.client_errors++;
@@ -440,8 +478,9 @@ void HttpServer::Impl::public_routes() {
 void HttpServer::Impl::backend_routes() {
     server_.Get(kSite + kSubject + R"(/purposes/([a-z][a-z0-9_]{0,39}))", [this](const Request& req, Response& res) {
         if (!allow_backend(req, res, req.matches[1])) return;
-        metrics_.checks++;
         auto verdict = service_.check(req.matches[1], req.matches[2], req.matches[3]);
+        if (storage_io_refused()) return;  // answered again by a worker (storage/memory_only.hpp)
+        metrics_.checks++;
         if (!verdict) return send_error(res, verdict.error());
         send_json(res, 200, verdict_to_json(*verdict));
     });
@@ -633,6 +672,9 @@ std::string HttpServer::Impl::metrics_text() const {
     counter("consentd_decisions_replayed_total", "Retried decisions answered with their first receipt.",
             metrics_.decisions_replayed);
     counter("consentd_checks_total", "Consent checks answered.", metrics_.checks);
+    counter("consentd_checks_from_memory_total",
+            "Single checks answered from memory on the connection loop's thread, without a worker.",
+            metrics_.checks_at_once);
     counter("consentd_rate_limited_total", "Requests refused by a rate limit (banner and open routes).",
             metrics_.rate_limited);
     counter("consentd_event_streams_open", "Event streams currently open.", streams_.open(), "gauge");

@@ -42,6 +42,7 @@ public:
         std::atomic<std::uint64_t> decisions_recorded{0};
         std::atomic<std::uint64_t> decisions_replayed{0};
         std::atomic<std::uint64_t> checks{0};
+        std::atomic<std::uint64_t> checks_at_once{0};  // of those, answered on the connection loop's thread
         std::atomic<std::uint64_t> rate_limited{0};
     };
 

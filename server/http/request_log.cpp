@@ -42,11 +42,15 @@ void RequestLog::write(const RequestRecord& record) const {
     const auto now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    const std::string line = format(record, now);
-    // O_APPEND files and pipes take a line this short (< PIPE_BUF) whole.
+    write_text(format(record, now));
+}
+
+// O_APPEND files and pipes take a text this short (< PIPE_BUF) whole.
+void RequestLog::write_text(const std::string& text) const {
+    if (fd_ < 0) return;
     ssize_t n;
     do {
-        n = ::write(fd_, line.data(), line.size());
+        n = ::write(fd_, text.data(), text.size());
     } while (n < 0 && errno == EINTR);
 }
 

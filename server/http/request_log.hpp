@@ -31,6 +31,9 @@ public:
     // One write(2) per line, so that lines from concurrent workers never mix.
     // A failed write is dropped: logging never holds up or fails a request.
     void write(const RequestRecord& record) const;
+    // Lines already formatted, each whole; text of at most PIPE_BUF bytes goes
+    // out in one write(2) (deferred_log.hpp joins lines up to that).
+    void write_text(const std::string& text) const;
 
     // {"time":"2026-12-03T10:00:00.123Z","id":…,"method":…,"route":…,"status":…,"latency_us":…,"bytes":…}
     static std::string format(const RequestRecord& record, std::int64_t unix_ms);

@@ -2,9 +2,12 @@
 
 #include <chrono>
 
+#include "storage/memory_only.hpp"
+
 namespace consent::server::pg {
 
 Result<Pool::Lease> Pool::acquire() {
+    if (refuse_storage_io()) return make_error("storage.unavailable", "no database reads on the connection loop");
     {
         std::unique_lock<std::mutex> lock(mutex_);
         const bool free = returned_.wait_for(lock, std::chrono::milliseconds(kLeaseWaitMs),

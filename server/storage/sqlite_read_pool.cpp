@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "storage/memory_only.hpp"
 #include "storage/sqlite_schema.hpp"
 
 namespace consent::server::sqlite {
@@ -18,6 +19,7 @@ ReadPool::Lease::~Lease() {
 }
 
 Result<ReadPool::Lease> ReadPool::acquire() {
+    if (refuse_storage_io()) return make_error("storage.unavailable", "no file reads on the connection loop");
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!idle_.empty()) {
