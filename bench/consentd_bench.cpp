@@ -265,7 +265,7 @@ std::string first_cpu_model() {
     return "unknown CPU";
 }
 
-std::string header(const Options& o, const ScratchDir& scratch, const BenchServer& server, std::size_t receipts) {
+std::string header(const Options& o, const ScratchDir& scratch, BenchServer& server, std::size_t receipts) {
     const auto& c = server.config();
     std::ostringstream out;
     out << "consentd bench: Release build, in-process consentd on 127.0.0.1, " << o.reps << " repetitions of "
@@ -279,6 +279,12 @@ std::string header(const Options& o, const ScratchDir& scratch, const BenchServe
         << c.max_body_bytes / 1024 << " KiB, public rate limit " << c.public_rate_per_minute
         << "/min (off), group commit <= " << consent::server::kDefaultMaxBatch << "; " << receipts
         << " receipts in the log at the end\n";
+    // Whether the checks were answered from memory (read_cache.hpp), and
+    // whether anything dropped it mid-run (there is no other process here).
+    const auto states = server.store().state_cache_stats();
+    out << "state cache: " << states.hits << " hits, " << states.misses << " misses, " << states.entries
+        << " subjects held, " << states.evictions << " evicted, " << states.clears << " drops ("
+        << server.store().foreign_receipts_seen() << " for another process's receipts)\n";
     return out.str();
 }
 

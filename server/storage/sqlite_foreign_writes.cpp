@@ -71,20 +71,22 @@ void ForeignWriteWatch::run() {
 }
 
 void ForeignWriteWatch::look() {
-    // Ours first: a commit of this process after it is read looks foreign
-    // (a spurious drop), never the other way round.
-    const std::int64_t ours = targets_.committed_size();
     auto file = look_at(*connection_);
     if (!file) return;  // busy or failing: looked at again next period
+    // Ours after the file's: a commit of this process between the two then
+    // counts as ours, so a busy writer causes no drop. It cannot hide another
+    // process's receipt: this writer's log passes one only through load_log,
+    // which drops the states before it says where the log ends.
+    const std::int64_t ours = targets_.committed_size();
     if (file->log_size > std::max(ours, dropped_for_)) {
         dropped_for_ = file->log_size;
         targets_.drop_states();
-        ++seen_;
+        ++states_dropped_;
     }
     if (file->keys != keys_seen_) {
         keys_seen_ = file->keys;
         targets_.drop_keys();
-        ++seen_;
+        ++keys_dropped_;
     }
 }
 

@@ -11,10 +11,9 @@
 //   appended: the states are dropped (the log writer reloads the log's end at
 //   its next batch, storage.log_moved, and drops them again then);
 // - a different count of keys or of revoked keys drops the keys.
-// A spurious drop (this process's own commit seen before it said so) costs
-// only a few refills. What another process writes is so seen by consentd's
+// What another process writes is so seen by consentd's
 // checks within one period (50 ms by default), not at once: documented in
-// docs/storage.md.
+// docs/deployment.md ("What consentd keeps in memory").
 #pragma once
 
 #include <atomic>
@@ -49,7 +48,11 @@ public:
     ForeignWriteWatch& operator=(const ForeignWriteWatch&) = delete;
     ~ForeignWriteWatch();  // joins the thread
 
-    std::int64_t foreign_writes() const { return seen_; }  // drops so far (states or keys)
+    // Times the states were dropped for another process's receipts.
+    std::int64_t foreign_receipts() const { return states_dropped_; }
+    // Times the keys were dropped: another process's key change, or one of
+    // this process (the count cannot tell whose; a refill costs little).
+    std::int64_t key_changes() const { return keys_dropped_; }
 
 private:
     ForeignWriteWatch(std::unique_ptr<Connection> connection, ForeignWriteTargets targets,
@@ -62,7 +65,8 @@ private:
     const std::chrono::milliseconds period_;
     std::int64_t dropped_for_ = -1;  // the file's log end the states were last dropped for
     std::string keys_seen_;          // the keys' counts as last seen ("" before the first look)
-    std::atomic<std::int64_t> seen_{0};
+    std::atomic<std::int64_t> states_dropped_{0};
+    std::atomic<std::int64_t> keys_dropped_{0};
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -130,12 +130,17 @@ Result<std::optional<Checkpoint>> LogWriter::write_batch(const std::vector<Seale
     // this names the cause instead.
     if (!connection_->in_transaction())
         return commit_failed(make_error("storage.sqlite_error", "SQLite rolled the transaction back"));
+    // Said before the COMMIT makes the receipts visible: the foreign-write
+    // watch must never see the file's log longer than this writer's.
+    committed_size_ = static_cast<std::int64_t>(tree.size());
     auto committed = transaction.value().commit();
-    if (!committed) return commit_failed(committed.error());  // the transaction rolls back
+    if (!committed) {
+        committed_size_ = expected;
+        return commit_failed(committed.error());  // the transaction rolls back
+    }
     frontier_ = std::move(tree);
     if (*checkpoint) signed_size_ = (*checkpoint)->tree_size;
     publish_states(batch, folded);
-    committed_size_ = static_cast<std::int64_t>(frontier_.size());
     return checkpoint;
 }
 

@@ -39,7 +39,8 @@ public:
     // file may have been written by another process: the state cache is dropped.
     Result<std::int64_t> load_log();
 
-    // The log's end as this writer last committed or loaded it (any thread).
+    // The log's end as this writer last committed or loaded it, or is
+    // committing (set just before the COMMIT; any thread).
     std::int64_t committed_size() const { return committed_size_.load(); }
 
     // AppendBackend::write_batch: all or nothing. The file's log must end where

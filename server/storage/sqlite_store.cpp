@@ -74,7 +74,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     SqliteStore& s = *store;
     auto watch = sqlite::ForeignWriteWatch::start(
         path, options.busy_timeout_ms,
-        {[&s] { return s.writer_->committed_size(); }, [&s] { s.states_->clear(); }, [&s] { s.keys_.clear(); }});
+        {[&s] { return s.writer_->committed_size(); }, [&s] { s.states_->clear(); }, [&s] { s.keys_.clear(); }},
+        options.foreign_write_period);
     if (!watch) return watch.error();
     store->watch_ = std::move(watch.value());
     // After the watch: its first look at the keys comes before any is cached,
@@ -115,7 +116,7 @@ Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
 
 ReadCacheStats SqliteStore::state_cache_stats() const { return states_->stats(); }
 ReadCacheStats SqliteStore::key_cache_stats() const { return keys_.stats(); }
-std::int64_t SqliteStore::foreign_writes_seen() const { return watch_ ? watch_->foreign_writes() : 0; }
+std::int64_t SqliteStore::foreign_receipts_seen() const { return watch_ ? watch_->foreign_receipts() : 0; }
 
 std::vector<Decision> SqliteStore::pending_decisions(const std::string& site_id, const std::string& subject_id) {
     return pipeline_->pending_decisions(site_id, subject_id);

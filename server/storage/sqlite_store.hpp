@@ -18,6 +18,7 @@
 // another process writes to the file drops them (sqlite_foreign_writes.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -52,6 +53,8 @@ struct SqliteOptions {
     std::size_t max_batch = kDefaultMaxBatch;
     int busy_timeout_ms = kDefaultBusyTimeoutMs;
     std::size_t state_cache_subjects = kDefaultStateCacheSubjects;
+    // How often the file is looked at for another process's writes (sqlite_foreign_writes.hpp).
+    std::chrono::milliseconds foreign_write_period{50};
 };
 
 class SqliteStore final : public ReceiptStore {
@@ -124,7 +127,7 @@ public:
     std::size_t sealed_waiting() const;  // of those, the signed ones waiting for their commit
     ReadCacheStats state_cache_stats() const;
     ReadCacheStats key_cache_stats() const;
-    std::int64_t foreign_writes_seen() const;  // times another process's writes dropped a cache
+    std::int64_t foreign_receipts_seen() const;  // times another process's receipts dropped the states
 
 private:
     SqliteStore(std::unique_ptr<ReadCache<SubjectState>> states, std::unique_ptr<sqlite::WalCheckpointer> checkpointer,

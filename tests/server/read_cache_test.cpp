@@ -140,7 +140,7 @@ TEST_CASE("sqlite: another process's withdrawal and erasure reach the checks hel
     }
     CHECK(eventually([&] { return verdict_reason(*consentd, "subj-a") == "withdrawn"; }));
     CHECK(eventually([&] { return verdict_reason(*consentd, "subj-b") == "no_decision"; }));
-    CHECK(consentd->foreign_writes_seen() >= 1);
+    CHECK(consentd->foreign_receipts_seen() >= 1);
     // consentd's own writer goes on from the file's new end.
     append_ok(*consentd, request(kShop, grant_all("decision-4", "subj-c")));
     CHECK(verdict_reason(*consentd, "subj-c") == "granted");
@@ -195,4 +195,19 @@ TEST_CASE("sqlite: the states kept in memory stay within their bound and agree w
         CHECK(same_state(read_ok(store->subject_state(kShop, subject)), read_ok(fresh->subject_state(kShop, subject))));
     }
     CHECK(store->state_cache_stats().entries <= 64);
+}
+
+// The watch compares the file's log with this writer's: a commit it sees
+// before the writer has said so would drop every state for nothing.
+TEST_CASE("sqlite: this process's own appends never drop the states kept in memory",
+          "[server][storage][sqlite][concurrency]") {
+    consent::test::TempDir dir;
+    const std::string path = (dir.path() / "consent.db").string();
+    SqliteOptions options;
+    options.foreign_write_period = std::chrono::milliseconds(1);  // a look between almost every two commits
+    auto store = open_store(path, options);
+    const std::int64_t appends = consent::test::store::conformance::concurrent_appends(*store, 16, 100);
+    REQUIRE(appends == 1600);
+    CHECK(store->foreign_receipts_seen() == 0);
+    CHECK(store->state_cache_stats().clears == 1);  // the writer's own, when it first read the log
 }
