@@ -295,6 +295,7 @@ private:
     // wakes for it and the loop does not wait for one. Anything else, or a
     // check that would read the file, goes to a worker as before.
     ConnectionLoop::AnswerAtOnce at_once_function() {
+        if (!service_.store().keeps_hot_reads_in_memory()) return nullptr;
         return [this](std::string_view request, const Peer& peer, bool close) -> std::optional<RoutedAnswer> {
             if (!is_single_check(request)) return std::nullopt;
             if (deferred_log_.enabled() && !deferred_log_.has_room()) return std::nullopt;

@@ -299,6 +299,11 @@ public:
     // (storage.state_mismatch names the first differing site, subject,
     // purpose); the Merkle tree and checkpoints are those of the receipts.
     virtual Status rebuild_check() = 0;
+
+    // Whether a check's key and state may be found in memory (SqliteStore's
+    // read caches): only then does consentd try checks on its connection loop
+    // (storage/memory_only.hpp); a store that always reads would refuse each try.
+    virtual bool keeps_hot_reads_in_memory() const { return false; }
 };
 
 }  // namespace consent::server

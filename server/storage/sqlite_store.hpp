@@ -120,6 +120,7 @@ public:
     Result<std::vector<std::pair<std::string, std::int64_t>>> retention_policies() override;
 
     Status rebuild_check() override;
+    bool keeps_hot_reads_in_memory() const override { return true; }
 
     // Statistics for /metrics and tests.
     std::int64_t commit_count() const;   // group commits so far (since open)
