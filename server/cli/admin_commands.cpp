@@ -23,6 +23,7 @@
 #include "storage/pg_migrate.hpp"
 #include "storage/pg_store.hpp"
 #include "storage/sqlite_backup.hpp"
+#include "storage/sqlite_foreign_writes.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage/store_opener.hpp"
 
@@ -290,6 +291,7 @@ Outcome erase(const Args& a) {
     return with_erasure_service(a, [&](ConsentService& service) -> Outcome {
         auto answer = service.erase_subject(a.get("site"), a.get("subject"), a.get("reason"), "consentctl");
         if (!answer) return fail(answer.error());
+        if (!answer->replayed) sqlite::wait_for_running_consentd();  // its checks say no_decision when this returns
         if (answer->replayed)
             return {0,
                     "already erased by erasure receipt " + answer->receipt.receipt_id + " at log index " +
@@ -323,6 +325,7 @@ Outcome retention_apply(const Args& a) {
         const std::string due = std::to_string(run->subjects_due) + " of " + std::to_string(run->subjects_checked) +
                                 " subjects due (receipts at log indices " + (indices.empty() ? "none" : indices) + ")";
         if (dry_run) return {0, "dry run: " + due + "; nothing erased", {}};
+        if (!run->erasures.empty()) sqlite::wait_for_running_consentd();
         return {0, due + "; erased with " + std::to_string(run->erasures.size()) + " erasure receipts", {}};
     });
 }
@@ -349,6 +352,7 @@ Outcome dispatch(const std::string& cmd, const Args& a) {
     if (cmd == "apikey" && word(1) == "revoke" && !word(2).empty())
         return with_store(a, [&](ReceiptStore& s) -> Outcome {
             if (auto r = s.revoke_api_key(word(2), unix_now()); !r) return fail(r.error());
+            sqlite::wait_for_running_consentd();  // a running consentd refuses the key when this returns
             return {0, "API key " + word(2) + " revoked", {}};
         });
     if (cmd == "keys" && word(1) == "rotate") {

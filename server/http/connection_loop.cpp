@@ -47,17 +47,42 @@ void refuse_at_accept(int fd, const Refusal& refusal) {
 
 }  // namespace
 
+std::string ConnectionCaps::admit(const std::string& client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (open_ >= max_) return "the server is at its connection limit";
+    const auto known = per_client_.find(client);
+    if (known != per_client_.end() && known->second >= max_per_client_) return "too many connections from this client";
+    ++per_client_[client];
+    ++open_;
+    return "";
+}
+
+void ConnectionCaps::leave(const std::string& client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto known = per_client_.find(client);
+    if (known == per_client_.end()) return;
+    if (--known->second == 0) per_client_.erase(known);
+    --open_;
+}
+
+std::size_t ConnectionCaps::open() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return open_;
+}
+
 ConnectionLoop::ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams,
-                               AnswerAtOnce at_once)
+                               AnswerAtOnce at_once, ConnectionCaps* caps)
     : limits_(limits),
       workers_(workers),
       respond_(std::move(respond)),
       streams_(streams),
-      at_once_(std::move(at_once)) {}
+      at_once_(std::move(at_once)),
+      own_caps_(limits.max_connections, limits.max_connections_per_client),
+      caps_(caps != nullptr ? *caps : own_caps_) {}
 
 ConnectionLoop::~ConnectionLoop() {
     while (!connections_.empty()) close_connection(connections_.begin()->first);
-    if (listen_ >= 0) ::close(listen_);
+    if (listen_ >= 0 && owns_listener_) ::close(listen_);
 }
 
 int ConnectionLoop::bind(const std::string& host, int port, int backlog) {
@@ -79,14 +104,30 @@ int ConnectionLoop::bind(const std::string& host, int port, int backlog) {
         return -1;
     }
     listen_ = fd;
+    owns_listener_ = true;
     const Peer self = address_of(bound);
     local_.local_ip = self.remote_ip;
     local_.local_port = self.remote_port;
+    watch_listener();
+    return local_.local_port;
+}
+
+void ConnectionLoop::share_listener(ConnectionLoop& first) {
+    listen_ = first.listen_;
+    owns_listener_ = false;
+    shared_ = true;
+    first.shared_ = true;
+    local_ = first.local_;
+    if (listen_ >= 0) watch_listener();
+}
+
+// EPOLLEXCLUSIVE: with several loops on one listening socket, an arrival
+// wakes one of them, not all (the others' accept would find nothing).
+void ConnectionLoop::watch_listener() {
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
     ev.data.fd = listen_;
     ::epoll_ctl(poll_.fd(), EPOLL_CTL_ADD, listen_, &ev);
-    return local_.local_port;
 }
 
 void ConnectionLoop::stop() {
@@ -127,8 +168,10 @@ void ConnectionLoop::handle(const epoll_event* events, int n) {
 // is still open at drain_timeout is closed by the destructor.
 void ConnectionLoop::drain() {
     ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, listen_, nullptr);
-    ::close(listen_);  // connections not yet accepted are refused by the kernel
-    listen_ = -1;
+    // Connections not yet accepted are refused by the kernel. The owner
+    // stops the socket listening but keeps its descriptor until every loop of
+    // the server is done (closed, its number could be another socket's).
+    if (owns_listener_) ::shutdown(listen_, SHUT_RDWR);
     accept_paused_until_ = {};
     const auto until = Clock::now() + limits_.drain_timeout;
     std::vector<epoll_event> events(256);
@@ -161,8 +204,11 @@ void ConnectionLoop::close_idle() {
     }
 }
 
+// Alone, a loop takes every waiting connection; beside others it takes one
+// per wake-up, so that a burst of connections (a backend's pool opening)
+// spreads over the loops instead of landing on the first one woken.
 void ConnectionLoop::accept_all() {
-    for (;;) {
+    for (bool more = true; more; more = !shared_) {
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
         const int fd = ::accept4(listen_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -177,14 +223,10 @@ void ConnectionLoop::accept_all() {
         Peer peer = address_of(addr);
         peer.local_ip = local_.local_ip;
         peer.local_port = local_.local_port;
-        const auto known = per_client_.find(peer.remote_ip);
-        const std::size_t from_client = known == per_client_.end() ? 0 : known->second;
-        if (connections_.size() >= limits_.max_connections) {
+        const std::string refusal = caps_.admit(peer.remote_ip);
+        if (!refusal.empty()) {
             ++refused_;
-            refuse_at_accept(fd, {503, "request.too_many_connections", "the server is at its connection limit"});
-        } else if (from_client >= limits_.max_connections_per_client) {
-            ++refused_;
-            refuse_at_accept(fd, {503, "request.too_many_connections", "too many connections from this client"});
+            refuse_at_accept(fd, {503, "request.too_many_connections", refusal});
         } else {
             Connection& c = connections_[fd];
             c.fd = fd;
@@ -199,7 +241,6 @@ void ConnectionLoop::admit(int fd) {
     const int yes = 1;
     // TOOLCHAIN.md: without TCP_NODELAY Nagle meets delayed ACKs (40 ms per request).
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    ++per_client_[c.peer.remote_ip];
     ++open_;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -402,10 +443,7 @@ void ConnectionLoop::expire_deadlines() {
     const auto now = Clock::now();
     if (accept_paused_until_ != Clock::time_point{} && now >= accept_paused_until_) {
         accept_paused_until_ = {};
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.fd = listen_;
-        ::epoll_ctl(poll_.fd(), EPOLL_CTL_ADD, listen_, &ev);
+        watch_listener();
     }
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
         const int fd = deadlines_.begin()->second;
@@ -467,7 +505,7 @@ void ConnectionLoop::forget(Connection& c) {
     const int fd = c.fd;
     clear_deadline(c);
     if (c.interest) ::epoll_ctl(poll_.fd(), EPOLL_CTL_DEL, fd, nullptr);
-    if (--per_client_[c.peer.remote_ip] == 0) per_client_.erase(c.peer.remote_ip);
+    caps_.leave(c.peer.remote_ip);
     --open_;
     connections_.erase(fd);
 }

@@ -48,6 +48,28 @@ struct ConnectionLimits {
     std::chrono::milliseconds drain_timeout{10000};  // after stop(): for the requests already received
 };
 
+// The connection caps of a whole server, shared by its loops (one per core):
+// a client's connections count together whichever loop accepted them.
+class ConnectionCaps {
+public:
+    ConnectionCaps(std::size_t max_connections, std::size_t max_per_client)
+        : max_(max_connections), max_per_client_(max_per_client) {}
+    ConnectionCaps(const ConnectionCaps&) = delete;
+    ConnectionCaps& operator=(const ConnectionCaps&) = delete;
+
+    // Counts the connection in, or names why not ("" = admitted).
+    std::string admit(const std::string& client);
+    void leave(const std::string& client);
+    std::size_t open() const;
+
+private:
+    const std::size_t max_;
+    const std::size_t max_per_client_;
+    mutable std::mutex mutex_;
+    std::size_t open_ = 0;
+    std::map<std::string, std::size_t> per_client_;
+};
+
 class ConnectionLoop {
 public:
     using Respond = std::function<RoutedAnswer(std::string_view request, const Peer& peer, bool close)>;
@@ -57,13 +79,16 @@ public:
         std::function<std::optional<RoutedAnswer>(std::string_view request, const Peer& peer, bool close)>;
 
     ConnectionLoop(ConnectionLimits limits, WorkerPool& workers, Respond respond, EventStreams& streams,
-                   AnswerAtOnce at_once = nullptr);
+                   AnswerAtOnce at_once = nullptr, ConnectionCaps* caps = nullptr);
     ConnectionLoop(const ConnectionLoop&) = delete;
     ConnectionLoop& operator=(const ConnectionLoop&) = delete;
     ~ConnectionLoop();
 
     // Binds and listens (port 0 picks a free one); returns the port, or -1.
     int bind(const std::string& host, int port, int backlog);
+    // Another loop of the same server accepts from first's listening socket
+    // too (EPOLLEXCLUSIVE: one loop is woken per arrival); first owns it.
+    void share_listener(ConnectionLoop& first);  // before either runs
     // Serves until stop(), then drains: the listening socket is closed (new
     // connections are refused), idle connections are closed, and requests
     // already received, or arriving whole on open connections, are answered
@@ -72,7 +97,7 @@ public:
     bool run();
     // From any thread.
     void stop();
-    std::size_t open_connections() const { return open_; }
+    std::size_t open_connections() const { return open_; }  // this loop's
     // Requests and connections the edge refused itself (framing, deadline, caps).
     std::uint64_t refused() const { return refused_; }
 
@@ -99,6 +124,7 @@ private:
     void handle(const epoll_event* events, int n);
     void drain();
     void close_idle();
+    void watch_listener();
     void accept_all();
     void admit(int fd);
     void on_socket(int fd, std::uint32_t events);
@@ -125,13 +151,16 @@ private:
     EventStreams& streams_;
     AnswerAtOnce at_once_;
     int listen_ = -1;
+    bool owns_listener_ = false;  // closed by its owner only, once every loop is done with it
+    bool shared_ = false;         // other loops accept from it too
+    ConnectionCaps own_caps_;     // when none is shared
+    ConnectionCaps& caps_;
     WakeablePoll poll_;  // woken for: stop, and answers from the workers
     Peer local_;
     std::atomic<bool> stopping_{false};
     Clock::time_point accept_paused_until_{};
 
     std::unordered_map<int, Connection> connections_;
-    std::map<std::string, std::size_t> per_client_;
     std::set<std::pair<Clock::time_point, int>> deadlines_;
     std::atomic<std::size_t> open_{0};
     std::atomic<std::uint64_t> refused_{0};

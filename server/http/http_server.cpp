@@ -1,9 +1,13 @@
 #include "http/http_server.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -230,7 +234,10 @@ public:
               },
               [this](const std::string& site) { return notice_event(site); }, stream_limits(config_)),
           workers_(config_.worker_threads),
-          loop_(connection_limits(config_), workers_, respond_function(), streams_, at_once_function()) {
+          caps_(config_.max_connections, config_.max_connections_per_client) {
+        for (std::size_t i = 0; i < connection_loop_count(); ++i)
+            loops_.push_back(std::make_unique<ConnectionLoop>(connection_limits(config_), workers_, respond_function(),
+                                                              streams_, at_once_function(), &caps_));
         configure();
         public_routes();
         backend_routes();
@@ -238,16 +245,28 @@ public:
         open_routes();
     }
 
-    int bind() { return loop_.bind(config_.host, config_.port, config_.listen_backlog); }
+    int bind() {
+        const int port = loops_.front()->bind(config_.host, config_.port, config_.listen_backlog);
+        if (port >= 0)
+            for (std::size_t i = 1; i < loops_.size(); ++i) loops_[i]->share_listener(*loops_.front());
+        return port;
+    }
     bool serve() {
-        const bool ran = loop_.run();
+        std::vector<std::thread> others;
+        std::atomic<bool> all_ran{true};
+        for (std::size_t i = 1; i < loops_.size(); ++i)
+            others.emplace_back([this, i, &all_ran] {
+                if (!loops_[i]->run()) all_ran = false;
+            });
+        const bool ran = loops_.front()->run();
+        for (auto& t : others) t.join();
         workers_.stop();  // requests in flight finish (their commits too) before the streams go
         streams_.stop();
-        return ran;
+        return ran && all_ran;
     }
     void stop() {
         service_.events().stop();
-        loop_.stop();
+        for (auto& loop : loops_) loop->stop();
     }
     std::vector<std::string> answer_bytes(std::string_view bytes) {
         ByteExchange exchange(
@@ -324,7 +343,20 @@ private:
     Metrics metrics_;
     EventStreams streams_;
     WorkerPool workers_;
-    ConnectionLoop loop_;
+    // One connection loop per core (up to 4), all accepting from one
+    // listening socket: one loop's thread was the ceiling of single checks
+    // answered from memory (issue #11). The caps count across them.
+    ConnectionCaps caps_;
+    std::vector<std::unique_ptr<ConnectionLoop>> loops_;
+
+    static std::size_t connection_loop_count() {
+        return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+    }
+    std::size_t refused_total() const {
+        std::size_t n = 0;
+        for (const auto& loop : loops_) n += loop->refused();
+        return n;
+    }
 };
 
 void HttpServer::Impl::configure() {
@@ -680,8 +712,8 @@ std::string HttpServer::Impl::metrics_text() const {
             metrics_.rate_limited);
     counter("consentd_event_streams_open", "Event streams currently open.", streams_.open(), "gauge");
     counter("consentd_http_refused_total",
-            "Requests and connections refused by the HTTP edge (framing, deadlines, caps).", loop_.refused());
-    counter("consentd_http_connections_open", "Request connections currently open.", loop_.open_connections(), "gauge");
+            "Requests and connections refused by the HTTP edge (framing, deadlines, caps).", refused_total());
+    counter("consentd_http_connections_open", "Request connections currently open.", caps_.open(), "gauge");
     return out;
 }
 

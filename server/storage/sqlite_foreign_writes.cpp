@@ -90,4 +90,8 @@ void ForeignWriteWatch::look() {
     }
 }
 
+void wait_for_running_consentd() {
+    std::this_thread::sleep_for(ForeignWriteWatch::kPeriod * 2 + std::chrono::milliseconds(10));
+}
+
 }  // namespace consent::server::sqlite

@@ -73,4 +73,10 @@ private:
     std::thread thread_;  // last: started once everything above exists
 };
 
+// For a tool that wrote the file while a consentd may run (consentctl's
+// apikey revoke, erase, retention apply): returns once two of the watch's
+// periods have passed, so that when the tool says "revoked" or "erased", a
+// running consentd has dropped what it held (tests/server/consentctl.test.js).
+void wait_for_running_consentd();
+
 }  // namespace consent::server::sqlite
