@@ -259,6 +259,8 @@ public:
                 if (!loops_[i]->run()) all_ran = false;
             });
         const bool ran = loops_.front()->run();
+        // Stopped or failed: the other loops stop too (each drains its own).
+        for (std::size_t i = 1; i < loops_.size(); ++i) loops_[i]->stop();
         for (auto& t : others) t.join();
         workers_.stop();  // requests in flight finish (their commits too) before the streams go
         streams_.stop();
