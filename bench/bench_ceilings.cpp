@@ -95,7 +95,7 @@ CeilingResult sqlite_durable_commits(const std::string& path, std::chrono::milli
 
 class BareHttpServer::Impl {
 public:
-    explicit Impl(const server::ServerConfig& c) {
+    Impl(const server::ServerConfig& c, std::string post_answer) : post_answer_(std::move(post_answer)) {
         server_.set_tcp_nodelay(true);
         server_.set_keep_alive_max_count(c.keep_alive_max_requests);
         server_.set_keep_alive_timeout(c.keep_alive_seconds);
@@ -109,6 +109,10 @@ public:
             res.set_content(R"({"allowed":true,"reason":"granted","receipt_id":"rcpt_0123456789abcdefghijkl"})",
                             "application/json");
         });
+        server_.Post("/bare", [this](const httplib::Request&, httplib::Response& res) {
+            res.status = 201;
+            res.set_content(post_answer_, "application/json");
+        });
     }
     int bind(const std::string& host, int backlog) {
         const int port = server_.bind_to_any_port(host);
@@ -119,10 +123,12 @@ public:
     void stop() { server_.stop(); }
 
 private:
+    const std::string post_answer_;
     ListeningServer server_;
 };
 
-BareHttpServer::BareHttpServer(const server::ServerConfig& config) : impl_(std::make_unique<Impl>(config)) {
+BareHttpServer::BareHttpServer(const server::ServerConfig& config, std::string post_answer)
+    : impl_(std::make_unique<Impl>(config, std::move(post_answer))) {
     port_ = impl_->bind(config.host, config.listen_backlog);
     if (port_ <= 0) throw std::runtime_error("bare HTTP ceiling: cannot bind an ephemeral port");
     serving_ = std::thread([this] { impl_->serve(); });

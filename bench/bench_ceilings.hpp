@@ -30,11 +30,13 @@ CeilingResult sqlite_durable_commits(const std::string& path, std::chrono::milli
                                      std::size_t max_commits);
 
 // cpp-httplib configured like consentd (TCP_NODELAY, keep-alive, worker pool,
-// backlog) with one route, GET /bare, that answers a check-sized JSON body
-// without doing anything: the HTTP ceiling of a single check.
+// backlog) with two routes that do nothing but answer: GET /bare a check-sized
+// JSON body (the HTTP ceiling of a single check), and POST /bare, which takes a
+// decision's body and gives back `post_answer` with 201 (the HTTP ceiling of a
+// receipt: what is left for signing and storing is the rest).
 class BareHttpServer {
 public:
-    explicit BareHttpServer(const server::ServerConfig& config);
+    BareHttpServer(const server::ServerConfig& config, std::string post_answer);
     ~BareHttpServer();
     BareHttpServer(const BareHttpServer&) = delete;
     BareHttpServer& operator=(const BareHttpServer&) = delete;

@@ -66,7 +66,8 @@ std::string render_legend() {
            "          over the repetitions: what one costs, less distorted by a busy neighbour than a rate\n"
            "/sign:    median/s / Ed25519 signatures/s on one core (each receipt needs one signature)\n"
            "/commit:  median/s / SQLite durable commits/s (> 1: group commit pays off)\n"
-           "/http:    median/s / bare cpp-httplib GETs/s at the same number of clients\n";
+           "/http:    median/s / bare cpp-httplib GETs/s at the same number of clients (receipts: POSTs\n"
+           "          of a receipt's sizes): the share of bare HTTP left after the work itself\n";
 }
 
 }  // namespace consent::bench

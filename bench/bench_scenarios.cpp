@@ -141,9 +141,10 @@ std::string Scenarios::sample_signing_input() {
     httplib::Client client = make_client(server_.port());
     std::mt19937_64 rng(seed_++);
     const std::string subject = "b_" + random_token(rng);
-    auto r = client.Post(site_path("/decisions"), {{"Origin", kOrigin}},
-                         decision_body(server_.notice(), subject, "dec_" + random_token(rng)), "application/json");
+    sample_body_ = decision_body(server_.notice(), subject, "dec_" + random_token(rng));
+    auto r = client.Post(site_path("/decisions"), {{"Origin", kOrigin}}, sample_body_, "application/json");
     if (!r || r->status != 201) throw std::runtime_error("the warm-up decision was not stored");
+    sample_answer_ = r->body;
     const std::string jws = json::parse(r->body)["receipt"].get<std::string>();
     granted_.push_back(subject);
     return jws.substr(0, jws.rfind('.'));  // RFC 7515 §5.1: the signing input is header.payload

@@ -28,6 +28,10 @@ public:
     // Posts one decision and returns its receipt's JWS signing input (what the
     // server signed), so the signature ceiling signs a message of the real size.
     std::string sample_signing_input();
+    // That decision's request body and the server's answer, as sent: what the
+    // bare POST ceiling carries each way.
+    const std::string& sample_body() const { return sample_body_; }
+    const std::string& sample_answer() const { return sample_answer_; }
 
     // POST /v1/sites/{site}/decisions: accept_all by a fresh browser subject
     // ("b_" + 22 base64url characters) with a fresh decision id per request.
@@ -72,7 +76,9 @@ private:
     BenchServer& server_;
     std::chrono::milliseconds duration_;
     std::vector<std::string> granted_;  // subjects with an acknowledged accept_all
-    std::size_t seed_ = 1;              // distinct random streams per client and per run
+    std::string sample_body_;
+    std::string sample_answer_;
+    std::size_t seed_ = 1;  // distinct random streams per client and per run
 };
 
 }  // namespace consent::bench

@@ -33,6 +33,7 @@ using namespace consent::bench;
 using std::chrono::milliseconds;
 
 constexpr std::size_t kReceiptClients[] = {1, 8, 64};
+constexpr const char* kBarePost = "bare cpp-httplib POST, consentd's settings";
 constexpr std::size_t kCheckClients[] = {8, 64};
 constexpr std::size_t kBatchPairs[] = {100, 1000};
 constexpr std::size_t kBatchClients = 4;  // two cores: a few large requests in flight keep both busy
@@ -117,17 +118,24 @@ Row samples_row(const std::string& name, const Samples& s, const std::string& co
 
 // Each ceiling repetition runs between the others, so slow drift of the shared
 // machine touches all of them alike.
-std::vector<Row> measure_ceilings(const Options& o, const ScratchDir& scratch, const std::string& message,
+std::vector<Row> measure_ceilings(const Options& o, const ScratchDir& scratch, Scenarios& scenarios,
                                   const consent::server::ServerConfig& config) {
+    const std::string message = scenarios.sample_signing_input();
     Row sign = make_row(kCeilings, "Ed25519 signatures, 1 core (libsodium)", "-");
     sign.note = std::to_string(message.size()) + "-byte receipt signing input";
     Row commit = make_row(kCeilings, "SQLite durable commits (WAL, sync=FULL)", "1");
     commit.note = "one small INSERT per commit, same disk";
     std::map<std::size_t, Row> http;
-    BareHttpServer bare(config);
+    std::map<std::size_t, Row> posts;
+    BareHttpServer bare(config, scenarios.sample_answer());
     const auto get = [](httplib::Client& c, std::size_t, std::size_t) {
         auto r = c.Get("/bare");
         return std::size_t{r && r->status == 200 ? 1u : 0u};
+    };
+    const std::string& body = scenarios.sample_body();
+    const auto post = [&body](httplib::Client& c, std::size_t, std::size_t) {
+        auto r = c.Post("/bare", body, "application/json");
+        return std::size_t{r && r->status == 201 ? 1u : 0u};
     };
     for (int rep = 0; rep < o.reps; ++rep) {
         progress("ceilings" + rep_label(rep, o));
@@ -141,9 +149,16 @@ std::vector<Row> measure_ceilings(const Options& o, const ScratchDir& scratch, c
                 clients, make_row(kCeilings, "bare cpp-httplib GET, consentd's settings", std::to_string(clients)));
             add_run(found.first->second, run_load(bare.port(), LoadPlan{clients, o.duration(), 200000}, get));
         }
+        for (std::size_t clients : kReceiptClients) {
+            auto found = posts.try_emplace(clients, make_row(kCeilings, kBarePost, std::to_string(clients)));
+            found.first->second.note = std::to_string(body.size()) + " bytes in, " +
+                                       std::to_string(scenarios.sample_answer().size()) + " out, as a receipt";
+            add_run(found.first->second, run_load(bare.port(), LoadPlan{clients, o.duration(), 200000}, post));
+        }
     }
     std::vector<Row> rows = {sign, commit};
     for (auto& entry : http) rows.push_back(entry.second);
+    for (auto& entry : posts) rows.push_back(entry.second);
     return rows;
 }
 
@@ -248,6 +263,7 @@ void add_ratios(std::vector<Row>& rows) {
         if (r.name.rfind("receipts", 0) == 0) {
             r.per_sign = r.rate() / sign;
             r.per_commit = r.rate() / commit;
+            r.per_http = r.rate() / rate_of(find_row(rows, kBarePost, r.clients));
         } else if (r.name.rfind("single", 0) == 0) {
             r.per_http = r.rate() / rate_of(find_row(rows, "bare cpp-httplib GET, consentd's settings", r.clients));
         } else if (single > 0.0) {
@@ -285,6 +301,10 @@ std::string header(const Options& o, const ScratchDir& scratch, BenchServer& ser
     out << "state cache: " << states.hits << " hits, " << states.misses << " misses, " << states.entries
         << " subjects held, " << states.evictions << " evicted, " << states.clears << " drops ("
         << server.store().foreign_receipts_seen() << " for another process's receipts)\n";
+    // Whether the WAL kept starting again from its beginning (sqlite_wal_checkpointer.hpp).
+    const auto wal = server.store().wal_stats();
+    out << "WAL: " << wal.background_rounds << " checkpoints on its thread, " << wal.writer_rounds << " by the writer, "
+        << wal.restarts << " restarts, longest " << wal.longest << " frames\n";
     return out.str();
 }
 
@@ -310,7 +330,7 @@ int main(int argc, char** argv) try {
     Scenarios scenarios(server, options.duration());
     std::cerr << "consentd bench: server on 127.0.0.1:" << server.port() << ", scratch " << scratch.path().string()
               << std::endl;
-    std::vector<Row> rows = measure_ceilings(options, scratch, scenarios.sample_signing_input(), server.config());
+    std::vector<Row> rows = measure_ceilings(options, scratch, scenarios, server.config());
     if (options.checks_only) fill_subjects(scenarios);
     else append(rows, measure_receipts(options, scenarios, server));
     if (!options.receipts_only) {

@@ -132,10 +132,33 @@ int Connection::wal_trampoline(void* self, sqlite3*, const char*, int frames) {
     return SQLITE_OK;
 }
 
-Status Connection::checkpoint_passive() {
-    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_error(db_);
+Status Connection::sync_database_file() {
+    sqlite3_file* file = nullptr;
+    const int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK || file == nullptr || file->pMethods == nullptr)
+        return make_error("storage.unavailable", "the database file has no handle to sync");
+    const int synced = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+    if (synced != SQLITE_OK)
+        return make_error(std::string(storage_code_for(synced)), "syncing the database file failed");
     return Unit{};
+}
+
+Result<Connection::CheckpointProgress> Connection::checkpoint_restart(int wait_ms, int busy_timeout_ms) {
+    CheckpointProgress progress;
+    sqlite3_busy_timeout(db_, wait_ms);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, &progress.frames, &progress.copied);
+    Result<CheckpointProgress> out = rc == SQLITE_OK ? Result<CheckpointProgress>(progress) : sqlite_error(db_);
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    return out;
+}
+
+Result<Connection::CheckpointProgress> Connection::checkpoint_passive() {
+    CheckpointProgress progress;
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &progress.frames, &progress.copied);
+    if (rc != SQLITE_OK) return sqlite_error(db_);
+    return progress;
 }
 
 Result<Statement> Connection::prepare(const std::string& sql) {

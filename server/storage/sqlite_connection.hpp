@@ -91,7 +91,23 @@ public:
     using WalHook = std::function<void(int frames)>;
     void on_wal_commit(WalHook hook);
     // A PASSIVE checkpoint: copies what it can without waiting for anyone.
-    Status checkpoint_passive();
+    // Says how long the WAL was and how much of it is now in the file: all of
+    // it (copied == frames) lets the next write transaction start the WAL
+    // again from its beginning.
+    struct CheckpointProgress {
+        int frames = 0;
+        int copied = 0;
+    };
+    Result<CheckpointProgress> checkpoint_passive();
+    // A RESTART checkpoint: copies the whole WAL, then waits up to wait_ms
+    // for the readers still in it, so that the next write transaction starts
+    // it again from its beginning; busy_timeout_ms is put back afterwards.
+    // Readers that stay longer make it storage.unavailable (busy), with the
+    // copying done all the same.
+    Result<CheckpointProgress> checkpoint_restart(int wait_ms, int busy_timeout_ms);
+    // Flushes the database file (not the WAL) to the disk, through SQLite's
+    // own file handle and VFS.
+    Status sync_database_file();
 
 private:
     explicit Connection(sqlite3* db) noexcept : db_(db) {}

@@ -64,8 +64,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     if (!checkpointer) return checkpointer.error();
     Connection& writing = *writer.value();
     sqlite::WalCheckpointer& background = *checkpointer.value();
-    writing.on_wal_commit([&writing, &background](int frames) {
-        if (!background.committed(frames)) (void)writing.checkpoint_passive();
+    const int busy_timeout_ms = options.busy_timeout_ms;
+    writing.on_wal_commit([&writing, &background, busy_timeout_ms](int frames) {
+        if (background.writer_checkpoints_now(frames))
+            background.writer_checkpointed(
+                writing.checkpoint_restart(sqlite::WalCheckpointer::kRestartWaitMs, busy_timeout_ms));
     });
     auto states = std::make_unique<ReadCache<SubjectState>>(options.state_cache_subjects);
     auto log = std::make_unique<sqlite::LogWriter>(std::move(writer.value()), clock, *states);
@@ -116,6 +119,8 @@ Result<AppendOutcome> SqliteStore::append(AppendRequest request) try {
 
 ReadCacheStats SqliteStore::state_cache_stats() const { return states_->stats(); }
 ReadCacheStats SqliteStore::key_cache_stats() const { return keys_.stats(); }
+sqlite::WalCheckpointer::Stats SqliteStore::wal_stats() const { return checkpointer_->stats(); }
+
 std::int64_t SqliteStore::foreign_receipts_seen() const { return watch_ ? watch_->foreign_receipts() : 0; }
 
 std::vector<Decision> SqliteStore::pending_decisions(const std::string& site_id, const std::string& subject_id) {
