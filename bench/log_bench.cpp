@@ -1,9 +1,10 @@
 // The tamper-evident receipt log's benchmark (bench/run.sh runs it after
 // consentd_bench). One SqliteStore on a real file in a fresh directory under
-// /tmp grows through 10^3, 10^5 and 10^6 leaves, appended by many threads so
-// group commit applies. At each size it measures the ingest rate just before
-// the size was reached, and the cost of inclusion and consistency proofs (the
-// store's O(log n) reads) and of their verification (the core's merkle code).
+// /tmp grows through 10^3, 10^5 and 10^6 leaves (10^7 with --max-leaves),
+// appended by many threads so group commit applies. At each size it measures
+// the ingest rate just before the size was reached, the cost of inclusion and
+// consistency proofs (the store's O(log n) reads) and of their verification
+// (the core's merkle code), the process's resident memory and the files' size.
 //
 // The seal and the checkpoint signer are cheap deterministic stand-ins: the
 // real Ed25519 signing is measured by consentd_bench. Like that bench, this one
@@ -49,7 +50,8 @@ using Clock = std::chrono::steady_clock;
 using RawHash = std::vector<std::uint8_t>;
 
 constexpr const char* kSite = "bike-shop";
-constexpr std::int64_t kSizes[] = {1000, 100000, 1000000};
+// 10^7 only with --max-leaves=10000000 (and a --budget to match: about half an hour here).
+constexpr std::int64_t kSizes[] = {1000, 100000, 1000000, 10000000};
 constexpr std::int64_t kMinWindow = 500;
 constexpr int kWindowSlices = 5;  // the ingest window (last 10% before a size) is cut into slices: median rate
 
@@ -341,7 +343,26 @@ struct SizeResult {
     IngestResult ingest;
     ProofResult inclusion;
     ProofResult consistency;
+    long rss_kb = 0;       // the process's resident memory once the size was reached
+    long peak_rss_kb = 0;  // and its peak so far
+    double file_mb = 0;    // log.db and its WAL
 };
+
+// A field of /proc/self/status in kB ("VmRSS", "VmHWM"), 0 if absent.
+long status_kb(const std::string& field) {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+    return 0;
+}
+
+double files_mb(const std::filesystem::path& dir) {
+    std::uintmax_t bytes = 0;
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
+        if (entry.is_regular_file(ignored)) bytes += entry.file_size(ignored);
+    return static_cast<double>(bytes) / (1024.0 * 1024.0);
+}
 
 std::string size_name(std::int64_t size) {
     const double exponent = std::log10(static_cast<double>(size));
@@ -410,7 +431,20 @@ std::string render(const std::vector<SizeResult>& results, const Options& o, con
                                       : 0.0,
                      1) +
                " appends/commit), longest proofs " + std::to_string(r.inclusion.max_length) + " / " +
-               std::to_string(r.consistency.max_length) + " hashes\n";
+               std::to_string(r.consistency.max_length) + " hashes; resident " +
+               fixed(static_cast<double>(r.rss_kb) / 1024.0, 0) + " MiB (peak " +
+               fixed(static_cast<double>(r.peak_rss_kb) / 1024.0, 0) + "), files " + fixed(r.file_mb, 0) + " MiB\n";
+    // The growth target compares 10^5 with the largest size reached.
+    const auto from =
+        std::find_if(results.begin(), results.end(), [](const SizeResult& r) { return r.size == 100000; });
+    if (from != results.end() && results.back().size > from->size && from->ingest.window_rate > 0) {
+        const SizeResult& last = results.back();
+        out += "From 10^5 to " + size_name(last.size) + ": ingest " +
+               fixed(last.ingest.window_rate / from->ingest.window_rate, 2) + "x, inclusion proof " +
+               fixed(last.inclusion.prove_us / from->inclusion.prove_us, 2) + "x, consistency proof " +
+               fixed(last.consistency.prove_us / from->consistency.prove_us, 2) + "x; log2 ratio " +
+               fixed(std::log2(static_cast<double>(last.size)) / std::log2(1e5), 2) + "\n";
+    }
     out += fs_note;
     out +=
         "\n"
@@ -498,6 +532,9 @@ int main(int argc, char** argv) try {
         std::cerr << "  measuring proofs at " << size_name(size) << " leaves" << std::endl;
         r.inclusion = measure_inclusion(*store, size, o.samples, rng);
         r.consistency = measure_consistency(*store, size, o.samples, rng);
+        r.rss_kb = status_kb("VmRSS");
+        r.peak_rss_kb = status_kb("VmHWM");
+        r.file_mb = files_mb(dir.path());
         results.push_back(r);
     }
     if (results.empty()) throw std::runtime_error("no size reached: " + stop_reason);
