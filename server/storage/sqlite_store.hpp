@@ -129,8 +129,8 @@ public:
     std::size_t sealed_waiting() const;  // of those, the signed ones waiting for their commit
     ReadCacheStats state_cache_stats() const;
     ReadCacheStats key_cache_stats() const;
-    std::int64_t foreign_receipts_seen() const;
-    sqlite::WalCheckpointer::Stats wal_stats() const;  // times another process's receipts dropped the states
+    std::int64_t foreign_receipts_seen() const;  // times another process's receipts dropped the states
+    sqlite::WalCheckpointer::Stats wal_stats() const;
 
 private:
     SqliteStore(std::unique_ptr<ReadCache<SubjectState>> states, std::unique_ptr<sqlite::WalCheckpointer> checkpointer,

@@ -41,7 +41,9 @@ bool WalCheckpointer::writer_checkpoints_now(int frames) {
     }
     last_frames_ = frames;
     if (frames > longest_) longest_ = frames;
-    if (frames >= kLimit) return true;
+    // Past the limit too, a finish that found a reader in the WAL is not
+    // tried again at every commit (each would wait kRestartWaitMs for it).
+    if (frames >= kLimit && frames >= finish_after_) return true;
     if (frames < threshold_ || running_) return false;
     if (round_complete_ && frames - round_frames_ <= kFinish && frames >= finish_after_) return true;
     wanted_ = true;

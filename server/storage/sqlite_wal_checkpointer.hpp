@@ -46,7 +46,8 @@ public:
     // Past this many frames a round that copied all it saw syncs the file and
     // lets the writer finish, so that the WAL starts again. Lower, the WAL is
     // shorter but its pages are copied and synced more often (measured at
-    // 4000: 10-15% fewer receipts a second than at 16000).
+    // 4000: up to 15% fewer receipts a second, and p99 at 8 clients 8-9 ms
+    // instead of 5-6).
     static constexpr int kRestartAt = 16000;
 
     static Result<std::unique_ptr<WalCheckpointer>> start(const std::string& path, int busy_timeout_ms,

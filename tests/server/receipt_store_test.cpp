@@ -205,6 +205,12 @@ TEST_CASE("sqlite: past the WAL's limit the writer checkpoints itself", "[server
     CHECK_FALSE((*checkpointer)->writer_checkpoints_now(WalCheckpointer::kThreshold - 1));
     CHECK_FALSE((*checkpointer)->writer_checkpoints_now(WalCheckpointer::kThreshold));
     CHECK((*checkpointer)->writer_checkpoints_now(WalCheckpointer::kLimit));
+    // A reader kept the writer's checkpoint from finishing: not tried again at
+    // every commit (each would wait for the reader), but after a quarter of
+    // the restart threshold more frames.
+    (*checkpointer)->writer_checkpointed(consent::make_error("storage.unavailable", "database is locked"));
+    CHECK_FALSE((*checkpointer)->writer_checkpoints_now(WalCheckpointer::kLimit + 10));
+    CHECK((*checkpointer)->writer_checkpoints_now(WalCheckpointer::kLimit + WalCheckpointer::kRestartAt / 4));
 }
 
 // A background round alone never copies a WAL that grows while it copies,
