@@ -151,8 +151,9 @@ std::vector<Row> measure_ceilings(const Options& o, const ScratchDir& scratch, S
         }
         for (std::size_t clients : kReceiptClients) {
             auto found = posts.try_emplace(clients, make_row(kCeilings, kBarePost, std::to_string(clients)));
-            found.first->second.note = std::to_string(body.size()) + " bytes in, " +
-                                       std::to_string(scenarios.sample_answer().size()) + " out, as a receipt";
+            if (found.second)
+                found.first->second.note = std::to_string(body.size()) + " bytes in, " +
+                                           std::to_string(scenarios.sample_answer().size()) + " out, as a receipt";
             add_run(found.first->second, run_load(bare.port(), LoadPlan{clients, o.duration(), 200000}, post));
         }
     }

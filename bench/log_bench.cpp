@@ -50,7 +50,7 @@ using Clock = std::chrono::steady_clock;
 using RawHash = std::vector<std::uint8_t>;
 
 constexpr const char* kSite = "bike-shop";
-// 10^7 only with --max-leaves=10000000 (and a --budget to match: about half an hour here).
+// 10^7 only with --max-leaves=10000000 (and a --budget to match: ~20 min of appending here).
 constexpr std::int64_t kSizes[] = {1000, 100000, 1000000, 10000000};
 constexpr std::int64_t kMinWindow = 500;
 constexpr int kWindowSlices = 5;  // the ingest window (last 10% before a size) is cut into slices: median rate

@@ -143,22 +143,22 @@ Status Connection::sync_database_file() {
     return Unit{};
 }
 
-Result<Connection::CheckpointProgress> Connection::checkpoint_restart(int wait_ms, int busy_timeout_ms) {
+Result<Connection::CheckpointProgress> Connection::checkpoint(int mode) {
     CheckpointProgress progress;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &progress.frames, &progress.copied);
+    if (rc != SQLITE_OK) return sqlite_error(db_);
+    return progress;
+}
+
+Result<Connection::CheckpointProgress> Connection::checkpoint_restart(int wait_ms, int busy_timeout_ms) {
     sqlite3_busy_timeout(db_, wait_ms);
-    const int rc =
-        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, &progress.frames, &progress.copied);
-    Result<CheckpointProgress> out = rc == SQLITE_OK ? Result<CheckpointProgress>(progress) : sqlite_error(db_);
+    auto progress = checkpoint(SQLITE_CHECKPOINT_RESTART);
     sqlite3_busy_timeout(db_, busy_timeout_ms);
-    return out;
+    return progress;
 }
 
 Result<Connection::CheckpointProgress> Connection::checkpoint_passive() {
-    CheckpointProgress progress;
-    const int rc =
-        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &progress.frames, &progress.copied);
-    if (rc != SQLITE_OK) return sqlite_error(db_);
-    return progress;
+    return checkpoint(SQLITE_CHECKPOINT_PASSIVE);
 }
 
 Result<Statement> Connection::prepare(const std::string& sql) {

@@ -112,6 +112,7 @@ public:
 private:
     explicit Connection(sqlite3* db) noexcept : db_(db) {}
     static int wal_trampoline(void* self, sqlite3* db, const char* name, int frames);
+    Result<CheckpointProgress> checkpoint(int mode);
     sqlite3* db_;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
     WalHook wal_hook_;

@@ -68,7 +68,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     writing.on_wal_commit([&writing, &background, busy_timeout_ms](int frames) {
         if (background.writer_checkpoints_now(frames))
             background.writer_checkpointed(
-                writing.checkpoint_restart(sqlite::WalCheckpointer::kRestartWaitMs, busy_timeout_ms));
+                writing.checkpoint_restart(sqlite::WalCheckpointer::kRestartWaitMs, busy_timeout_ms).ok());
     });
     auto states = std::make_unique<ReadCache<SubjectState>>(options.state_cache_subjects);
     auto log = std::make_unique<sqlite::LogWriter>(std::move(writer.value()), clock, *states);

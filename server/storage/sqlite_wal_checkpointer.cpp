@@ -51,13 +51,13 @@ bool WalCheckpointer::writer_checkpoints_now(int frames) {
     return false;
 }
 
-void WalCheckpointer::writer_checkpointed(const Result<Connection::CheckpointProgress>& progress) {
+void WalCheckpointer::writer_checkpointed(bool succeeded) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++writer_rounds_;
     round_complete_ = false;  // done: the next transaction starts the WAL again
     // A reader stayed in the WAL (or this thread was copying): tried again
     // after a quarter of restart_at more frames, not at every commit.
-    if (!progress) finish_after_ = last_frames_ + restart_at_ / 4;
+    if (!succeeded) finish_after_ = last_frames_ + restart_at_ / 4;
 }
 
 WalCheckpointer::Stats WalCheckpointer::stats() const {

@@ -61,8 +61,9 @@ public:
     // (checkpoint_restart, waiting kRestartWaitMs): to copy what this thread's
     // last complete round did not see (at most kFinish frames), or past kLimit.
     bool writer_checkpoints_now(int frames);
-    // The outcome of the checkpoint the writer ran on being told to.
-    void writer_checkpointed(const Result<Connection::CheckpointProgress>& progress);
+    // Whether the checkpoint the writer ran on being told to succeeded (false:
+    // a reader stayed in the WAL, or this thread was copying).
+    void writer_checkpointed(bool succeeded);
 
     // Frames the writer copies itself to finish a round: about a millisecond
     // of copying, less than the commits it saves from a WAL that never restarts.
