@@ -63,6 +63,7 @@ struct Options {
     std::string out;
     std::string label;
     std::string notice = CONSENT_BENCH_NOTICE;
+    std::string dir;  // kept afterwards, and grown on from what it holds: one 10^7 log, measured many times
 };
 
 Options parse_options(int argc, char** argv) {
@@ -77,10 +78,11 @@ Options parse_options(int argc, char** argv) {
         else if (arg.rfind("--out=", 0) == 0) o.out = value("--out=");
         else if (arg.rfind("--label=", 0) == 0) o.label = value("--label=");
         else if (arg.rfind("--notice=", 0) == 0) o.notice = value("--notice=");
+        else if (arg.rfind("--dir=", 0) == 0) o.dir = value("--dir=");
         else
             throw std::invalid_argument("unknown argument " + arg +
                                         " (--threads=N --samples=N --budget=SECONDS --max-leaves=N --out=FILE"
-                                        " --label=TEXT --notice=FILE)");
+                                        " --label=TEXT --notice=FILE --dir=PATH)");
     }
     if (o.threads < 1 || o.threads > 256) throw std::invalid_argument("--threads must be 1..256");
     if (o.samples < 10 || o.samples > 10000) throw std::invalid_argument("--samples must be 10..10000");
@@ -113,15 +115,23 @@ std::vector<RawHash> bytes_of(const std::vector<merkle::Hash>& proof) {
     return out;
 }
 
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
+// A fresh directory under /tmp, removed with everything in it; or, with
+// --dir, the given one, created if missing and kept.
+class BenchDir {
 public:
-    TempDir() {
+    explicit BenchDir(const std::string& kept) {
+        if (!kept.empty()) {
+            path_ = kept;
+            std::filesystem::create_directories(path_);
+            return;
+        }
         char pattern[] = "/tmp/consent-log-bench-XXXXXX";
         if (!mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
         path_ = pattern;
+        temporary_ = true;
     }
-    ~TempDir() {
+    ~BenchDir() {
+        if (!temporary_) return;
         std::error_code ignored;
         std::filesystem::remove_all(path_, ignored);
     }
@@ -129,6 +139,7 @@ public:
 
 private:
     std::filesystem::path path_;
+    bool temporary_ = false;
 };
 
 // ------------------------------------------------------------------ the store
@@ -485,13 +496,14 @@ std::string filesystem_note(const std::filesystem::path& dir) {
 int main(int argc, char** argv) try {
     const Options o = parse_options(argc, argv);
     const Fixture fixture = make_fixture(o.notice);
-    TempDir dir;
+    BenchDir dir(o.dir);
     const std::string fs_note = filesystem_note(dir.path());
     auto store = must(server::SqliteStore::open((dir.path() / "log.db").string(),
                                                 [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
                       "open");
     store->set_checkpoint_signer(cheap_signer);
-    setup_site(*store, fixture);
+    // A kept log from an earlier run has its site; sizes it already holds are measured without an ingest rate.
+    if (must(store->receipt_count(), "receipt_count") == 0) setup_site(*store, fixture);
 
     std::mt19937_64 rng(20261127);
     std::vector<SizeResult> results;
@@ -505,7 +517,8 @@ int main(int argc, char** argv) try {
         }
         // Predict from the last window's rate whether the next size fits in what is left of the budget.
         const double left = o.budget_seconds - ingest_seconds;
-        if (!results.empty()) {
+        // A kept log (--dir) may hold the size already: nothing to predict.
+        if (!results.empty() && size > must(store->receipt_count(), "receipt_count")) {
             const double rate = results.back().ingest.window_rate;
             const double needed = rate > 0 ? static_cast<double>(size - results.back().size) / rate : 1e9;
             if (needed > left) {

@@ -134,6 +134,7 @@ const std::vector<ErrorInfo>& error_registry() {
          "the key ring's key file: a field (or the whole input) has the wrong JSON type (path names it)"},
         {"log.empty", 404, false, "the log has no checkpoint yet: no receipt was stored"},
         {"merkle.bad_hash_size", 400, false, "a proof hash is not 32 bytes"},
+        {"merkle.bad_tile", 500, false, "a stored tile of the Merkle log does not hold 126 hashes"},
         {"merkle.empty_tree", 400, false, "a proof asked of an empty tree"},
         {"merkle.frontier_mismatch", 500, false, "the stored right edge of the Merkle tree does not fit the log size"},
         {"merkle.index_out_of_range", 400, false, "a leaf index beyond the tree size"},

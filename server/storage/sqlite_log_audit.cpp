@@ -6,6 +6,7 @@
 #include "consent/log/merkle.hpp"
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_merkle.hpp"
+#include "storage/sqlite_merkle_tiles.hpp"
 
 namespace consent::server::sqlite {
 namespace {
@@ -87,8 +88,9 @@ Status check_checkpoints(Connection& connection, std::int64_t size) {
 
 }  // namespace
 
-// Leaves match the receipts, no node lies beyond the log, and every interior
-// node matches its children. Together with the roots of the complete
+// Leaves match the receipts, no node lies beyond the log, every interior
+// node matches its children, and the tiles are the complete ones, each equal
+// to the nodes it repeats. Together with the roots of the complete
 // subtrees of size's binary digits being present (stored_root reads them),
 // this makes the stored nodes exactly the tree's complete subtrees: on the
 // way down from such a root to a missing node, the first missing one has a
@@ -99,6 +101,7 @@ Status check_log(Connection& connection) {
     if (auto leaves = check_leaves(connection); !leaves) return leaves;
     if (auto bounded = check_no_node_beyond_the_log(connection, *size); !bounded) return bounded;
     if (auto interior = check_interior_nodes(connection); !interior) return interior;
+    if (auto tiles = check_tiles(connection, *size); !tiles) return tiles;
     auto root = stored_root(connection, *size);
     if (!root) return root.error();
     return check_checkpoints(connection, *size);

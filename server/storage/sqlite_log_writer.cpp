@@ -12,6 +12,7 @@
 #include "storage/sqlite_checkpoints.hpp"
 #include "storage/sqlite_erasure.hpp"
 #include "storage/sqlite_merkle.hpp"
+#include "storage/sqlite_merkle_tiles.hpp"
 #include "storage/sqlite_rows.hpp"
 
 namespace consent::server::sqlite {
@@ -168,6 +169,9 @@ Result<std::optional<Checkpoint>> LogWriter::write_in_transaction(const std::vec
         nodes.insert(nodes.end(), completed.begin(), completed.end());
     }
     if (auto inserted = insert_nodes(nodes); !inserted) return commit_failed(inserted.error());
+    const auto before = static_cast<std::int64_t>(frontier_.size());
+    if (auto tiled = store_completed_tiles(*connection_, before, static_cast<std::int64_t>(tree.size())); !tiled)
+        return commit_failed(tiled.error());
     if (auto updated = update_states(batch, folded); !updated) return commit_failed(updated.error());
     // An erasure receipt erases what it names in its own transaction (issue #13).
     for (const auto& append : batch)

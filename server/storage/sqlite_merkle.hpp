@@ -4,7 +4,10 @@
 // in the same transaction as the receipt. Every subtree that RFC 9162's MTH,
 // PATH and SUBPROOF name is then either one stored node (when complete) or the
 // fold of at most log2(n) of them (the incomplete right edge), so roots and
-// proofs take O(log n) point reads and never read the leaves.
+// proofs take O(log n) point reads and never read the leaves. The nodes under
+// a complete tile (sqlite_merkle_tiles.hpp) are read from its one row, so a
+// proof of a tree of 10^7 leaves reads three tiles and the few top nodes that
+// no complete tile holds yet, instead of 24 nodes each a B-tree descent.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +41,9 @@ Result<std::vector<merkle::Hash>> consistency_proof(Connection& connection, std:
 
 // storage.log_mismatch naming one node: the message says where the log differs.
 Error log_mismatch(std::int64_t level, std::int64_t index, const std::string& what);
+
+// Stored node (level, index); storage.log_mismatch if it is missing or not 32 bytes.
+Result<merkle::Hash> read_node(Connection& connection, std::uint64_t level, std::uint64_t index);
 
 // A 32-byte BLOB column as a hash; nullopt for any other length or NULL.
 std::optional<merkle::Hash> hash_column(const Statement& row, int column);

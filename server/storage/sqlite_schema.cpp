@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "storage/sqlite_merkle.hpp"
+#include "storage/sqlite_merkle_tiles.hpp"
+
 namespace consent::server::sqlite {
 namespace {
 
@@ -235,8 +238,33 @@ CREATE TABLE retention_policies (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 6 (issue #11): merkle_tiles repeats the stored nodes 126 to a row
+// (merkle_tiles.hpp), one 4 KiB page per tile, so that a proof reads a page
+// per six levels. A tile is inserted once (the same guard against INSERT OR
+// REPLACE), only once the node above it exists (it is complete), and never
+// changes; the rowid is the tile level in the top byte and its index below
+// (tile_id(), so that a lookup is one rowid descent). The migration builds
+// the tiles of the nodes already stored (build_tiles_of_stored_log below).
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE merkle_tiles (
+    tile_id INTEGER PRIMARY KEY,
+    tile_level INTEGER NOT NULL CHECK (tile_level BETWEEN 0 AND 9),
+    tile_index INTEGER NOT NULL CHECK (tile_index >= 0 AND tile_index < (1 << 56)),
+    hashes BLOB NOT NULL CHECK (typeof(hashes) = 'blob' AND length(hashes) = 4032),
+    CHECK (tile_id = ((tile_level << 56) | tile_index))
+);
+CREATE TRIGGER merkle_tiles_no_update BEFORE UPDATE ON merkle_tiles
+BEGIN SELECT RAISE(ABORT, 'the Merkle log is append-only'); END;
+CREATE TRIGGER merkle_tiles_no_delete BEFORE DELETE ON merkle_tiles
+BEGIN SELECT RAISE(ABORT, 'the Merkle log is append-only'); END;
+CREATE TRIGGER merkle_tiles_append_only BEFORE INSERT ON merkle_tiles
+WHEN EXISTS (SELECT 1 FROM merkle_tiles WHERE tile_id = NEW.tile_id)
+  OR NOT EXISTS (SELECT 1 FROM merkle_nodes WHERE level = NEW.tile_level * 6 + 6 AND idx = NEW.tile_index)
+BEGIN SELECT RAISE(ABORT, 'the Merkle log is append-only'); END;
+)sql";
+
 // kMigrations[i] takes a file from version i to version i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
 static_assert(static_cast<std::int64_t>(sizeof(kMigrations) / sizeof(kMigrations[0])) == kSchemaVersion,
               "one migration per schema version");
 
@@ -270,10 +298,20 @@ Status check_supported(std::int64_t version) {
     return Unit{};
 }
 
+// A log stored before version 6 gets the tiles of its complete subtrees, in
+// the migration's transaction: at 10^7 leaves that reads every stored node once.
+Status build_tiles_of_stored_log(Connection& connection) {
+    auto size = log_size(connection);
+    if (!size) return size.error();
+    return store_completed_tiles(connection, 0, *size);
+}
+
 Status apply_migrations(Connection& connection, std::int64_t from) {
     for (std::int64_t v = from; v < kSchemaVersion; ++v) {
         auto applied = connection.exec(kMigrations[v]);
         if (!applied) return applied.error();
+        if (v + 1 == 6)
+            if (auto tiled = build_tiles_of_stored_log(connection); !tiled) return tiled;
     }
     auto cleared = connection.exec("DELETE FROM schema_version");
     if (!cleared) return cleared.error();

@@ -10,7 +10,7 @@ namespace consent::server::sqlite {
 
 // Raised by one migration each; a file with a higher version was written by a
 // newer consentd and is refused rather than misread.
-inline constexpr std::int64_t kSchemaVersion = 5;
+inline constexpr std::int64_t kSchemaVersion = 6;
 
 enum class Role { writer, reader };
 

@@ -194,7 +194,8 @@ TEST_CASE("a version 2 file is migrated: it gains the acknowledgements, and its 
         REQUIRE(store.value()->put_api_key(key.record).ok());
     }
     // What version 2 wrote: no acknowledgements table, API keys without a backend.
-    REQUIRE(raw_exec(path, std::string(consent::test::kUndoSchemaV5) + consent::test::kUndoSchemaV4 +
+    REQUIRE(raw_exec(path, std::string(consent::test::kUndoSchemaV6) + consent::test::kUndoSchemaV5 +
+                               consent::test::kUndoSchemaV4 +
                                "DROP TABLE acknowledgements; UPDATE schema_version SET version = 2") == "");
     auto reopened = consent::server::SqliteStore::open(path, clock);
     REQUIRE(reopened.ok());

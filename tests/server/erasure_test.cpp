@@ -254,17 +254,18 @@ TEST_CASE("a subject who comes back after an erasure starts a new chain, and aud
     CHECK(bundle["erasures"].size() == 2);
 }
 
-TEST_CASE("a version 4 file is migrated to version 5 and can erase", "[server][storage][sqlite][erasure]") {
+TEST_CASE("a version 4 file is migrated to the current version and can erase", "[server][storage][sqlite][erasure]") {
     consent::test::TempDir dir;
     const std::string path = (dir.path() / "consentd.db").string();
     const auto clock = [] { return std::int64_t{kT0}; };
     REQUIRE(consent::server::SqliteStore::open(path, clock).ok());
-    REQUIRE(raw_exec(path, std::string(consent::test::kUndoSchemaV5) + "UPDATE schema_version SET version = 4") == "");
+    REQUIRE(raw_exec(path, std::string(consent::test::kUndoSchemaV6) + consent::test::kUndoSchemaV5 +
+                               "UPDATE schema_version SET version = 4") == "");
     auto reopened = consent::server::SqliteStore::open(path, clock);
     REQUIRE(reopened.ok());
     CHECK(reopened.value()->retention_policies().ok());
     reopened.value().reset();
-    CHECK(raw_exec(path, "SELECT version FROM schema_version WHERE version = 5") == "");
+    CHECK(raw_exec(path, "SELECT version FROM schema_version WHERE version = 6") == "");
     for (const char* table : {"erasures", "erased_subjects", "retention_policies"})
         CHECK_THAT(raw_exec(path, std::string("CREATE TABLE ") + table + " (x)"), Catch::Contains("already exists"));
 }

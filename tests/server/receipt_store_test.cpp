@@ -401,6 +401,127 @@ TEST_CASE("sqlite: rebuild_check names the Merkle node or checkpoint that was ta
     CHECK_THAT(status.error().message, Catch::Contains(where));
 }
 
+// The log's tiles (issue #11, merkle_tiles.hpp): 4,224 leaves hold 66 complete
+// tiles at level 0 (64 leaves each) and one at level 1 (4,096 leaves).
+std::vector<std::string> tile_rows(RawConnection& raw) {
+    return raw.column("SELECT tile_level || ',' || tile_index FROM merkle_tiles ORDER BY tile_id");
+}
+
+// The store's proofs and root at `size` against the core's over the same leaves.
+void check_proofs_against_core(SqliteStore& store, const std::vector<consent::merkle::Hash>& leaves, std::size_t size,
+                               std::initializer_list<std::size_t> indexes) {
+    const std::vector<consent::merkle::Hash> prefix(leaves.begin(), leaves.begin() + static_cast<std::ptrdiff_t>(size));
+    for (const std::size_t i : indexes) {
+        if (i >= size) continue;
+        CAPTURE(i, size);
+        CHECK(ok_value(store.inclusion_proof(static_cast<std::int64_t>(i), static_cast<std::int64_t>(size))) ==
+              consent::merkle::inclusion_proof(prefix, i).value());
+    }
+    for (const std::size_t m : {1u, 63u, 64u, 65u, 4095u, 4096u}) {
+        if (m > size) continue;
+        CAPTURE(m, size);
+        CHECK(ok_value(store.consistency_proof(static_cast<std::int64_t>(m), static_cast<std::int64_t>(size))) ==
+              consent::merkle::consistency_proof(prefix, m).value());
+    }
+    CHECK(ok_value(store.root_at(static_cast<std::int64_t>(size))) == consent::merkle::root_from_leaf_hashes(prefix));
+}
+
+TEST_CASE("sqlite: the log's complete tiles are stored as it grows, and its proofs read them",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    auto store = h.open();
+    REQUIRE(conformance::concurrent_appends(*store, 64, 66) == 4224);
+    RawConnection raw(h.db_path());
+    const auto rows = tile_rows(raw);
+    REQUIRE(rows.size() == 67);
+    CHECK(rows.front() == "0,0");
+    CHECK(rows[65] == "0,65");
+    CHECK(rows.back() == "1,0");
+    const auto leaves = stored_leaf_hashes(*store, kShop);
+    REQUIRE(leaves.size() == 4224);
+    // Leaves inside complete tiles, at their edges, and on the incomplete right edge; old trees too.
+    for (const std::size_t size : {4224u, 4200u, 4097u, 4096u, 200u, 64u, 63u})
+        check_proofs_against_core(*store, leaves, size, {0, 1, 62, 63, 64, 65, 127, 4095, 4096, 4150, 4223});
+}
+
+// 200 leaves: tiles 0 to 2 of level 0 are complete, tile 3 is not.
+TEST_CASE("sqlite: no connection can change a tile, and the audit names the one that was tampered with",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    auto store = h.open();
+    setup_site(*store, kShop);
+    for (int i = 0; i < 200; ++i)
+        append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-" + std::to_string(i % 7))));
+    const auto leaves = stored_leaf_hashes(*store, kShop);
+    RawConnection raw(h.db_path());
+    REQUIRE(tile_rows(raw) == std::vector<std::string>{"0,0", "0,1", "0,2"});
+    const std::string refused = "the Merkle log is append-only";
+    CHECK(raw.exec("UPDATE merkle_tiles SET hashes = zeroblob(4032) WHERE tile_id = 1") == refused);
+    CHECK(raw.exec("DELETE FROM merkle_tiles WHERE tile_id = 1") == refused);
+    CHECK(raw.exec("INSERT OR REPLACE INTO merkle_tiles VALUES (1, 0, 1, zeroblob(4032))") == refused);
+    CHECK(raw.exec("INSERT INTO merkle_tiles VALUES (3, 0, 3, zeroblob(4032))") == refused);  // needs 256 leaves
+    CHECK_THAT(raw.exec("INSERT INTO merkle_tiles VALUES (999, 0, 0, zeroblob(4032))"),
+               Catch::Contains("CHECK constraint"));
+    REQUIRE(store->rebuild_check().ok());
+
+    std::string where;
+    SECTION("a tile changed: the proofs through it change too") {
+        // Leaf 64's hash is the first of tile (0, 1), and leaf 65's proof starts with it.
+        REQUIRE(raw.exec("DROP TRIGGER merkle_tiles_no_update").empty());
+        REQUIRE(raw.exec("UPDATE merkle_tiles SET hashes = (SELECT hashes FROM merkle_tiles WHERE tile_id = 2) "
+                         "WHERE tile_id = 1")
+                    .empty());
+        CHECK(ok_value(store->inclusion_proof(65, 200)).front() == leaves[128]);
+        where = "tile at level 0, index 1 differs from the nodes it repeats";
+    }
+    SECTION("a tile removed: a proof that needs it is an error, not a wrong answer") {
+        REQUIRE(raw.exec("DROP TRIGGER merkle_tiles_no_delete").empty());
+        REQUIRE(raw.exec("DELETE FROM merkle_tiles WHERE tile_id = 1").empty());
+        const auto proof = store->inclusion_proof(70, 200);
+        REQUIRE_FALSE(proof.ok());
+        CHECK(proof.error().code == "storage.log_mismatch");
+        where = "tile at level 0, index 1 is missing";
+    }
+    SECTION("a tile beyond the log added") {
+        REQUIRE(raw.exec("DROP TRIGGER merkle_tiles_append_only").empty());
+        REQUIRE(
+            raw.exec("INSERT INTO merkle_tiles SELECT 3, 0, 3, hashes FROM merkle_tiles WHERE tile_id = 1").empty());
+        where = "tile at level 0, index 3 is beyond the log";
+    }
+    const auto status = store->rebuild_check();
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().code == "storage.log_mismatch");
+    CHECK_THAT(status.error().message, Catch::Contains(where));
+}
+
+TEST_CASE("sqlite: a version 5 file gets the tiles of the log it holds when it is migrated",
+          "[server][storage][sqlite][merkle]") {
+    SqliteHarness h;
+    {
+        auto store = h.open();
+        setup_site(*store, kShop);
+        for (int i = 0; i < 130; ++i)
+            append_ok(*store,
+                      request(kShop, grant_all("decision-" + std::to_string(i), "subj-" + std::to_string(i % 7))));
+    }
+    {
+        RawConnection raw(h.db_path());
+        REQUIRE(raw.exec(std::string(consent::test::kUndoSchemaV6) + "UPDATE schema_version SET version = 5").empty());
+    }
+    auto store = h.open();
+    RawConnection raw(h.db_path());
+    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"6"});
+    CHECK(tile_rows(raw) == std::vector<std::string>{"0,0", "0,1"});
+    CHECK(store->rebuild_check().ok());
+    const auto leaves = stored_leaf_hashes(*store, kShop);
+    check_proofs_against_core(*store, leaves, 130, {0, 63, 64, 100, 127, 128, 129});
+    // And the log grows on from there: the next tile is written when it completes.
+    for (int i = 130; i < 200; ++i)
+        append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-a")));
+    CHECK(tile_rows(raw) == std::vector<std::string>{"0,0", "0,1", "0,2"});
+    CHECK(store->rebuild_check().ok());
+}
+
 // Issue #10 item 3: a byte changed in any column that repeats part of a
 // receipt (denied -> granted in the payload, another method or decision id)
 // used to pass the audit and move the opt-in statistics.
@@ -610,7 +731,8 @@ TEST_CASE("sqlite: a version 1 file is migrated to the current version and keeps
         // What version 1 wrote: no index by time, no acknowledgements, no backend on API keys.
         RawConnection raw(h.db_path());
         REQUIRE(
-            raw.exec(std::string(consent::test::kUndoSchemaV5) + consent::test::kUndoSchemaV4 +
+            raw.exec(std::string(consent::test::kUndoSchemaV6) + consent::test::kUndoSchemaV5 +
+                     consent::test::kUndoSchemaV4 +
                      "DROP INDEX receipts_by_time; DROP TABLE acknowledgements; UPDATE schema_version SET version = 1")
                 .empty());
     }
@@ -620,7 +742,7 @@ TEST_CASE("sqlite: a version 1 file is migrated to the current version and keeps
         CHECK(ok_value(store->receipts_in_time(kShop, {kNow, -1}, kNow + 1, 10)).size() == 1);
     }
     RawConnection raw(h.db_path());
-    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"5"});
+    CHECK(raw.column("SELECT version FROM schema_version") == std::vector<std::string>{"6"});
     CHECK(raw.column("SELECT name FROM pragma_table_info('api_keys') WHERE name = 'backend'").size() == 1);
     CHECK(raw.column("SELECT name FROM sqlite_master WHERE name = 'receipts_by_time'").size() == 1);
     CHECK_THAT(raw.exec("DELETE FROM receipts"), Catch::Contains("append-only"));

@@ -1,10 +1,13 @@
 // What the schema versions added, undone: migration tests turn a current
 // file (or PostgreSQL database) back into an older version's with them.
-// What SQLite schema version 5 (erasure, issue #13) added:
 #pragma once
 
 namespace consent::test {
 
+// What SQLite schema version 6 (the Merkle log's tiles, issue #11) added.
+inline constexpr const char* kUndoSchemaV6 = "DROP TABLE merkle_tiles; ";
+
+// What SQLite schema version 5 (erasure, issue #13) added.
 inline constexpr const char* kUndoSchemaV5 =
     "DROP TABLE erased_subjects; DROP TABLE erasures; DROP TABLE retention_policies; "
     "DROP TRIGGER receipts_no_update; "
