@@ -517,8 +517,10 @@ int main(int argc, char** argv) try {
         }
         // Predict from the last window's rate whether the next size fits in what is left of the budget.
         const double left = o.budget_seconds - ingest_seconds;
-        // A kept log (--dir) may hold the size already: nothing to predict.
-        if (!results.empty() && size > must(store->receipt_count(), "receipt_count")) {
+        // A kept log (--dir) may hold the size already, or held the last one
+        // (no rate measured): nothing to predict from, the budget still stops it.
+        const bool measured = !results.empty() && results.back().ingest.window_rate > 0;
+        if (measured && size > must(store->receipt_count(), "receipt_count")) {
             const double rate = results.back().ingest.window_rate;
             const double needed = rate > 0 ? static_cast<double>(size - results.back().size) / rate : 1e9;
             if (needed > left) {

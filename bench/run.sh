@@ -13,6 +13,8 @@
 #   bench/run.sh --only=log           # only log_bench: the receipt log at 10^3/10^5/10^6 leaves (<= ~4 min of appending)
 #   bench/run.sh --log-budget=120     # --log-X=V is passed to log_bench as --X=V (budget, max-leaves, threads, samples)
 #   bench/run.sh --only=log --log-max-leaves=10000000 --log-budget=2400  # on to 10^7 leaves (~20 min of appending here)
+#   bench/run.sh --only=log --log-max-leaves=10000000 --log-dir=/var/tmp/log10m  # the log kept in that directory:
+#                                     # a second run measures its proofs again at once, without appending
 #   bench/run.sh --only=banner        # only the banner bench: ours vs four peers in Chromium, three profiles (~10 min)
 #   bench/run.sh --banner-loads=20    # --banner-X=V is passed to bench/banner/run.js as --X=V (loads, profiles)
 #   bench/run.sh --only=clients       # only the backend clients' mirrors (C++, Python, Node) against a Release consentd
