@@ -56,6 +56,8 @@ const std::vector<Table>& tables() {
          "site_id, subject_tag, erasure_index",
          {K::text, K::text, K::integer}},
         {"retention_policies", "site_id, keep_seconds", "site_id", {K::text, K::integer}},
+        // merkle_tiles (SQLite version 6) is not copied: it repeats merkle_nodes,
+        // which the PostgreSQL store's proofs read in one query (pg_merkle.cpp).
         {"merkle_nodes", "level, idx, hash", "level, idx", {K::integer, K::integer, K::blob}},
         {"checkpoints", "tree_size, root, timestamp, note", "tree_size", {K::integer, K::blob, K::integer, K::text}},
         {"current_state",
