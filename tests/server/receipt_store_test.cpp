@@ -407,6 +407,12 @@ std::vector<std::string> tile_rows(RawConnection& raw) {
     return raw.column("SELECT tile_level || ',' || tile_index FROM merkle_tiles ORDER BY tile_id");
 }
 
+// Grants from decisions first .. last - 1, one at a time (a commit each), for seven subjects.
+void append_numbered(SqliteStore& store, int first, int last) {
+    for (int i = first; i < last; ++i)
+        append_ok(store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-" + std::to_string(i % 7))));
+}
+
 // The store's proofs and root at `size` against the core's over the same leaves.
 void check_proofs_against_core(SqliteStore& store, const std::vector<consent::merkle::Hash>& leaves, std::size_t size,
                                std::initializer_list<std::size_t> indexes) {
@@ -450,8 +456,7 @@ TEST_CASE("sqlite: no connection can change a tile, and the audit names the one 
     SqliteHarness h;
     auto store = h.open();
     setup_site(*store, kShop);
-    for (int i = 0; i < 200; ++i)
-        append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-" + std::to_string(i % 7))));
+    append_numbered(*store, 0, 200);
     const auto leaves = stored_leaf_hashes(*store, kShop);
     RawConnection raw(h.db_path());
     REQUIRE(tile_rows(raw) == std::vector<std::string>{"0,0", "0,1", "0,2"});
@@ -500,9 +505,7 @@ TEST_CASE("sqlite: a version 5 file gets the tiles of the log it holds when it i
     {
         auto store = h.open();
         setup_site(*store, kShop);
-        for (int i = 0; i < 130; ++i)
-            append_ok(*store,
-                      request(kShop, grant_all("decision-" + std::to_string(i), "subj-" + std::to_string(i % 7))));
+        append_numbered(*store, 0, 130);
     }
     {
         RawConnection raw(h.db_path());
@@ -516,8 +519,7 @@ TEST_CASE("sqlite: a version 5 file gets the tiles of the log it holds when it i
     const auto leaves = stored_leaf_hashes(*store, kShop);
     check_proofs_against_core(*store, leaves, 130, {0, 63, 64, 100, 127, 128, 129});
     // And the log grows on from there: the next tile is written when it completes.
-    for (int i = 130; i < 200; ++i)
-        append_ok(*store, request(kShop, grant_all("decision-" + std::to_string(i), "subj-a")));
+    append_numbered(*store, 130, 200);
     CHECK(tile_rows(raw) == std::vector<std::string>{"0,0", "0,1", "0,2"});
     CHECK(store->rebuild_check().ok());
 }
