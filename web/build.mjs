@@ -90,6 +90,11 @@ emit('consent-erase.js', await bundle({
 const fetched = assetsPlugin(['consent.css', 'consent-banner.wasm', 'consent-erase.js']);
 emit('consent.js', await bundle({
   entryPoints: [join(root, 'web/src/main.js')], minify: true, format: 'iife', plugins: [fetched], outfile: 'consent.js',
+  // V8's explicit compile hint (Chrome 136+; a comment elsewhere): compile every function while the async
+  // script streams in, off the main thread, instead of each on its first call. The click's path (its handler,
+  // Consent Mode, the site's whenAllowed callbacks, the gate) otherwise compiles inside the click: measured
+  // in bench/banner, "Accept all" -> the site's callback went from 0.92-1.68x tarteaucitron to 0.50-1.00x.
+  banner: { js: '//# allFunctionsCalledOnLoad' },
 }));
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 

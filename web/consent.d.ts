@@ -46,6 +46,14 @@ export interface ConsentReceipt {
 export interface ConsentApi {
   /** Whether the purpose may be used now. False until the core has loaded (fail closed). */
   allowed(purpose: string): boolean;
+  /**
+   * Runs fn once, the first moment every purpose named ("analytics", "analytics marketing" or an array) is
+   * allowed on this page: at once if it already is, else in the task that allows it (the click's), before the
+   * gated elements. Returns a function that cancels it if it has not run. A withdrawal cannot undo what fn did:
+   * listen to 'change' for that. Before consent.js has run, queue the same call:
+   * (window.ConsentQueue = window.ConsentQueue || []).push(['whenAllowed', purposes, fn]).
+   */
+  whenAllowed(purposes: string | string[], fn: () => void): () => void;
   /** 'change' after every decision, 'ready' with Consent.ready, 'receipt' when the server acknowledged one. Returns an unsubscribe function. */
   on(event: 'change', fn: (change: ConsentChange) => void): () => void;
   on(event: 'ready', fn: (detail: { allowed: Record<string, boolean> }) => void): () => void;
@@ -116,6 +124,8 @@ export function start(options: StartOptions): ConsentApi;
 declare global {
   interface Window {
     Consent: ConsentApi;
+    /** Calls queued before consent.js ran; once it has, push() carries each out at once. */
+    ConsentQueue?: { push(...commands: ['whenAllowed', string | string[], () => void][]): number };
   }
   interface DocumentEventMap {
     'consent:change': CustomEvent<ConsentChange>;

@@ -50,6 +50,8 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 // buttons, and where it keeps the visitor's choice (`stored`, run in the page: true once it is kept).
 // ours: the page carries consentd's first-visit answer and links consent.css (site/ours.html);
 // ours-tag: the same banner with nothing but its script tag (site/ours_tag.html), shown beside it, not a peer.
+// ours-callback: ours.html with the analytics code as a Consent.whenAllowed callback instead of a text/plain
+// script (site/ours_callback.html): tarteaucitron's integration (its `js`), so its last column compares like with like.
 const oursStored = () => ['outbox', 'unapplied', 'state'].some((k) => {
   const v = localStorage.getItem('consent:bike-shop:' + k);
   return v !== null && v !== '[]' && v !== '{}';
@@ -59,6 +61,8 @@ const BANNERS = [
   { name: 'ours', page: '/ours.html', selector: '.cs-root [role=dialog]', inline: true,
     accept: '.cs-root [data-action=accept]', reject: '.cs-root [data-action=reject]', stored: oursStored, own: oursOwn },
   { name: 'ours-tag', page: '/ours_tag.html', selector: '.cs-root [role=dialog]', notPeer: true,
+    accept: '.cs-root [data-action=accept]', reject: '.cs-root [data-action=reject]', stored: oursStored, own: oursOwn },
+  { name: 'ours-callback', page: '/ours_callback.html', selector: '.cs-root [role=dialog]', inline: true, notPeer: true,
     accept: '.cs-root [data-action=accept]', reject: '.cs-root [data-action=reject]', stored: oursStored, own: oursOwn },
   { name: 'vanilla-cookieconsent', page: '/vanilla.html', selector: '#cc-main .cm',
     accept: '#cc-main .cm [data-role=all]', reject: '#cc-main .cm [data-role=necessary]',
@@ -413,16 +417,16 @@ function bestPeer(summaries, id) {
 function table(summaries) {
   const peers = PEERS.map((b) => b.name);
   const lines = [
-    `| metric (median, p90) | ${BANNERS.map((b) => b.name).join(' | ')} | ${peers.map((p) => `ours : ${p}`).join(' | ')} | ours : best peer |`,
-    `|---|${BANNERS.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|---:|`,
+    `| metric (median, p90) | ${BANNERS.map((b) => b.name).join(' | ')} | ${peers.map((p) => `ours : ${p}`).join(' | ')} | ours : best peer | ours-callback : best peer |`,
+    `|---|${BANNERS.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|---:|---:|`,
   ];
   for (const m of METRICS) {
     const id = metricId(m);
     const cells = BANNERS.map((b) => cell(summaries[b.name][id], m));
     const ratios = peers.map((p) => ratio(summaries.ours[id].median, summaries[p][id].median));
     const best = bestPeer(summaries, id);
-    const vsBest = best ? `${ratio(summaries.ours[id].median, best.value)} (${best.name})` : '—';
-    lines.push(`| ${m.title} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${vsBest} |`);
+    const vsBest = (name) => (best ? `${ratio(summaries[name][id].median, best.value)} (${best.name})` : '—');
+    lines.push(`| ${m.title} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${vsBest('ours')} | ${vsBest('ours-callback')} |`);
   }
   return lines.join('\n');
 }

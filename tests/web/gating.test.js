@@ -278,3 +278,39 @@ test('a first-visit click followed at once by leaving the page is neither lost n
   assert.equal((await bench.server.exportReceipts(subject)).length, 1);
   assert.equal(await page.locator('.cs-dialog').count(), 0);
 });
+
+test('Consent.whenAllowed: code the site queued before consent.js runs in the "Accept all" click\'s task, before the gated script, once a page; never after "Reject all"', async (t) => {
+  const queue = () => {
+    window.order = [];
+    const q = (window.ConsentQueue = window.ConsentQueue || []);
+    q.push(['whenAllowed', 'analytics', () => window.order.push('analytics:' + (window.analyticsRan || 0))]);
+    q.push(['whenAllowed', 'analytics marketing', () => window.order.push('both')]);
+    q.push(['whenAllowed', 'necessary', () => window.order.push('necessary')]);
+  };
+  const accepted = await openPage(bench);
+  t.after(() => accepted.context.close());
+  await accepted.context.addInitScript(queue);
+  await load(accepted.page, bench.site + '/shop.html');
+  await accepted.page.locator('.cs-dialog').waitFor();
+  assert.deepEqual(await accepted.page.evaluate(() => window.order), ['necessary'], 'only what is allowed before a choice');
+  const inClick = await accepted.page.evaluate(() => {
+    document.querySelector('[data-action="accept"]').click();
+    return { order: window.order.slice(), ran: window.analyticsRan };
+  });
+  assert.deepEqual(inClick, { order: ['necessary', 'analytics:0', 'both'], ran: 1 });
+  await waitForReceipts(accepted.page, 1);
+  // A returning visitor's page: each runs again, once, when the core has loaded.
+  await load(accepted.page, bench.site + '/shop.html');
+  await accepted.page.waitForFunction(() => window.order.length === 3);
+  assert.deepEqual((await accepted.page.evaluate(() => window.order)).sort(), ['analytics:0', 'both', 'necessary']);
+
+  const rejected = await openPage(bench);
+  t.after(() => rejected.context.close());
+  await rejected.context.addInitScript(queue);
+  await load(rejected.page, bench.site + '/shop.html');
+  await rejected.page.click('[data-action="reject"]');
+  await waitForReceipts(rejected.page, 1);
+  await load(rejected.page, bench.site + '/shop.html');
+  assert.deepEqual(await rejected.page.evaluate(() => window.order), ['necessary']);
+  assert.equal(await rejected.page.evaluate(() => window.analyticsRan || 0), 0);
+});

@@ -366,3 +366,46 @@ test('an erasure answer: a signed erasure receipt or "nothing there" forgets; of
   assert.equal(outcome({ status: 403, body: { error: { code: 'subject.token_required' } } }), 'refused');
   assert.equal(outcome({ status: 403, body: { error: { code: 'request.origin_not_allowed' } } }), 'refused');
 });
+
+test('Consent.whenAllowed: a callback runs once, when every purpose it names is allowed, in the order added; cancel, errors', async () => {
+  const { AllowedCallbacks, drainQueue } = await src('allowed_callbacks.js');
+  const callbacks = new AllowedCallbacks();
+  const allowed = new Set();
+  const ask = (p) => allowed.has(p);
+  const ran = [];
+  callbacks.add('analytics', () => ran.push('a'), ask);
+  callbacks.add('analytics marketing', () => ran.push('a+m'), ask);
+  callbacks.add(['marketing'], () => ran.push('m'), ask);
+  const cancel = callbacks.add('analytics', () => ran.push('cancelled'), ask);
+  cancel();
+  callbacks.run(ask);
+  assert.deepEqual(ran, [], 'nothing is allowed yet');
+  allowed.add('analytics');
+  callbacks.run(ask);
+  assert.deepEqual(ran, ['a'], 'both purposes are needed for a+m');
+  allowed.add('marketing');
+  callbacks.run(ask);
+  callbacks.run(ask);
+  assert.deepEqual(ran, ['a', 'a+m', 'm'], 'each once, in the order added');
+  callbacks.add('analytics', () => ran.push('now'), ask);
+  assert.deepEqual(ran.slice(-1), ['now'], 'already allowed: at once');
+  assert.throws(() => callbacks.add('', () => {}, ask), /at least one purpose/);
+  assert.throws(() => callbacks.add('analytics', 'code', ask), /must be a function/);
+
+  // The queue a site fills before consent.js runs, then pushes to afterwards.
+  const errors = [];
+  const original = console.error;
+  console.error = (m) => errors.push(m);
+  try {
+    const win = { ConsentQueue: [['whenAllowed', 'analytics', () => ran.push('queued')], ['track', 'x']] };
+    const seen = [];
+    drainQueue(win, { whenAllowed: (purposes, fn) => { seen.push(purposes); fn(); } });
+    win.ConsentQueue.push(['whenAllowed', 'marketing', () => ran.push('pushed')]);
+    assert.deepEqual(seen, ['analytics', 'marketing']);
+    assert.deepEqual(ran.slice(-2), ['queued', 'pushed']);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /unknown command "track"/);
+  } finally {
+    console.error = original;
+  }
+});

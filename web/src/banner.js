@@ -16,7 +16,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class Banner {
   /** dialog: the first-visit dialog to take over (first_visit.js), if one is on screen. */
-  constructor({ win, config, store, core, notice, events, outbox, identity, dialog }) {
+  constructor({ win, config, store, core, notice, events, outbox, identity, callbacks, dialog }) {
     this.win = win;
     this.doc = win.document;
     this.config = config;
@@ -26,6 +26,7 @@ export class Banner {
     this.events = events;
     this.outbox = outbox;
     this.identity = identity;
+    this.callbacks = callbacks || null;   // Consent.whenAllowed's (allowed_callbacks.js)
     this.verdicts = {};
     this.snapshot = null;
     this.evaluatedAt = 0;
@@ -143,6 +144,7 @@ export class Banner {
     } else {
       // Consent Mode hears of an earlier choice before any tag it allows can run.
       if (Object.keys(this.state()).length) pushUpdate(this.win, this.snapshot.consent_mode);
+      this._runCallbacks();
       this.gate.apply();
     }
     this.gate.watch();
@@ -240,6 +242,11 @@ export class Banner {
     this.dialog.showStatus(this.view());
   }
 
+  /** The site's Consent.whenAllowed callbacks whose purposes are all allowed now: before the gated elements. */
+  _runCallbacks() {
+    if (this.callbacks) this.callbacks.run((p) => this.allowed(p));
+  }
+
   /** Carries a new state out on the page, in the same task: revoke, delete cookies, gate, tell listeners (quiet: only of a change). */
   _changed(method, { quiet = false } = {}) {
     const before = this.verdicts;
@@ -249,6 +256,7 @@ export class Banner {
     for (const p of revoked) deleteCookies(this.doc, cookiePatterns(this.notice.notice, p));
     if (revoked.length) this.gate.revoke();
     pushUpdate(this.win, this.snapshot.consent_mode);
+    this._runCallbacks();
     this.gate.apply();
     const view = this.view();
     // Chosen in another tab: a question still open here is answered.

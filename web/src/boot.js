@@ -10,6 +10,7 @@ import { ASSETS } from './assets.js';
 import { Store } from './storage.js';
 import { Outbox } from './outbox.js';
 import { Events } from './events.js';
+import { AllowedCallbacks, drainQueue } from './allowed_callbacks.js';
 import { loadCore } from './core_loader.js';
 import { loadNotice, checkNotice } from './notice_loader.js';
 import { Banner } from './banner.js';
@@ -84,6 +85,7 @@ export function boot(win, config, options = {}) {
   const store = new Store(config.site, storageOf(win));
   const events = new Events(doc);
   const identity = new Identity(config.site, store);
+  const callbacks = new AllowedCallbacks();
   let banner = null;
 
   // A refusal that comes before the core's banner runs is shown once it does.
@@ -106,6 +108,7 @@ export function boot(win, config, options = {}) {
 
   const api = {
     allowed: (purpose) => (banner ? banner.allowed(purpose) : first ? first.allowed(purpose) : false),
+    whenAllowed: (purposes, fn) => callbacks.add(purposes, fn, api.allowed),
     on: (name, fn) => events.on(name, fn),
     show: () => { if (banner) banner.show(); else if (first && first.shown) first.showChoices(); },
     receipt: () => { const r = store.get('receipts', []); return r.length ? r[r.length - 1] : null; },
@@ -163,7 +166,7 @@ export function boot(win, config, options = {}) {
     loadingCore: () => {
       Promise.all([loadCore(win, config.base), notice(), domReady])
         .then(([core, loaded]) => new Banner({ win, config, store, core, notice: checkNotice(core, loaded.doc), events, outbox,
-          identity, dialog: first && first.shown ? first.dialog : undefined }))
+          identity, callbacks, dialog: first && first.shown ? first.dialog : undefined }))
         .then((made) => startup.send('coreReady', made), (error) => startup.send('coreFailed', error));
     },
     running: (made) => {
@@ -182,9 +185,11 @@ export function boot(win, config, options = {}) {
     },
   });
   const first = isFirstVisit(store)
-    ? new FirstVisit({ win, store, outbox, identity, events,
+    ? new FirstVisit({ win, store, outbox, identity, events, callbacks,
       needCore: () => startup.send('coreNeeded'), answered: () => startup.send('answered') })
     : null;
   startup.send(first ? 'firstVisit' : 'returning');
+  // After `first` exists: a callback queued for a purpose allowed from the start asks it.
+  drainQueue(win, api);
   return api;
 }

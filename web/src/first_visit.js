@@ -60,12 +60,13 @@ export async function fetchFirstVisit(win, config) {
 
 export class FirstVisit {
   /** needCore(): asks boot for the wasm core; answered(): the visitor chose on the first layer. */
-  constructor({ win, store, outbox, identity, events, needCore, answered }) {
+  constructor({ win, store, outbox, identity, events, callbacks, needCore, answered }) {
     this.win = win;
     this.store = store;
     this.outbox = outbox;
     this.identity = identity;
     this.events = events;
+    this.callbacks = callbacks || null;   // Consent.whenAllowed's (allowed_callbacks.js)
     this.needCore = needCore || (() => {});
     this.answered = answered || (() => {});
     this.banner = null;       // the wasm core's banner, once it has taken over
@@ -93,6 +94,7 @@ export class FirstVisit {
     if (answer.allowed) {
       this.verdicts = Object.assign({}, answer.allowed);
       this.allowing = true;
+      this._runCallbacks();
     }
     this.dialog.showReopen(answer.view, () => this.showChoices());
     this.dialog.showFirst(answer.view);
@@ -198,14 +200,23 @@ export class FirstVisit {
       win: this.win, record: { method: 'reject_all' }, meta: this.answer, subject: '', language: '',
     })]));
     new Gate(this.win.document, () => false).apply();
+    if (this.callbacks) this.callbacks.run(() => false);
   }
 
-  /** The server core's outcome of the click, carried out at its start: Consent Mode, then the gated elements. */
+  _runCallbacks() {
+    if (this.callbacks) this.callbacks.run((p) => this.allowed(p));
+  }
+
+  /**
+   * The server core's outcome of the click, carried out at its start: Consent Mode, then the site's
+   * Consent.whenAllowed callbacks (already compiled, so they start soonest), then the gated elements.
+   */
   _carryOut(click) {
     this.verdicts = Object.assign({}, click.allowed);
     this.allowing = true;
     this.choseHere = true;
     pushUpdate(this.win, click.consent_mode || {});
+    this._runCallbacks();
     if (!this.gate) this.gate = new Gate(this.win.document, (p) => this.allowed(p));
     this.gate.apply();
     this.gate.watch();
