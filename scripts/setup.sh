@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config git ca-certificates curl
   nlohmann-json3-dev catch2          # core: JSON; tests: Catch2 v2
   libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev   # consentd: Ed25519, storage, HTTP
+  libjemalloc-dev                    # consentd's allocator (server/CMakeLists.txt says why)
   postgresql-15 libpq-dev            # the PostgreSQL store (issue #12); its tests start a throwaway cluster
   emscripten                         # the wasm build (brings Debian's nodejs when none is installed)
   chromium                           # the banner's browser tests and benchmark (driven by playwright-core)

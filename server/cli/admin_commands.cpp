@@ -22,6 +22,7 @@
 #include "service/consent_service.hpp"
 #include "storage/pg_migrate.hpp"
 #include "storage/pg_store.hpp"
+#include "storage/site_cache.hpp"
 #include "storage/sqlite_backup.hpp"
 #include "storage/sqlite_foreign_writes.hpp"
 #include "storage/sqlite_store.hpp"
@@ -219,6 +220,10 @@ Outcome add_subject_key(ReceiptStore& store, const std::string& site_id, const s
         site.subject_token_keys.end())
         site.subject_token_keys.push_back(public_key);
     if (auto s = store.put_site(site); !s) return fail(s.error());
+    // A running consentd reads its sites again within kSiteCacheFor (site_cache.hpp): when this
+    // returns, it accepts tokens of the new key.
+    static_assert(kSiteCacheFor <= sqlite::ForeignWriteWatch::kPeriod * 2, "the wait below outlasts the site cache");
+    sqlite::wait_for_running_consentd();
     return {0, "subject tokens for site " + site_id + " may now be signed by kid " + ed25519_jwk_thumbprint(key), {}};
 }
 

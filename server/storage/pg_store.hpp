@@ -21,6 +21,7 @@
 #include <string>
 
 #include "storage/receipt_store.hpp"
+#include "storage/site_cache.hpp"
 
 namespace consent::server {
 
@@ -107,6 +108,7 @@ private:
     std::unique_ptr<pg::Pool> pool_;
     std::unique_ptr<pg::LogWriter> writer_;
     std::unique_ptr<pg::AppendBackendImpl> backend_;
+    SiteCache sites_;
     std::unique_ptr<AppendPipeline> pipeline_;  // last: stopped before the rest goes
 };
 

@@ -99,23 +99,28 @@ Status PgStore::put_site(const Site& site) try {
                   "VALUES ($1, $2, $3, $4) ON CONFLICT (site_id) DO UPDATE SET "
                   "allowed_origins = excluded.allowed_origins, subject_token_keys = excluded.subject_token_keys",
                   {param(site.site_id), param(origins), param(site.created_at), param(token_keys)});
+    sites_.forget(site.site_id);  // whether or not it was written: the next request reads it again
     if (!written) return written.error();
     return Unit{};
 } catch (...) {
+    sites_.forget(site.site_id);
     return pg::internal_error();
 }
 
+// Another replica's change to a site is seen here within kSiteCacheFor (site_cache.hpp).
 Result<Site> PgStore::site(const std::string& site_id) try {
-    auto rows = pg::query(
-        *pool_, "SELECT site_id, allowed_origins, created_at, subject_token_keys FROM sites WHERE site_id = $1",
-        {param(site_id)});
-    if (!rows) return rows.error();
-    if (rows->size() == 0) return make_error("storage.not_found", "no such site");
-    Site site{rows->text(0, 0), {}, rows->int64(0, 2), {}};
-    if (!read_string_list(rows->text(0, 1), site.allowed_origins) ||
-        !read_string_list(rows->text(0, 3), site.subject_token_keys))
-        return corrupt();
-    return site;
+    return sites_.find(site_id, [&]() -> Result<Site> {
+        auto rows = pg::query(
+            *pool_, "SELECT site_id, allowed_origins, created_at, subject_token_keys FROM sites WHERE site_id = $1",
+            {param(site_id)});
+        if (!rows) return rows.error();
+        if (rows->size() == 0) return make_error("storage.not_found", "no such site");
+        Site site{rows->text(0, 0), {}, rows->int64(0, 2), {}};
+        if (!read_string_list(rows->text(0, 1), site.allowed_origins) ||
+            !read_string_list(rows->text(0, 3), site.subject_token_keys))
+            return corrupt();
+        return site;
+    });
 } catch (...) {
     return pg::internal_error();
 }

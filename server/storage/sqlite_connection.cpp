@@ -45,6 +45,12 @@ Statement& Statement::bind(int index, std::string_view text) {
     return *this;
 }
 
+Statement& Statement::bind_unowned(int index, std::string_view text) {
+    const int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (bind_status_ == SQLITE_OK) bind_status_ = rc;
+    return *this;
+}
+
 Statement& Statement::bind(int index, std::int64_t value) {
     const int rc = sqlite3_bind_int64(stmt_, index, value);
     if (bind_status_ == SQLITE_OK) bind_status_ = rc;

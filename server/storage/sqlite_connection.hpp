@@ -42,6 +42,10 @@ public:
 
     // Parameters are 1-based, as in SQLite. A failed bind is reported by step().
     Statement& bind(int index, std::string_view text);
+    // Without SQLite's copy: the text must stay unchanged until this
+    // Statement is destroyed (which resets it and clears its bindings). For
+    // the log writer's multi-row INSERTs, whose rows live in the batch.
+    Statement& bind_unowned(int index, std::string_view text);
     Statement& bind(int index, std::int64_t value);
     Statement& bind_null(int index);
     Statement& bind_blob(int index, const std::uint8_t* data, std::size_t size);

@@ -204,16 +204,16 @@ Status LogWriter::insert_receipts(const std::vector<SealedAppend>& batch) {
                        kReceiptColumns, batch.size(), [&](Statement& s, int p, std::size_t i) {
                            const StoredReceipt& r = *batch[i].receipt;
                            s.bind(p, r.log_index)
-                               .bind(p + 1, r.receipt_id)
-                               .bind(p + 2, r.site_id)
-                               .bind(p + 3, r.subject_id)
-                               .bind(p + 4, r.decision_id)
+                               .bind_unowned(p + 1, r.receipt_id)
+                               .bind_unowned(p + 2, r.site_id)
+                               .bind_unowned(p + 3, r.subject_id)
+                               .bind_unowned(p + 4, r.decision_id)
                                .bind(p + 5, r.server_time)
-                               .bind(p + 6, r.jws)
-                               .bind(p + 7, r.payload)
-                               .bind(p + 8, r.method)
-                               .bind(p + 9, *batch[i].previous_receipt_hash)
-                               .bind(p + 10, *batch[i].decision_json);
+                               .bind_unowned(p + 6, r.jws)
+                               .bind_unowned(p + 7, r.payload)
+                               .bind_unowned(p + 8, r.method)
+                               .bind_unowned(p + 9, *batch[i].previous_receipt_hash)
+                               .bind_unowned(p + 10, *batch[i].decision_json);
                        });
 }
 
@@ -267,15 +267,15 @@ Status LogWriter::update_states(const std::vector<SealedAppend>& batch, std::vec
                        "notice_version, decided_at, receipt_id)",
                        kStateColumns, rows.size(), [&](Statement& s, int p, std::size_t i) {
                            const Row& row = rows[i];
-                           s.bind(p, *row.subject->site_id)
-                               .bind(p + 1, *row.subject->subject_id)
-                               .bind(p + 2, *row.purpose)
-                               .bind(p + 3, to_string(row.record->state))
-                               .bind(p + 4, to_string(row.record->method))
-                               .bind(p + 5, row.record->notice_id)
+                           s.bind_unowned(p, *row.subject->site_id)
+                               .bind_unowned(p + 1, *row.subject->subject_id)
+                               .bind_unowned(p + 2, *row.purpose)
+                               .bind_unowned(p + 3, to_string(row.record->state))
+                               .bind_unowned(p + 4, to_string(row.record->method))
+                               .bind_unowned(p + 5, row.record->notice_id)
                                .bind(p + 6, row.record->notice_version)
                                .bind(p + 7, row.record->decided_at)
-                               .bind(p + 8, row.record->receipt_id);
+                               .bind_unowned(p + 8, row.record->receipt_id);
                        });
 }
 

@@ -28,6 +28,7 @@
 
 #include "storage/read_cache.hpp"
 #include "storage/receipt_store.hpp"
+#include "storage/site_cache.hpp"
 #include "storage/sqlite_wal_checkpointer.hpp"
 
 namespace consent::server {
@@ -139,6 +140,7 @@ private:
 
     std::unique_ptr<ReadCache<SubjectState>> states_;  // first: the writer puts into it
     ReadCache<ApiKeyRecord> keys_{4096, 16};
+    SiteCache sites_;
     std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // outlives the writer's connection
     std::unique_ptr<sqlite::LogWriter> writer_;
     std::unique_ptr<sqlite::Connection> admin_;

@@ -132,7 +132,7 @@ Status SqliteStore::put_site(const Site& site) try {
     const std::string origins = nlohmann::json(site.allowed_origins).dump();
     const std::string token_keys = nlohmann::json(site.subject_token_keys).dump();
     std::lock_guard<std::mutex> lock(admin_mutex_);
-    return sqlite::in_transaction(*admin_, [&](Connection& c) -> Status {
+    Status written = sqlite::in_transaction(*admin_, [&](Connection& c) -> Status {
         // created_at records the first put; later puts change the allowlist only.
         auto statement = c.prepare(
             "INSERT INTO sites (site_id, allowed_origins, created_at, subject_token_keys) VALUES (?1, ?2, ?3, ?4) "
@@ -146,16 +146,22 @@ Status SqliteStore::put_site(const Site& site) try {
             .bind(4, token_keys)
             .run();
     });
+    sites_.forget(site.site_id);  // whether or not it was written: the next request reads the file again
+    return written;
 } catch (...) {
+    sites_.forget(site.site_id);
     return sqlite::internal_error();
 }
 
 Result<Site> SqliteStore::site(const std::string& site_id) try {
-    return sqlite::only_row(
-        sqlite::read_rows<Site>(
-            *reads_, "SELECT site_id, allowed_origins, created_at, subject_token_keys FROM sites WHERE site_id = ?1",
-            [&](Statement& s) { s.bind(1, site_id); }, read_site),
-        "site");
+    return sites_.find(site_id, [&] {
+        return sqlite::only_row(
+            sqlite::read_rows<Site>(
+                *reads_,
+                "SELECT site_id, allowed_origins, created_at, subject_token_keys FROM sites WHERE site_id = ?1",
+                [&](Statement& s) { s.bind(1, site_id); }, read_site),
+            "site");
+    });
 } catch (...) {
     return sqlite::internal_error();
 }

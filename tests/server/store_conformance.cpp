@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,7 @@
 #include "consent/log/merkle.hpp"
 #include "consent/log/receipt.hpp"
 #include "fixtures.hpp"
+#include "storage/site_cache.hpp"
 #include "store_reads.hpp"
 
 namespace consent::test::store {
@@ -257,6 +259,29 @@ void sites_round_trip(const StoreFactory& open) {
     CHECK(site->allowed_origins.empty());
     CHECK(site->subject_token_keys.empty());
     CHECK(site->created_at == kNow);
+}
+
+// Stores keep sites in memory for a moment (site_cache.hpp): a site another
+// process adds is served at once (a missing site is never kept), and its
+// change is seen within kSiteCacheFor; the store that made a change sees it at once.
+void site_change_reaches_another_store(const StoreFactory& open) {
+    auto writer = open();
+    auto other = open();
+    CHECK(other->site(kShop).error().code == "storage.not_found");
+    REQUIRE(writer->put_site(Site{kShop, {"https://shop.example"}, kNow, {}}).ok());
+    auto seen = other->site(kShop);
+    REQUIRE(seen.ok());
+    CHECK(seen->allowed_origins == std::vector<std::string>{"https://shop.example"});
+
+    REQUIRE(writer->put_site(Site{kShop, {"https://www.shop.example"}, kNow, {"token-key-2"}}).ok());
+    auto own = writer->site(kShop);
+    REQUIRE(own.ok());
+    CHECK(own->subject_token_keys == std::vector<std::string>{"token-key-2"});
+    std::this_thread::sleep_for(consent::server::kSiteCacheFor + std::chrono::milliseconds(20));
+    seen = other->site(kShop);
+    REQUIRE(seen.ok());
+    CHECK(seen->allowed_origins == std::vector<std::string>{"https://www.shop.example"});
+    CHECK(seen->subject_token_keys == std::vector<std::string>{"token-key-2"});
 }
 
 void notices_round_trip(const StoreFactory& open) {

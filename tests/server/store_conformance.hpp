@@ -149,6 +149,7 @@ AppendRequest erasure_request(ReceiptStore& store, const std::string& site_id, c
 namespace conformance {
 
 void sites_round_trip(const StoreFactory& open);
+void site_change_reaches_another_store(const StoreFactory& open);
 void notices_round_trip(const StoreFactory& open);
 void notice_version_rules(const StoreFactory& open);
 void api_keys_round_trip(const StoreFactory& open);

@@ -19,6 +19,9 @@
 #define CONSENT_STORE_CONFORMANCE_CASES(prefix, tags, Harness)                                                        \
     CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "", Harness, "a site is stored and read back and updated",           \
                                    sites_round_trip(h.factory()))                                                     \
+    CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "", Harness,                                                         \
+                                   "a site added or changed by another store on the same data reaches this one",      \
+                                   site_change_reaches_another_store(h.factory()))                                    \
     CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "", Harness, "a published notice reads back as the exact text",      \
                                    notices_round_trip(h.factory()))                                                   \
     CONSENT_STORE_CONFORMANCE_CASE(prefix, tags, "", Harness,                                                         \
